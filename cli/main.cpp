@@ -1,0 +1,144 @@
+// The sshard driver: parses flags, calls into core, prints, and turns every outcome into an exit code.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <iostream>
+#include <thread>
+#include <unistd.h>
+
+#include "cli/exit_codes.hpp"
+#include "cli/plan_printer.hpp"
+#include "cli/run_command.hpp"
+#include "cli/terminal.hpp"
+#include "core/error.hpp"
+#include "core/plan.hpp"
+#include "core/spec_loader.hpp"
+
+namespace sshard::cli {
+
+namespace {
+
+struct SpecOptions {
+    std::string spec;
+    std::string hosts;
+    std::string format = "text";
+    bool show_env = false;
+};
+
+void add_spec_options(CLI::App& command, SpecOptions& options) {
+    command.add_option("SPEC", options.spec, "The job spec (YAML)")->required();
+    command.add_option("--hosts", options.hosts,
+                       "Replace the spec's hosts: comma-separated [slots/][user@]hostlist[:port]");
+    command.add_flag("--show-env", options.show_env, "Show environment values (hidden by default)");
+}
+
+core::Spec load(const SpecOptions& options) {
+    core::LoadOptions load_options;
+    if (!options.hosts.empty()) {
+        load_options.hosts_override = options.hosts;
+    }
+    load_options.local_cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return core::load_spec(options.spec, load_options);
+}
+
+void add_run_options(CLI::App& command, RunOptions& options) {
+    command.add_option("SPEC", options.spec, "The job spec (YAML); with --resume, the run's own copy by default");
+    command.add_option("--hosts", options.hosts,
+                       "Replace the spec's hosts: comma-separated [slots/][user@]hostlist[:port]");
+    command.add_flag("--show-env", options.show_env, "With --dry-run, show environment values");
+    command.add_flag("--dry-run,-n", options.dry_run, "Show the plan, as `sshard plan` does, and run nothing");
+    command.add_flag("--local", options.local,
+                     "Run every host's shards on this machine, each host keeping its slots and labels");
+    auto* run_dir = command.add_option("--run-dir", options.run_dir,
+                                       "Keep this run's records in DIR (default .sshard/runs/<run-id>)");
+    auto* resume =
+        command.add_option("--resume", options.resume, "Continue the run in RUN_DIR (or the latest run under it)");
+    command.add_flag("--retry-failed", options.retry_failed, "With --resume, run failed shards again")->needs(resume);
+    run_dir->excludes(resume);
+    command.add_flag("--fail-fast", options.fail_fast, "After the first shard that fails for good, start nothing new");
+    command.add_option("--max-parallel", options.max_parallel, "At most N shards in flight across all hosts")
+        ->check(CLI::PositiveNumber);
+    command.add_option("--progress", options.progress, "The live progress line on stderr")
+        ->check(CLI::IsMember({"auto", "always", "never"}))
+        ->capture_default_str();
+    command.add_flag("--stream", options.stream, "Print every output line as it comes, tagged job[index]@host");
+}
+
+int plan_command(const SpecOptions& options) {
+    core::Spec spec = load(options);
+    core::Plan plan = core::make_plan(spec);
+    if (options.format == "json") {
+        print_plan_json(std::cout, plan, options.show_env);
+    } else {
+        print_plan_text(std::cout, plan, options.show_env);
+    }
+    std::cout.flush();
+    return std::cout ? k_exit_ok : k_exit_cannot_proceed;
+}
+
+void print_spec_error(const core::SpecError& e) {
+    bool colour = colour_enabled(STDERR_FILENO);
+    for (const auto& diagnostic : e.diagnostics()) {
+        std::cerr << core::format_diagnostic(e.file(), diagnostic, colour);
+    }
+    std::size_t count = e.diagnostics().size();
+    std::cerr << fmt::format("sshard: {} error{} in {}; nothing was dispatched\n", count, count == 1 ? "" : "s",
+                             e.file());
+}
+
+int run(int argc, char** argv) {
+    CLI::App app{"sshard: run sharded jobs across SSH hosts", "sshard"};
+    app.set_version_flag("--version", std::string("sshard ") + SSHARD_VERSION);
+    app.require_subcommand(1);
+
+    SpecOptions plan_options;
+    CLI::App* plan = app.add_subcommand("plan", "Show what a run would do, touching nothing");
+    add_spec_options(*plan, plan_options);
+    plan->add_option("--format", plan_options.format, "Output format")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+
+    RunOptions run_options;
+    CLI::App* run = app.add_subcommand("run", "Run a spec's shards on its hosts");
+    add_run_options(*run, run_options);
+
+    try {
+        app.parse(argc, argv);
+        if (run->parsed() && run_options.spec.empty() && run_options.resume.empty()) {
+            throw CLI::RequiredError("SPEC (or --resume RUN_DIR)");
+        }
+    } catch (const CLI::ParseError& e) {
+        int code = app.exit(e);
+        return code == 0 ? k_exit_ok : k_exit_usage;
+    }
+    try {
+        if (plan->parsed()) {
+            return plan_command(plan_options);
+        }
+        if (run->parsed()) {
+            return run_command(run_options);
+        }
+    } catch (const core::SpecError& e) {
+        print_spec_error(e);
+        return k_exit_usage;
+    } catch (const core::UsageError& e) {
+        std::cerr << "sshard: error: " << e.what() << '\n';
+        return k_exit_usage;
+    } catch (const core::Error& e) {
+        std::cerr << "sshard: error: " << e.what() << '\n';
+        return k_exit_cannot_proceed;
+    }
+    return k_exit_usage;
+}
+
+} // namespace
+
+} // namespace sshard::cli
+
+int main(int argc, char** argv) {
+    try {
+        return sshard::cli::run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "sshard: error: " << e.what() << '\n';
+        return sshard::cli::k_exit_cannot_proceed;
+    }
+}

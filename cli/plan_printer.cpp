@@ -1,0 +1,198 @@
+#include "cli/plan_printer.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include "core/hostlist.hpp"
+#include "core/json_writer.hpp"
+
+namespace sshard::cli {
+
+namespace {
+
+using core::HostSpec;
+
+std::string slots_text(const HostSpec& host) {
+    return host.auto_slots && host.transport == core::TransportKind::ssh ? "auto" : std::to_string(host.slots);
+}
+
+std::string join(const std::vector<std::string>& words, std::string_view separator) {
+    std::string out;
+    for (const auto& word : words) {
+        out += (out.empty() ? "" : std::string(separator)) + word;
+    }
+    return out;
+}
+
+std::string host_settings(const HostSpec& host) {
+    std::string text = fmt::format("slots {}, priority {}, {}", slots_text(host), host.priority,
+                                   host.transport == core::TransportKind::local ? "local" : "ssh");
+    if (!host.user.empty()) {
+        text += ", user " + host.user;
+    }
+    if (host.port != 0) {
+        text += fmt::format(", port {}", host.port);
+    }
+    if (!host.labels.empty()) {
+        text += ", labels " + join(host.labels, ",");
+    }
+    return text;
+}
+
+// Hosts written as folded groups of consecutive hosts that share every setting.
+void print_hosts(std::ostream& out, const std::vector<HostSpec>& hosts, const std::vector<std::size_t>& chosen) {
+    std::vector<std::string> names;
+    std::string settings;
+    auto flush = [&] {
+        if (!names.empty()) {
+            fmt::print(out, "  {:<24} {}\n", core::fold_hostlist(names), settings);
+        }
+        names.clear();
+    };
+    for (std::size_t index : chosen) {
+        std::string next = host_settings(hosts[index]);
+        if (next != settings) {
+            flush();
+            settings = next;
+        }
+        names.push_back(hosts[index].name);
+    }
+    flush();
+}
+
+std::string backoff_text(const core::Backoff& b) {
+    return fmt::format("{} x{:g} up to {}", core::format_duration(b.initial), b.factor, core::format_duration(b.max));
+}
+
+void print_job(std::ostream& out, const core::Plan& plan, const core::PlannedJob& planned, bool show_env) {
+    const core::JobSpec& job = *planned.job;
+    std::vector<std::string> host_names;
+    for (std::size_t index : planned.hosts) {
+        host_names.push_back(plan.spec->hosts[index].name);
+    }
+    fmt::print(out, "\njob {} (priority {}, {} shard{})\n", job.name, job.priority, planned.shards.size(),
+               planned.shards.size() == 1 ? "" : "s");
+    fmt::print(out, "  hosts:    {}\n", core::fold_hostlist(host_names));
+    fmt::print(out, "  retries:  {} (backoff {})\n", job.retries, backoff_text(job.backoff));
+    fmt::print(out, "  timeout:  {}\n", job.timeout ? core::format_duration(*job.timeout) : "none");
+    if (!job.needs.empty()) {
+        fmt::print(out, "  needs:    {}\n", join(job.needs, ", "));
+    }
+    if (!job.workdir.empty()) {
+        fmt::print(out, "  workdir:  {}\n", job.workdir);
+    }
+    if (!job.env.empty()) {
+        std::vector<std::string> shown;
+        for (const auto& [name, value] : job.env) {
+            shown.push_back(show_env ? name + "=" + value : name);
+        }
+        fmt::print(out, "  env:      {}{}\n", join(shown, " "), show_env ? "" : " (values hidden; --show-env)");
+    }
+    std::uint64_t shown = std::min<std::uint64_t>(planned.shards.size(), k_plan_text_shards);
+    for (std::uint64_t i = 0; i < shown; ++i) {
+        fmt::print(out, "  [{}] {}\n", i, planned.shards.command(i, 1));
+    }
+    if (planned.shards.size() > shown) {
+        fmt::print(out, "  ... and {} more (--format json lists every shard)\n", planned.shards.size() - shown);
+    }
+}
+
+} // namespace
+
+void print_plan_text(std::ostream& out, const core::Plan& plan, bool show_env) {
+    const core::Spec& spec = *plan.spec;
+    std::uint64_t slots = 0;
+    std::vector<std::size_t> all;
+    for (std::size_t i = 0; i < spec.hosts.size(); ++i) {
+        slots += spec.hosts[i].slots;
+        all.push_back(i);
+    }
+    fmt::print(out, "plan '{}' from {}: {} job{}, {} shard{}, {} host{}\n", spec.name, spec.path, plan.jobs.size(),
+               plan.jobs.size() == 1 ? "" : "s", plan.total_shards, plan.total_shards == 1 ? "" : "s",
+               spec.hosts.size(), spec.hosts.size() == 1 ? "" : "s");
+    fmt::print(out, "\nhosts\n");
+    print_hosts(out, spec.hosts, all);
+    for (const auto& job : plan.jobs) {
+        print_job(out, plan, job, show_env);
+    }
+}
+
+namespace {
+
+nlohmann::ordered_json host_json(const HostSpec& host) {
+    nlohmann::ordered_json j = {{"name", host.name},
+                                {"transport", host.transport == core::TransportKind::local ? "local" : "ssh"},
+                                {"priority", host.priority},
+                                {"labels", host.labels}};
+    j["slots"] = host.auto_slots && host.transport == core::TransportKind::ssh ? nlohmann::ordered_json("auto")
+                                                                               : nlohmann::ordered_json(host.slots);
+    if (!host.user.empty()) {
+        j["user"] = host.user;
+    }
+    if (host.port != 0) {
+        j["port"] = host.port;
+    }
+    return j;
+}
+
+nlohmann::ordered_json job_settings_json(const core::Plan& plan, const core::PlannedJob& planned, bool show_env) {
+    const core::JobSpec& job = *planned.job;
+    nlohmann::ordered_json hosts = nlohmann::ordered_json::array();
+    for (std::size_t index : planned.hosts) {
+        hosts.push_back(plan.spec->hosts[index].name);
+    }
+    nlohmann::ordered_json env = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : job.env) {
+        env[name] = show_env ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr);
+    }
+    return {{"name", job.name},
+            {"priority", job.priority},
+            {"retries", job.retries},
+            {"backoff",
+             {{"initial_s", job.backoff.initial.count() / 1000.0},
+              {"max_s", job.backoff.max.count() / 1000.0},
+              {"factor", job.backoff.factor}}},
+            {"timeout_s",
+             job.timeout ? nlohmann::ordered_json(job.timeout->count() / 1000.0) : nlohmann::ordered_json(nullptr)},
+            {"needs", job.needs},
+            {"workdir", job.workdir},
+            {"env", env},
+            {"hosts", hosts},
+            {"shard_count", planned.shards.size()}};
+}
+
+} // namespace
+
+void print_plan_json(std::ostream& out, const core::Plan& plan, bool show_env) {
+    core::JsonWriter json(out);
+    json.begin_object();
+    json.field("name", plan.spec->name);
+    json.field("spec", plan.spec->path);
+    json.key("hosts");
+    json.begin_array();
+    for (const auto& host : plan.spec->hosts) {
+        json.value(host_json(host));
+    }
+    json.end_array();
+    json.key("jobs");
+    json.begin_array();
+    for (const auto& planned : plan.jobs) {
+        json.begin_object();
+        nlohmann::ordered_json settings = job_settings_json(plan, planned, show_env);
+        for (const auto& [name, value] : settings.items()) {
+            json.field(name, value);
+        }
+        json.key("shards");
+        json.begin_array();
+        for (std::uint64_t i = 0; i < planned.shards.size(); ++i) {
+            json.value({{"index", i}, {"command", planned.shards.command(i, 1)}});
+        }
+        json.end_array();
+        json.end_object();
+    }
+    json.end_array();
+    json.end_object();
+    out << '\n';
+}
+
+} // namespace sshard::cli

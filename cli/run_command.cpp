@@ -1,0 +1,187 @@
+#include "cli/run_command.hpp"
+
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include "cli/exit_codes.hpp"
+#include "cli/plan_printer.hpp"
+#include "cli/run_display.hpp"
+#include "cli/signals.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/journal.hpp"
+#include "core/journal_recorder.hpp"
+#include "core/output_files.hpp"
+#include "core/plan.hpp"
+#include "core/resume.hpp"
+#include "core/run_dir.hpp"
+#include "core/scheduler.hpp"
+#include "core/spec_loader.hpp"
+#include "transport/local_transport.hpp"
+
+namespace sshard::cli {
+
+namespace {
+
+int local_cpus() {
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    if (!in || std::filesystem::is_directory(path, ec)) {
+        throw core::UsageError(
+            fmt::format("cannot read spec '{}': {}", path, in ? "is a directory" : std::strerror(errno)));
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// The spec to run and its text: the one named on the command line, or on resume without one, the run's copy
+// (loaded under its first path, so that relative `lines` files are found where they were).
+struct LoadedSpec {
+    core::Spec spec;
+    std::string text;
+};
+
+LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& resumed,
+                const core::RecordedRun& previous) {
+    core::LoadOptions load_options;
+    if (!options.hosts.empty()) {
+        load_options.hosts_override = options.hosts;
+    }
+    load_options.local_cpus = local_cpus();
+    LoadedSpec loaded;
+    std::string path = options.spec;
+    if (path.empty()) {
+        loaded.text = read_text(resumed->spec_path());
+        path = previous.spec_path;
+    } else {
+        loaded.text = read_text(path);
+    }
+    loaded.spec = core::load_spec_text(path, loaded.text, load_options);
+    if (options.local) {
+        for (auto& host : loaded.spec.hosts) {
+            host.transport = core::TransportKind::local;
+            host.slots = host.auto_slots ? local_cpus() : host.slots;
+        }
+    }
+    for (const auto& host : loaded.spec.hosts) {
+        if (host.transport == core::TransportKind::ssh) {
+            throw core::Error(fmt::format("host '{}' needs the ssh transport, which this build of sshard does not "
+                                          "have yet; --local runs every host's shards on this machine",
+                                          host.name));
+        }
+    }
+    return loaded;
+}
+
+bool show_progress(const RunOptions& options) {
+    if (options.progress == "always") {
+        return true;
+    }
+    return options.progress == "auto" && isatty(STDERR_FILENO) == 1 && !options.stream;
+}
+
+// Prints each output line of a shard as it comes, tagged with where it ran: stdout lines on stdout, stderr
+// lines on stderr, like GNU parallel's --tag --line-buffer.
+core::LineListener stream_listener(const core::Attempt& attempt, const core::Spec& spec, std::mutex& mutex) {
+    std::string tag = fmt::format("{}[{}]@{}: ", attempt.job->name, attempt.index, spec.hosts[attempt.host].name);
+    return [tag, &mutex](core::Stream stream, std::string_view line) {
+        std::lock_guard lock(mutex);
+        std::ostream& out = stream == core::Stream::out ? std::cout : std::cerr;
+        out << tag << line << '\n';
+        out.flush();
+    };
+}
+
+int exit_code(const core::RunSummary& summary) {
+    if (summary.interrupted) {
+        return k_exit_interrupted;
+    }
+    if (summary.no_hosts) {
+        return k_exit_cannot_proceed;
+    }
+    for (const auto& job : summary.jobs) {
+        if (job.failed > 0 || job.skipped > 0 || job.unfinished > 0) {
+            return k_exit_shards_failed;
+        }
+    }
+    return k_exit_ok;
+}
+
+} // namespace
+
+int run_command(const RunOptions& options) {
+    SignalWatcher signals; // first: every thread made after it inherits the blocked signals
+    std::optional<core::RunDir> resumed;
+    core::RecordedRun previous;
+    if (!options.resume.empty()) {
+        resumed = core::RunDir::open(options.resume);
+        previous = core::read_recorded_run(resumed->journal_path());
+    }
+    LoadedSpec loaded = load(options, resumed, previous);
+    const core::Spec& spec = loaded.spec;
+    core::Plan plan = core::make_plan(spec);
+    if (options.dry_run) {
+        print_plan_text(std::cout, plan, options.show_env);
+        return k_exit_ok;
+    }
+    core::RunDir dir = resumed                   ? *resumed
+                       : options.run_dir.empty() ? core::RunDir::create(".sshard/runs", spec.name, loaded.text)
+                                                 : core::RunDir::create_at(options.run_dir, loaded.text);
+    if (resumed && !options.spec.empty()) {
+        dir.replace_spec(loaded.text);
+    }
+    std::string spec_path = resumed ? previous.spec_path : std::filesystem::absolute(options.spec).string();
+
+    core::JournalWriter journal(dir.journal_path());
+    core::JournalRecorder recorder(journal, plan);
+    RunDisplay display(plan, dir, show_progress(options));
+    core::ListenerList listeners({&recorder, &display});
+    core::SystemClock clock;
+    std::mutex stream_mutex;
+    core::SchedulerOptions scheduling;
+    scheduling.fail_fast = options.fail_fast;
+    scheduling.max_parallel = options.max_parallel;
+    scheduling.seed = std::random_device{}();
+    scheduling.run_id = dir.id();
+    scheduling.completed = resumed ? &previous.completed : nullptr;
+    scheduling.retry_failed = options.retry_failed;
+    scheduling.make_output = [&](const core::Attempt& a) {
+        return std::make_shared<core::OutputFiles>(dir.output_path(a.job->name, a.index, a.number, core::Stream::out),
+                                                   dir.output_path(a.job->name, a.index, a.number, core::Stream::err),
+                                                   options.stream ? stream_listener(a, spec, stream_mutex)
+                                                                  : core::LineListener{});
+    };
+    recorder.run_started(dir.id(), spec_path, resumed.has_value(), clock.wall());
+
+    core::Scheduler scheduler(plan, clock, listeners, std::move(scheduling));
+    transport::LocalTransport transport(scheduler, spec.hosts.size());
+    signals.set_handler([&](int) {
+        if (signals.count() == 1) {
+            std::cerr << "\nsshard: interrupted: stopping the running shards (again to kill them at once)\n";
+        }
+        scheduler.interrupt();
+    });
+    core::RunSummary summary = core::run_to_end(scheduler, transport);
+    signals.set_handler({});
+    transport.shutdown();
+    journal.sync();
+    display.print_summary(std::cout, summary);
+    std::cout.flush();
+    return exit_code(summary);
+}
+
+} // namespace sshard::cli

@@ -1,0 +1,28 @@
+// `sshard run`: loads the spec, makes or reopens the run directory, runs the scheduler to the end, prints
+// the summary and returns the exit code.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace sshard::cli {
+
+struct RunOptions {
+    std::string spec;  // empty with --resume: the run's own copy
+    std::string hosts; // --hosts
+    bool show_env = false;
+    bool dry_run = false;
+    bool local = false; // every host runs on this machine
+    std::string run_dir;
+    std::string resume;
+    bool retry_failed = false;
+    bool fail_fast = false;
+    std::size_t max_parallel = 0;
+    std::string progress = "auto"; // auto, always, never
+    bool stream = false;
+};
+
+// Throws core::SpecError and core::Error for problems before dispatch; returns the exit code otherwise.
+int run_command(const RunOptions& options);
+
+} // namespace sshard::cli

@@ -1,0 +1,113 @@
+#include "cli/run_display.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <iostream>
+
+#include "core/duration.hpp"
+
+namespace sshard::cli {
+
+namespace {
+
+std::string seconds_text(double s) {
+    return core::format_duration(core::Duration(static_cast<core::Duration::rep>(s * 1000.0 + 0.5)));
+}
+
+} // namespace
+
+RunDisplay::RunDisplay(const core::Plan& plan, const core::RunDir& run_dir, bool progress)
+    : m_plan(plan), m_run_dir(run_dir), m_progress(progress), m_started(std::chrono::steady_clock::now()) {}
+
+void RunDisplay::host_changed(std::size_t host, const core::HostState& state) {
+    if (state.up) {
+        return;
+    }
+    std::lock_guard lock(m_stderr_mutex);
+    clear_line();
+    fmt::print(std::cerr, "sshard: host {} is down: {}\n", m_plan.spec->hosts[host].name, state.reason);
+}
+
+void RunDisplay::attempt_started(const core::Attempt&) {
+    ++m_running;
+    draw(false);
+}
+
+void RunDisplay::attempt_finished(const core::Attempt& attempt, const core::AttemptEnd& end) {
+    --m_running;
+    switch (end.verdict) {
+    case core::Verdict::succeeded:
+        ++m_done;
+        break;
+    case core::Verdict::failed:
+        ++m_done;
+        ++m_failed;
+        if (m_failures.size() < k_failures_shown) {
+            m_failures.push_back(
+                {attempt.job->name, attempt.index, m_plan.spec->hosts[attempt.host].name, attempt.number, end.reason,
+                 m_run_dir.output_path(attempt.job->name, attempt.index, attempt.number, core::Stream::err)});
+        }
+        ++m_failure_count;
+        break;
+    case core::Verdict::retry:
+    case core::Verdict::requeued:
+        ++m_retried;
+        break;
+    case core::Verdict::unfinished:
+        break;
+    }
+    draw(false);
+}
+
+void RunDisplay::run_finished(const core::RunSummary&) {
+    std::lock_guard lock(m_stderr_mutex);
+    clear_line();
+}
+
+void RunDisplay::clear_line() {
+    if (m_progress) {
+        std::cerr << "\r\033[K" << std::flush;
+    }
+}
+
+// Redraws at most ten times a second: a terminal cannot show more, and writes cost.
+void RunDisplay::draw(bool force) {
+    auto now = std::chrono::steady_clock::now();
+    if (!m_progress || (!force && now - m_last_draw < std::chrono::milliseconds(100))) {
+        return;
+    }
+    m_last_draw = now;
+    double elapsed = std::chrono::duration<double>(now - m_started).count();
+    double rate = elapsed > 0 ? static_cast<double>(m_done) / elapsed : 0;
+    std::uint64_t total = m_plan.total_shards;
+    std::string eta = rate > 0 && total > m_done ? seconds_text(static_cast<double>(total - m_done) / rate) : "-";
+    std::lock_guard lock(m_stderr_mutex);
+    fmt::print(std::cerr, "\r[{}/{}] {} running, {} failed, {} retried, {:.1f}/s, ETA {}\033[K", m_done, total,
+               m_running, m_failed, m_retried, rate, eta);
+    std::cerr.flush();
+}
+
+void RunDisplay::print_summary(std::ostream& out, const core::RunSummary& summary) const {
+    fmt::print(out, "{:<24} {:>9} {:>9} {:>7} {:>7} {:>7} {:>10}\n", "job", "succeeded", "failed", "skipped", "retried",
+               "not run", "makespan");
+    for (const auto& job : summary.jobs) {
+        fmt::print(out, "{:<24} {:>9} {:>9} {:>7} {:>7} {:>7} {:>10}\n", job.name, job.succeeded, job.failed,
+                   job.skipped, job.retried, job.unfinished, seconds_text(job.makespan_s));
+    }
+    for (const auto& job : summary.jobs) {
+        if (job.skipped > 0 || (!job.skip_reason.empty() && job.failed > 0)) {
+            fmt::print(out, "{}: {}\n", job.name, job.skip_reason);
+        }
+    }
+    for (const auto& f : m_failures) {
+        fmt::print(out, "failed: {}[{}] on {} after {} attempt{}: {} (stderr: {})\n", f.job, f.index, f.host,
+                   f.attempts, f.attempts == 1 ? "" : "s", f.reason, f.stderr_path);
+    }
+    if (m_failure_count > m_failures.size()) {
+        fmt::print(out, "... and {} more failed shards\n", m_failure_count - m_failures.size());
+    }
+    fmt::print(out, "run {}: makespan {}{}; records in {}\n", m_run_dir.id(), seconds_text(summary.makespan_s),
+               summary.interrupted ? ", interrupted" : "", m_run_dir.path());
+}
+
+} // namespace sshard::cli

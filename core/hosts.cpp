@@ -1,0 +1,110 @@
+#include "core/hosts.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fmt/format.h>
+#include <fnmatch.h>
+
+#include "core/hostlist.hpp"
+
+namespace sshard::core {
+
+namespace {
+
+bool parse_number(std::string_view text, int min, int max, int& out) {
+    int value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+        return false;
+    }
+    out = value;
+    return true;
+}
+
+// The position of the ':' that starts a port: the last one outside brackets, or npos.
+std::size_t port_colon(std::string_view text) {
+    int depth = 0;
+    std::size_t found = std::string_view::npos;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '[') {
+            ++depth;
+        } else if (text[i] == ']') {
+            --depth;
+        } else if (text[i] == ':' && depth == 0) {
+            found = i;
+        }
+    }
+    return found;
+}
+
+} // namespace
+
+std::vector<HostSpec> parse_host_string(std::string_view text) {
+    HostSpec base;
+    std::string_view rest = text;
+    if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+        if (!parse_number(rest.substr(0, slash), 1, 100000, base.slots)) {
+            throw HostlistError(fmt::format("bad slot count '{}' in host '{}' (a number from 1 to 100000)",
+                                            rest.substr(0, slash), text));
+        }
+        rest.remove_prefix(slash + 1);
+    }
+    if (auto at = rest.find('@'); at != std::string_view::npos) {
+        base.user = std::string(rest.substr(0, at));
+        if (base.user.empty()) {
+            throw HostlistError(fmt::format("empty user name in host '{}'", text));
+        }
+        rest.remove_prefix(at + 1);
+    }
+    if (auto colon = port_colon(rest); colon != std::string_view::npos) {
+        if (!parse_number(rest.substr(colon + 1), 1, 65535, base.port)) {
+            throw HostlistError(
+                fmt::format("bad port '{}' in host '{}' (a number from 1 to 65535)", rest.substr(colon + 1), text));
+        }
+        rest = rest.substr(0, colon);
+    }
+    std::vector<HostSpec> hosts;
+    for (auto& name : expand_hostlist(rest, 100000)) {
+        hosts.push_back(base);
+        hosts.back().name = std::move(name);
+    }
+    return hosts;
+}
+
+std::vector<HostSpec> parse_host_list(std::string_view text) {
+    std::vector<HostSpec> hosts;
+    for (const auto& part : split_hostlists(text)) {
+        auto more = parse_host_string(part);
+        hosts.insert(hosts.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    }
+    return hosts;
+}
+
+bool host_matches(std::string_view name, std::string_view pattern) {
+    std::string subject(name);
+    for (const auto& expanded : expand_hostlist(pattern, 100000)) {
+        if (fnmatch(expanded.c_str(), subject.c_str(), 0) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::vector<std::size_t> filter_hosts(const std::vector<HostSpec>& hosts, const HostFilter& filter) {
+    std::vector<std::size_t> chosen;
+    for (std::size_t i = 0; i < hosts.size(); ++i) {
+        const auto& host = hosts[i];
+        bool name_ok =
+            filter.patterns.empty() || std::any_of(filter.patterns.begin(), filter.patterns.end(),
+                                                   [&](const std::string& p) { return host_matches(host.name, p); });
+        bool labels_ok = std::all_of(filter.labels.begin(), filter.labels.end(), [&](const std::string& l) {
+            return std::find(host.labels.begin(), host.labels.end(), l) != host.labels.end();
+        });
+        if (name_ok && labels_ok) {
+            chosen.push_back(i);
+        }
+    }
+    return chosen;
+}
+
+} // namespace sshard::core

@@ -1,0 +1,35 @@
+// Turns what the scheduler reports into journal events. The schema is documented in man/sshard.1 (JOURNAL);
+// core/resume.hpp reads it back.
+#pragma once
+
+#include <string>
+
+#include "core/journal.hpp"
+#include "core/plan.hpp"
+#include "core/run_listener.hpp"
+
+namespace sshard::core {
+
+class JournalRecorder final : public RunListener {
+public:
+    // `journal` and `plan` must outlive the recorder.
+    JournalRecorder(JournalWriter& journal, const Plan& plan) : m_journal(journal), m_plan(plan) {}
+
+    // Writes the run_start event: the run, its spec, hosts and jobs. `resumed` marks a resume of the run.
+    void run_started(const std::string& run_id, const std::string& spec_path, bool resumed, WallTime time);
+
+    void host_changed(std::size_t host, const HostState& state) override;
+    void attempt_started(const Attempt& attempt) override;
+    void attempt_finished(const Attempt& attempt, const AttemptEnd& end) override;
+    void shards_not_run(const JobSpec& job, std::uint64_t count, bool failed, const std::string& reason) override;
+    void run_finished(const RunSummary& summary) override;
+
+private:
+    JournalWriter& m_journal;
+    const Plan& m_plan;
+};
+
+// Seconds since the Unix epoch, with millisecond precision: how the journal writes times.
+double unix_seconds(WallTime time);
+
+} // namespace sshard::core

@@ -1,0 +1,91 @@
+// What the scheduler tells the outside world as a run goes: the journal records it, the terminal shows it.
+// Called on the scheduler's thread only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/run_summary.hpp"
+#include "core/spec.hpp"
+#include "core/transport.hpp"
+
+namespace sshard::core {
+
+// One try of one shard on one host.
+struct Attempt {
+    std::uint64_t id = 0;
+    const JobSpec* job = nullptr;
+    std::uint64_t index = 0;
+    int number = 1;       // 1 for the first try, counting every try (requeues too)
+    std::size_t host = 0; // index into Spec::hosts
+    std::string command;  // as run, every placeholder filled
+    std::string key;      // the shard's identity: its command with {attempt} and {host} unfilled
+    WallTime start{};
+};
+
+// What the scheduler made of an attempt's outcome.
+enum class Verdict {
+    succeeded,  // exit 0
+    retry,      // failed; will be tried again after a backoff
+    requeued,   // the host failed; back in the queue, no retry used up
+    failed,     // failed for good
+    unfinished, // cancelled by an interrupt; a resume runs it again
+};
+
+struct AttemptEnd {
+    Outcome outcome;
+    bool timed_out = false; // the scheduler cancelled it at its timeout
+    Verdict verdict = Verdict::failed;
+    std::string reason; // for humans: "exit 3", "killed by SIGKILL", "timed out after 30s", ...
+};
+
+class RunListener {
+public:
+    virtual ~RunListener() = default;
+    virtual void host_changed(std::size_t /*host*/, const HostState& /*state*/) {}
+    virtual void attempt_started(const Attempt& /*attempt*/) {}
+    virtual void attempt_finished(const Attempt& /*attempt*/, const AttemptEnd& /*end*/) {}
+    // `count` shards of `job` will not run: counted as failed (no eligible host stayed up) or as skipped (a
+    // needed job failed, --fail-fast).
+    virtual void shards_not_run(const JobSpec& /*job*/, std::uint64_t /*count*/, bool /*failed*/,
+                                const std::string& /*reason*/) {}
+    virtual void run_finished(const RunSummary& /*summary*/) {}
+};
+
+// Passes every call on to each of a list of listeners, in order.
+class ListenerList final : public RunListener {
+public:
+    explicit ListenerList(std::vector<RunListener*> listeners) : m_listeners(std::move(listeners)) {}
+
+    void host_changed(std::size_t host, const HostState& state) override {
+        for (auto* l : m_listeners) {
+            l->host_changed(host, state);
+        }
+    }
+    void attempt_started(const Attempt& attempt) override {
+        for (auto* l : m_listeners) {
+            l->attempt_started(attempt);
+        }
+    }
+    void attempt_finished(const Attempt& attempt, const AttemptEnd& end) override {
+        for (auto* l : m_listeners) {
+            l->attempt_finished(attempt, end);
+        }
+    }
+    void shards_not_run(const JobSpec& job, std::uint64_t count, bool failed, const std::string& reason) override {
+        for (auto* l : m_listeners) {
+            l->shards_not_run(job, count, failed, reason);
+        }
+    }
+    void run_finished(const RunSummary& summary) override {
+        for (auto* l : m_listeners) {
+            l->run_finished(summary);
+        }
+    }
+
+private:
+    std::vector<RunListener*> m_listeners;
+};
+
+} // namespace sshard::core

@@ -1,0 +1,93 @@
+// The scheduler: decides which shard runs where and when, and what an outcome means. It runs on one thread and
+// owns all run state; transports report to it through a queue, so it never shares data with their threads.
+//
+// Rules (man/sshard.1, SCHEDULING): ready shards go highest job priority first, then spec order, then shard
+// index; each to an eligible up host with a free slot, highest host priority first, then the least loaded.
+// A failed attempt is retried after an exponential backoff with jitter, on a host where the shard has not
+// failed while such a host is up. A lost host costs no retry: the shard is requeued and the host reconnected
+// with backoff. A job starts when every job it needs has fully succeeded, and is skipped when one failed.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/completed_shards.hpp"
+#include "core/plan.hpp"
+#include "core/run_listener.hpp"
+#include "core/transport.hpp"
+
+namespace sshard::core {
+
+struct SchedulerOptions {
+    bool fail_fast = false;                        // after the first shard that fails for good, start nothing new
+    std::size_t max_parallel = 0;                  // shards in flight across all hosts; 0: no cap beyond the slots
+    std::chrono::milliseconds grace{5000};         // between TERM and KILL when cancelling
+    int max_requeues = 5;                          // lost hosts a shard survives before it fails
+    Duration down_limit = std::chrono::minutes(2); // a job whose hosts are all down this long fails the rest
+    Backoff reconnect{std::chrono::seconds(1), std::chrono::seconds(30), 2.0};
+    std::uint64_t seed = 0; // for backoff jitter
+    std::string run_id;     // SSHARD_RUN
+    // Shards recorded as done by an earlier run (resume): not run again. With `retry_failed`, failed ones are.
+    const CompletedShards* completed = nullptr;
+    bool retry_failed = false;
+    // Where an attempt's output goes; null or returning null discards it.
+    std::function<std::shared_ptr<OutputSink>(const Attempt&)> make_output;
+};
+
+class Scheduler final : public TransportEvents {
+public:
+    // `plan`, `clock` and `listener` must outlive the scheduler.
+    Scheduler(const Plan& plan, const Clock& clock, RunListener& listener, SchedulerOptions options);
+    ~Scheduler() override;
+
+    // Connects every host through `transport`, which reports back to this scheduler and must outlive it.
+    // Call once, before step().
+    void start(Transport& transport);
+    // Handles every queued event and due timer, then dispatches what can go. Returns when the next timer is
+    // due, if any.
+    std::optional<SteadyTime> step();
+    // Whether the run is over: every job done, or interrupted and nothing running.
+    bool finished() const { return m_finished; }
+    // Blocks until an event is queued or the real time `until` passes (forever without it).
+    void wait(std::optional<SteadyTime> until);
+    // Stops dispatching and cancels whatever runs (TERM, KILL after the grace); a second call KILLs at once.
+    // Thread-safe: signal handling calls it.
+    void interrupt();
+    // The counts so far; final once finished().
+    RunSummary summary() const;
+
+    // TransportEvents: queue the report for step(). Thread-safe.
+    void on_finished(std::uint64_t attempt, Outcome outcome) override;
+    void on_host_state(std::size_t host, HostState state) override;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+    bool m_finished = false;
+
+    struct QueuedEvent {
+        enum class Kind { finished, host_state, interrupt } kind;
+        std::uint64_t attempt = 0;
+        Outcome outcome;
+        std::size_t host = 0;
+        HostState state;
+    };
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<QueuedEvent> m_queue;
+};
+
+// Runs a scheduler to the end on the system clock: start, then step and wait until finished.
+RunSummary run_to_end(Scheduler& scheduler, Transport& transport);
+
+} // namespace sshard::core

@@ -1,0 +1,89 @@
+// The job spec as loaded and checked: every value here is valid, so later stages never re-check it.
+// The YAML form is documented in man/sshard.yaml.5; core/spec_loader.hpp turns a file into a Spec.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "core/command_template.hpp"
+#include "core/diagnostic.hpp"
+#include "core/duration.hpp"
+
+namespace sshard::core {
+
+enum class TransportKind { ssh, local };
+
+struct HostSpec {
+    std::string name; // one expanded host name
+    std::string user; // empty: the ssh config's or the current user
+    int port = 0;     // 0: the ssh config's or 22
+    int slots = 1;    // concurrent shards; with auto_slots, filled in from the host's CPU count on connect
+    bool auto_slots = false;
+    int priority = 0; // higher is filled first
+    std::vector<std::string> labels;
+    TransportKind transport = TransportKind::ssh;
+};
+
+// Waits between attempts: initial, then times factor each retry, capped at max; each with jitter.
+struct Backoff {
+    Duration initial = std::chrono::seconds(1);
+    Duration max = std::chrono::seconds(60);
+    double factor = 2.0;
+};
+
+struct CountShards {
+    std::uint64_t count = 1;
+};
+// The half-open range [from, to) cut into chunks of `chunk`; the last chunk may be shorter.
+struct RangeShards {
+    std::int64_t from = 0;
+    std::int64_t to = 0;
+    std::int64_t chunk = 1;
+};
+struct ItemsShards {
+    std::vector<std::string> items;
+};
+struct LinesShards {
+    std::string path; // as written in the spec
+    std::vector<std::string> lines;
+};
+// One shard per combination; the first key varies slowest, as in nested loops written in key order.
+struct MatrixShards {
+    std::vector<std::pair<std::string, std::vector<std::string>>> axes;
+};
+using ShardsSpec = std::variant<CountShards, RangeShards, ItemsShards, LinesShards, MatrixShards>;
+
+// Restricts where a job runs: hosts matching any pattern (hostlist or glob) and carrying every label.
+struct HostFilter {
+    std::vector<std::string> patterns; // empty: any name
+    std::vector<std::string> labels;   // empty: any labels
+};
+
+struct JobSpec {
+    std::string name;
+    CommandTemplate command;
+    ShardsSpec shards = CountShards{};
+    int priority = 0;
+    int retries = 0;
+    Backoff backoff;
+    std::optional<Duration> timeout; // per attempt; none: no limit
+    std::vector<std::pair<std::string, std::string>> env;
+    std::string workdir;
+    std::vector<std::string> needs;
+    std::optional<HostFilter> hosts;
+    SourceLocation location; // of the job's entry, for messages
+};
+
+struct Spec {
+    std::string path; // the file it was loaded from
+    std::string name; // the run's name: `name`, or the file's stem
+    std::string hash; // of the file's bytes (16 hex digits), for the journal
+    std::vector<HostSpec> hosts;
+    std::vector<JobSpec> jobs;
+};
+
+} // namespace sshard::core

@@ -1,0 +1,26 @@
+// Reads a YAML job spec, checks all of it, and reports every problem at once.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/spec.hpp"
+
+namespace sshard::core {
+
+struct LoadOptions {
+    // Replaces the spec's `hosts` (the --hosts flag): comma-separated `[slots/][user@]hostlist[:port]`.
+    std::optional<std::string> hosts_override;
+    // The CPU count of this machine, for the implicit local host and `slots: auto` on local hosts.
+    int local_cpus = 1;
+};
+
+// Loads and checks the spec at `path`. Throws Error when the file cannot be read, SpecError with every
+// diagnostic when its content is wrong. With no hosts at all, the spec runs on one local host named
+// "localhost" with `local_cpus` slots.
+Spec load_spec(const std::string& path, const LoadOptions& options = {});
+
+// The same for a spec held in memory; `path` names it in messages and anchors relative `lines` files.
+Spec load_spec_text(const std::string& path, const std::string& text, const LoadOptions& options = {});
+
+} // namespace sshard::core

@@ -1,0 +1,89 @@
+// The seam between the scheduler and the machines that run shards. core drives it; transport/ implements it
+// (local: fork/exec on this machine; ssh: libssh). A transport never decides policy: retries, timeouts and host
+// choice belong to the scheduler, which asks for a start or a cancel and is told what happened.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sshard::core {
+
+using WallTime = std::chrono::system_clock::time_point;
+
+enum class Stream { out, err };
+
+// How an attempt ended, as far as the transport can tell.
+struct Outcome {
+    enum class Kind {
+        exited,           // the command exited with exit_code
+        signaled,         // the command was killed by signal
+        transport_failed, // the host or connection failed; says nothing about the shard
+    };
+    Kind kind = Kind::exited;
+    int exit_code = 0;
+    int signal = 0;
+    std::string reason; // for transport_failed: what went wrong, for humans
+    WallTime start{};
+    WallTime end{};
+    std::optional<double> cpu_user_s; // where the transport can measure it
+    std::optional<double> cpu_sys_s;
+};
+
+// Where an attempt's output goes. Called from transport threads, one call at a time per attempt.
+class OutputSink {
+public:
+    virtual ~OutputSink() = default;
+    virtual void write(Stream stream, std::string_view data) = 0;
+};
+
+struct Launch {
+    std::uint64_t attempt = 0; // unique in the run, chosen by the scheduler
+    std::size_t host = 0;      // index into the host table the transport was made with
+    std::string command;       // run by `sh -c`
+    std::vector<std::pair<std::string, std::string>> env;
+    std::string workdir; // empty: the login directory (remote) or the current one (local)
+    std::shared_ptr<OutputSink> output;
+};
+
+// A host's connection state, as found by Transport::connect.
+struct HostState {
+    bool up = false;
+    std::string reason;      // why it is down
+    std::optional<int> cpus; // the host's CPU count, where known (for `slots: auto`)
+    double setup_s = 0;      // connection set-up time
+};
+
+// What a transport reports back. Called from transport threads: implementations must be thread-safe and
+// must not call back into the transport.
+class TransportEvents {
+public:
+    virtual ~TransportEvents() = default;
+    // Exactly once per started attempt, after its last output.
+    virtual void on_finished(std::uint64_t attempt, Outcome outcome) = 0;
+    // After each connect(), and whenever a host that was up is lost.
+    virtual void on_host_state(std::size_t host, HostState state) = 0;
+};
+
+class Transport {
+public:
+    virtual ~Transport() = default;
+    // Begins connecting to a host (immediate for local hosts); the result arrives as on_host_state.
+    virtual void connect(std::size_t host) = 0;
+    // Begins running an attempt on a host that is up. Never blocks on the remote; a failure to start is
+    // reported as a transport_failed outcome, never thrown.
+    virtual void start(Launch launch) = 0;
+    // Asks a running attempt to end: TERM to its process group, KILL after `grace`. Its outcome still arrives.
+    // Unknown or finished attempts are ignored.
+    virtual void cancel(std::uint64_t attempt, std::chrono::milliseconds grace) = 0;
+    // Kills whatever still runs (no grace), waits for its outcomes to be delivered, and stops all threads.
+    virtual void shutdown() = 0;
+};
+
+} // namespace sshard::core

@@ -1,0 +1,127 @@
+// End-to-end: `sshard plan` on specs under tests/data.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/binary.hpp"
+
+namespace sshard::test {
+namespace {
+
+TEST(PlanCommand, PrintsHostsJobsAndFirstShards) {
+    std::string spec = data_path("plan_basic.yaml");
+    Result r = run_sshard({"plan", spec});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(r.out, "plan 'basic' from " + spec +
+                         ": 2 jobs, 9 shards, 4 hosts\n"
+                         "\n"
+                         "hosts\n"
+                         "  node[01-03]              slots 2, priority 0, ssh\n"
+                         "  gpu1                     slots 4, priority 5, ssh, labels gpu\n"
+                         "\n"
+                         "job render (priority 0, 3 shards)\n"
+                         "  hosts:    gpu1,node[01-03]\n"
+                         "  retries:  0 (backoff 1s x2 up to 1m)\n"
+                         "  timeout:  none\n"
+                         "  env:      TOKEN (values hidden; --show-env)\n"
+                         "  [0] render --frame a --out /tmp/render\n"
+                         "  [1] render --frame 'b c' --out /tmp/render\n"
+                         "  [2] render --frame '$(x)' --out /tmp/render\n"
+                         "\n"
+                         "job train (priority 3, 6 shards)\n"
+                         "  hosts:    gpu1\n"
+                         "  retries:  2 (backoff 1s x2 up to 1m)\n"
+                         "  timeout:  10m\n"
+                         "  needs:    render\n"
+                         "  [0] train --lr 0.1 --depth 2\n"
+                         "  [1] train --lr 0.1 --depth 4\n"
+                         "  [2] train --lr 0.1 --depth 8\n"
+                         "  [3] train --lr 0.01 --depth 2\n"
+                         "  [4] train --lr 0.01 --depth 4\n"
+                         "  ... and 1 more (--format json lists every shard)\n");
+}
+
+TEST(PlanCommand, ShowEnvRevealsValues) {
+    Result r = run_sshard({"plan", data_path("plan_basic.yaml"), "--show-env"});
+    EXPECT_NE(r.out.find("  env:      TOKEN=secret\n"), std::string::npos) << r.out;
+}
+
+TEST(PlanCommand, JsonListsEveryShard) {
+    Result r = run_sshard({"plan", data_path("plan_basic.yaml"), "--format", "json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto plan = nlohmann::json::parse(r.out);
+    EXPECT_EQ(plan["name"], "basic");
+    ASSERT_EQ(plan["hosts"].size(), 4u);
+    EXPECT_EQ(plan["hosts"][3]["name"], "gpu1");
+    EXPECT_EQ(plan["hosts"][3]["slots"], 4);
+    ASSERT_EQ(plan["jobs"].size(), 2u);
+    EXPECT_EQ(plan["jobs"][0]["name"], "render");
+    EXPECT_EQ(plan["jobs"][0]["env"]["TOKEN"], nullptr);
+    EXPECT_EQ(plan["jobs"][1]["priority"], 3);
+    EXPECT_EQ(plan["jobs"][1]["timeout_s"], 600.0);
+    ASSERT_EQ(plan["jobs"][1]["shards"].size(), 6u);
+    EXPECT_EQ(plan["jobs"][1]["shards"][5]["index"], 5);
+    EXPECT_EQ(plan["jobs"][1]["shards"][5]["command"], "train --lr 0.01 --depth 8");
+}
+
+TEST(PlanCommand, HostsFlagReplacesHosts) {
+    Result r = run_sshard({"plan", data_path("plan_hosts.yaml"), "--format", "json", "--hosts", "gpu1,x[1-2]"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto plan = nlohmann::json::parse(r.out);
+    ASSERT_EQ(plan["hosts"].size(), 3u);
+    EXPECT_EQ(plan["hosts"][2]["name"], "x2");
+}
+
+TEST(PlanCommand, HostsFlagThatBreaksAFilterIsASpecError) {
+    Result r = run_sshard({"plan", data_path("plan_basic.yaml"), "--hosts", "x[1-2]"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: job 'train' matches no host"), std::string::npos) << r.err;
+}
+
+TEST(PlanCommand, SpecErrorsAllAtOnceExit2) {
+    std::string spec = data_path("plan_errors.yaml");
+    Result r = run_sshard({"plan", spec});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, spec +
+                         ":4:19: error: unknown placeholder '{itme}' (this job defines {index}, {count}, "
+                         "{job}, {attempt}, {host})\n"
+                         "        command: echo {itme}\n"
+                         "                      ^\n" +
+                         spec +
+                         ":5:5: error: unknown key 'retires' (did you mean 'retries'?)\n"
+                         "        retires: 3\n"
+                         "        ^\n"
+                         "sshard: 2 errors in " +
+                         spec + "; nothing was dispatched\n");
+}
+
+TEST(PlanCommand, MissingSpecFile) {
+    Result r = run_sshard({"plan", "/nonexistent/jobs.yaml"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "sshard: error: cannot read spec '/nonexistent/jobs.yaml': No such file or directory\n");
+}
+
+TEST(PlanCommand, BadFlagsExit2) {
+    EXPECT_EQ(run_sshard({"plan", data_path("plan_basic.yaml"), "--format", "xml"}).exit_code, 2);
+    EXPECT_EQ(run_sshard({"plan"}).exit_code, 2);
+    EXPECT_EQ(run_sshard({"frobnicate"}).exit_code, 2);
+    EXPECT_EQ(run_sshard({}).exit_code, 2);
+}
+
+TEST(PlanCommand, HelpAndVersion) {
+    Result help = run_sshard({"plan", "--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_NE(help.out.find("--format"), std::string::npos);
+    Result version = run_sshard({"--version"});
+    EXPECT_EQ(version.exit_code, 0);
+    EXPECT_EQ(version.out.rfind("sshard ", 0), 0u);
+}
+
+TEST(PlanCommand, ExampleSpecPlans) {
+    Result r = run_sshard({"plan", std::string(SSHARD_SOURCE_DIR) + "/jobs.example.yaml"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+} // namespace
+} // namespace sshard::test

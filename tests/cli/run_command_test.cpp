@@ -1,0 +1,240 @@
+// End-to-end: `sshard run` with the real binary on this machine (local transport).
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "tests/cli/binary.hpp"
+
+namespace sshard::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// Whether a process still runs. A zombie does not: in some sandboxes nobody reaps orphans.
+bool process_alive(int pid) {
+    std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    auto paren = stat.rfind(')');
+    return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
+class RunCommand : public testing::Test {
+protected:
+    void SetUp() override { m_dir = make_temp_dir(); }
+    void TearDown() override { fs::remove_all(m_dir); }
+
+    std::string write_spec(const std::string& text) {
+        std::string path = m_dir + "/jobs.yaml";
+        std::ofstream(path) << text;
+        return path;
+    }
+    std::vector<nlohmann::json> journal(const std::string& run_dir) const {
+        std::vector<nlohmann::json> events;
+        std::ifstream in(run_dir + "/journal.jsonl");
+        for (std::string line; std::getline(in, line);) {
+            events.push_back(nlohmann::json::parse(line));
+        }
+        return events;
+    }
+    static std::size_t count(const std::vector<nlohmann::json>& events, const std::string& kind,
+                             const std::string& verdict = "") {
+        return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const nlohmann::json& e) {
+            return e["event"] == kind && (verdict.empty() || e.value("verdict", "") == verdict);
+        }));
+    }
+
+    std::string m_dir;
+};
+
+TEST_F(RunCommand, RunsEveryShardAndSummarises) {
+    std::string spec = write_spec(R"(version: 1
+name: hello
+jobs:
+  - {name: greet, command: 'echo "hi {item} from $SSHARD_JOB/$SSHARD_INDEX"', shards: {items: [a, b, c]}}
+  - {name: after, command: 'true', needs: greet}
+)");
+    Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("greet                            3         0"), std::string::npos) << r.out;
+    EXPECT_EQ(read_file(m_dir + "/run/out/greet/1.1.out"), "hi b from greet/1\n");
+    EXPECT_FALSE(fs::exists(m_dir + "/run/out/greet/1.1.err")) << "empty output makes no file";
+    auto events = journal(m_dir + "/run");
+    EXPECT_EQ(events.front()["event"], "run_start");
+    EXPECT_EQ(events.back()["event"], "run_end");
+    EXPECT_EQ(count(events, "attempt_end", "succeeded"), 4u);
+    EXPECT_EQ(fs::status(m_dir + "/run").permissions() & fs::perms::all, fs::perms::owner_all);
+}
+
+TEST_F(RunCommand, FlakyShardSucceedsOnRetry) {
+    std::string spec = write_spec(R"(version: 1
+jobs:
+  - name: flaky
+    command: 'if [ -e marker ]; then echo ok; else touch marker; echo first try fails >&2; exit 1; fi'
+    workdir: )" + m_dir + R"(
+    retries: 2
+    backoff: 10ms
+)");
+    Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto events = journal(m_dir + "/run");
+    EXPECT_EQ(count(events, "attempt_end", "retry"), 1u);
+    EXPECT_EQ(count(events, "attempt_end", "succeeded"), 1u);
+    EXPECT_EQ(read_file(m_dir + "/run/out/flaky/0.1.err"), "first try fails\n");
+    EXPECT_EQ(read_file(m_dir + "/run/out/flaky/0.2.out"), "ok\n");
+}
+
+TEST_F(RunCommand, PermanentFailureExits1AndKeepsStderr) {
+    std::string spec = write_spec(R"(version: 1
+jobs:
+  - {name: bad, command: 'echo broken >&2; exit 3', retries: 1, backoff: 0}
+  - {name: later, command: 'true', needs: [bad]}
+)");
+    Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(read_file(m_dir + "/run/out/bad/0.2.err"), "broken\n");
+    EXPECT_NE(
+        r.out.find("failed: bad[0] on localhost after 2 attempts: exit 3 (stderr: " + m_dir + "/run/out/bad/0.2.err)"),
+        std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("later: needs 'bad', which did not fully succeed"), std::string::npos) << r.out;
+}
+
+TEST_F(RunCommand, TimeoutLeavesNoProcessBehind) {
+    std::string spec = write_spec(R"(version: 1
+jobs:
+  - name: slow
+    command: 'sleep 60 & echo $! > child.pid; trap "" TERM; sleep 60; wait'
+    workdir: )" + m_dir + R"(
+    timeout: 300ms
+)");
+    Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.out.find("timed out after 300ms"), std::string::npos) << r.out;
+    int child = std::stoi(read_file(m_dir + "/child.pid"));
+    EXPECT_FALSE(process_alive(child)) << "the shard's background sleep survived";
+}
+
+TEST_F(RunCommand, InterruptExits130WithAValidJournal) {
+    std::string spec = write_spec("version: 1\njobs: [{name: long, command: 'sleep 30', shards: {count: 4}}]\n");
+    Spawned run = spawn_sshard({"run", spec, "--run-dir", m_dir + "/run"});
+    for (int i = 0; i < 200 && count(journal(m_dir + "/run"), "attempt_start") == 0; ++i) {
+        std::this_thread::sleep_for(50ms);
+    }
+    kill(run.pid, SIGINT);
+    Result r = wait_sshard(run);
+    EXPECT_EQ(r.exit_code, 130) << r.err;
+    auto events = journal(m_dir + "/run");
+    EXPECT_EQ(events.back()["event"], "run_end");
+    EXPECT_EQ(events.back()["interrupted"], true);
+    EXPECT_EQ(count(events, "attempt_end", "unfinished"), count(events, "attempt_start"));
+}
+
+TEST_F(RunCommand, KilledRunResumesOnlyWhatIsUnfinished) {
+    std::string spec = write_spec(R"(version: 1
+hosts: [{name: here, transport: local, slots: 4}]
+jobs:
+  - name: work
+    command: 'echo {index} >> done.log; sleep 0.2'
+    workdir: )" + m_dir + R"(
+    shards: {count: 40}
+)");
+    Spawned first = spawn_sshard({"run", spec, "--run-dir", m_dir + "/run"});
+    for (int i = 0; i < 400 && count(journal(m_dir + "/run"), "attempt_end") < 8; ++i) {
+        std::this_thread::sleep_for(20ms);
+    }
+    kill(first.pid, SIGKILL);
+    wait_sshard(first);
+    std::set<int> recorded;
+    for (const auto& e : journal(m_dir + "/run")) {
+        if (e["event"] == "attempt_end" && e["verdict"] == "succeeded") {
+            recorded.insert(e["index"].get<int>());
+        }
+    }
+    ASSERT_GE(recorded.size(), 8u);
+    ASSERT_LT(recorded.size(), 40u);
+    std::ofstream(m_dir + "/done.log", std::ios::app) << "resume\n";
+
+    Result r = run_sshard({"run", "--resume", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::ifstream log(m_dir + "/done.log");
+    std::set<int> rerun;
+    bool after = false;
+    for (std::string line; std::getline(log, line);) {
+        if (line == "resume") {
+            after = true;
+        } else if (after) {
+            rerun.insert(std::stoi(line));
+        }
+    }
+    for (int i = 0; i < 40; ++i) {
+        EXPECT_NE(recorded.count(i) == 1, rerun.count(i) == 1) << "shard " << i;
+    }
+    std::set<int> succeeded;
+    for (const auto& e : journal(m_dir + "/run")) {
+        if (e["event"] == "attempt_end" && e["verdict"] == "succeeded") {
+            succeeded.insert(e["index"].get<int>());
+        }
+    }
+    EXPECT_EQ(succeeded.size(), 40u);
+}
+
+TEST_F(RunCommand, EditedSpecOnResumeRunsOnlyNewOrChangedShards) {
+    std::string spec = write_spec("version: 1\njobs: [{name: j, command: 'echo {item}', shards: {items: [a, b]}}]\n");
+    ASSERT_EQ(run_sshard({"run", spec, "--run-dir", m_dir + "/run"}).exit_code, 0);
+    write_spec("version: 1\njobs: [{name: j, command: 'echo {item}', shards: {items: [a, b, c]}}]\n");
+    Result r = run_sshard({"run", spec, "--resume", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto events = journal(m_dir + "/run");
+    EXPECT_EQ(count(events, "attempt_end", "succeeded"), 3u);
+    EXPECT_EQ(events[events.size() - 2]["index"], 2);
+}
+
+TEST_F(RunCommand, DryRunTouchesNothing) {
+    std::string spec = write_spec("version: 1\njobs: [{name: j, command: 'touch x'}]\n");
+    Result r = run_sshard({"run", spec, "--dry-run"}, m_dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("[0] touch x"), std::string::npos);
+    EXPECT_FALSE(fs::exists(m_dir + "/.sshard"));
+    EXPECT_FALSE(fs::exists(m_dir + "/x"));
+}
+
+TEST_F(RunCommand, DefaultRunDirAndLatestLink) {
+    std::string spec = write_spec("version: 1\nname: demo\njobs: [{name: j, command: 'true'}]\n");
+    Result r = run_sshard({"run", spec}, m_dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(fs::exists(m_dir + "/.sshard/runs/latest/journal.jsonl"));
+    EXPECT_EQ(fs::read_symlink(m_dir + "/.sshard/runs/latest").string().rfind("demo-", 0), 0u);
+}
+
+TEST_F(RunCommand, SshHostsNeedLocalUntilTheSshTransportExists) {
+    std::string spec = write_spec("version: 1\nhosts: [node1]\njobs: [{name: j, command: 'true'}]\n");
+    Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_FALSE(fs::exists(m_dir + "/run"));
+    Result local = run_sshard({"run", spec, "--local", "--run-dir", m_dir + "/run"});
+    EXPECT_EQ(local.exit_code, 0) << local.err;
+}
+
+TEST_F(RunCommand, StreamTagsOutputLines) {
+    std::string spec = write_spec("version: 1\njobs: [{name: j, command: 'echo out; echo err >&2'}]\n");
+    Result r = run_sshard({"run", spec, "--stream", "--run-dir", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out.rfind("j[0]@localhost: out\n", 0), 0u) << r.out;
+    EXPECT_EQ(r.err, "j[0]@localhost: err\n");
+}
+
+TEST_F(RunCommand, UsageErrors) {
+    EXPECT_EQ(run_sshard({"run"}).exit_code, 2);
+    EXPECT_EQ(run_sshard({"run", "x.yaml", "--retry-failed"}).exit_code, 2);
+    EXPECT_EQ(run_sshard({"run", "x.yaml", "--max-parallel", "0"}).exit_code, 2);
+    Result r = run_sshard({"run", "--resume", m_dir});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "sshard: error: '" + m_dir + "' is not a run directory (no journal.jsonl in it)\n");
+}
+
+} // namespace
+} // namespace sshard::test

@@ -1,0 +1,100 @@
+// The journal as resume reads it: what JournalRecorder writes, read_recorded_run reads back.
+#include "core/resume.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "core/journal_recorder.hpp"
+#include "core/spec_loader.hpp"
+
+namespace sshard::core {
+namespace {
+
+class Resume : public testing::Test {
+protected:
+    void SetUp() override {
+        char name[] = "/tmp/sshard_resume_XXXXXX";
+        m_dir = mkdtemp(name);
+        m_path = m_dir + "/journal.jsonl";
+    }
+    void TearDown() override { std::filesystem::remove_all(m_dir); }
+
+    std::string m_dir;
+    std::string m_path;
+};
+
+TEST_F(Resume, ReadsBackWhatTheRecorderWrote) {
+    Spec spec = load_spec_text("/specs/jobs.yaml",
+                               "version: 1\nhosts: [a]\njobs: [{name: j, command: 'x {index}', shards: {count: 3}}]\n");
+    Plan plan = make_plan(spec);
+    {
+        JournalWriter journal(m_path);
+        JournalRecorder recorder(journal, plan);
+        recorder.run_started("run-1", "/specs/jobs.yaml", false, std::chrono::system_clock::now());
+        HostState up;
+        up.up = true;
+        recorder.host_changed(0, up);
+        for (int i = 0; i < 3; ++i) {
+            Attempt attempt{static_cast<std::uint64_t>(i + 1),
+                            &spec.jobs[0],
+                            static_cast<std::uint64_t>(i),
+                            1,
+                            0,
+                            "x " + std::to_string(i),
+                            "x " + std::to_string(i),
+                            {}};
+            recorder.attempt_started(attempt);
+            AttemptEnd end;
+            end.verdict = i == 0 ? Verdict::succeeded : i == 1 ? Verdict::failed : Verdict::retry;
+            recorder.attempt_finished(attempt, end);
+        }
+        journal.sync();
+    }
+    RecordedRun run = read_recorded_run(m_path);
+    EXPECT_EQ(run.run_id, "run-1");
+    EXPECT_EQ(run.spec_path, "/specs/jobs.yaml");
+    EXPECT_EQ(run.attempts, 3u);
+    EXPECT_EQ(run.completed.find("j", "x 0"), true);
+    EXPECT_EQ(run.completed.find("j", "x 1"), false);
+    EXPECT_EQ(run.completed.find("j", "x 2"), std::nullopt) << "a shard waiting for its retry is not done";
+}
+
+TEST_F(Resume, JournalMustStartWithRunStart) {
+    std::ofstream(m_path) << R"({"event":"attempt_end"})"
+                          << "\n";
+    try {
+        read_recorded_run(m_path);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), "journal '" + m_path + "' line 1: expected a run_start event first");
+    }
+}
+
+TEST_F(Resume, EmptyJournal) {
+    std::ofstream(m_path).flush();
+    try {
+        read_recorded_run(m_path);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), "journal '" + m_path + "' is empty: the run recorded nothing");
+    }
+}
+
+TEST_F(Resume, BadEventIsReportedWithItsLine) {
+    std::ofstream(m_path) << R"({"event":"run_start","run":"r","spec":"s"})"
+                          << "\n"
+                          << R"({"event":"attempt_end","verdict":"succeeded"})"
+                          << "\n";
+    try {
+        read_recorded_run(m_path);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()).rfind("journal '" + m_path + "' line 2: bad attempt_end event: ", 0), 0u)
+            << e.what();
+    }
+}
+
+} // namespace
+} // namespace sshard::core

@@ -1,0 +1,409 @@
+// The scheduler driven by hand: a fake transport that records what it is asked, and a clock that only moves
+// when a test moves it.
+#include "core/scheduler.hpp"
+
+#include <csignal>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "core/spec_loader.hpp"
+
+namespace sshard::core {
+namespace {
+
+using namespace std::chrono_literals;
+
+class FakeClock final : public Clock {
+public:
+    SteadyTime now() const override { return m_now; }
+    std::chrono::system_clock::time_point wall() const override {
+        return std::chrono::system_clock::time_point(m_now.time_since_epoch());
+    }
+    void advance(Duration d) { m_now += d; }
+
+private:
+    SteadyTime m_now{std::chrono::hours(1000)};
+};
+
+class FakeTransport final : public Transport {
+public:
+    TransportEvents* events = nullptr;
+    bool auto_up = true;
+    std::optional<int> cpus;
+    std::vector<Launch> launches;
+    std::vector<std::size_t> connects;
+    std::vector<std::uint64_t> cancels;
+
+    void connect(std::size_t host) override {
+        connects.push_back(host);
+        if (auto_up) {
+            HostState state;
+            state.up = true;
+            state.cpus = cpus;
+            events->on_host_state(host, state);
+        }
+    }
+    void start(Launch launch) override { launches.push_back(std::move(launch)); }
+    void cancel(std::uint64_t attempt, std::chrono::milliseconds) override { cancels.push_back(attempt); }
+    void shutdown() override {}
+};
+
+class Recorder final : public RunListener {
+public:
+    std::vector<std::string> log;
+    std::optional<RunSummary> finished;
+
+    void attempt_finished(const Attempt& a, const AttemptEnd& end) override {
+        static const char* verdicts[] = {"succeeded", "retry", "requeued", "failed", "unfinished"};
+        log.push_back(fmt::format("{}[{}]#{} {} {}", a.job->name, a.index, a.number,
+                                  verdicts[static_cast<int>(end.verdict)], end.reason));
+    }
+    void shards_not_run(const JobSpec& job, std::uint64_t count, bool failed, const std::string& reason) override {
+        log.push_back(fmt::format("{} {} {}: {}", job.name, count, failed ? "failed" : "skipped", reason));
+    }
+    void run_finished(const RunSummary& summary) override { finished = summary; }
+};
+
+struct Harness {
+    explicit Harness(const std::string& yaml, SchedulerOptions options = {}) {
+        spec = load_spec_text("jobs.yaml", yaml);
+        plan = make_plan(spec);
+        scheduler = std::make_unique<Scheduler>(plan, clock, recorder, std::move(options));
+        transport.events = scheduler.get();
+        scheduler->start(transport);
+        scheduler->step();
+    }
+
+    // "job[index]@host" of the attempts launched, from `from` on.
+    std::vector<std::string> launched(std::size_t from = 0) const {
+        std::vector<std::string> out;
+        for (std::size_t i = from; i < transport.launches.size(); ++i) {
+            out.push_back(describe(transport.launches[i]));
+        }
+        return out;
+    }
+    std::string describe(const Launch& launch) const {
+        auto value = [&](const char* name) {
+            for (const auto& [k, v] : launch.env) {
+                if (k == name) {
+                    return v;
+                }
+            }
+            return std::string();
+        };
+        return value("SSHARD_JOB") + "[" + value("SSHARD_INDEX") + "]@" + value("SSHARD_HOST");
+    }
+    // Finishes the launch number `n` (0-based) and steps.
+    void finish(std::size_t n, int exit_code = 0) {
+        Outcome outcome;
+        outcome.exit_code = exit_code;
+        scheduler->on_finished(transport.launches.at(n).attempt, outcome);
+        scheduler->step();
+    }
+    void lose_host(std::size_t n) {
+        Outcome outcome;
+        outcome.kind = Outcome::Kind::transport_failed;
+        outcome.reason = "connection reset";
+        scheduler->on_finished(transport.launches.at(n).attempt, outcome);
+        scheduler->step();
+    }
+    // Moves the clock and steps; a second step handles what the first one's timers caused (a reconnect the
+    // fake answers at once), as the real loop would on its next turn.
+    void advance(Duration d) {
+        clock.advance(d);
+        scheduler->step();
+        scheduler->step();
+    }
+    const JobSummary& job(const std::string& name) const {
+        for (const auto& j : recorder.finished.value().jobs) {
+            if (j.name == name) {
+                return j;
+            }
+        }
+        throw std::runtime_error("no job " + name);
+    }
+
+    Spec spec;
+    Plan plan;
+    FakeClock clock;
+    FakeTransport transport;
+    Recorder recorder;
+    std::unique_ptr<Scheduler> scheduler;
+};
+
+TEST(Scheduler, HighestJobPriorityFirstThenSpecOrderThenIndex) {
+    Harness h(R"(version: 1
+hosts: [a]
+jobs:
+  - {name: low, command: x, shards: {count: 2}}
+  - {name: high, command: x, shards: {count: 2}, priority: 5}
+)");
+    EXPECT_EQ(h.launched(), std::vector<std::string>{"high[0]@a"});
+    h.finish(0);
+    h.finish(1);
+    h.finish(2);
+    h.finish(3);
+    EXPECT_EQ(h.launched(), (std::vector<std::string>{"high[0]@a", "high[1]@a", "low[0]@a", "low[1]@a"}));
+    EXPECT_TRUE(h.scheduler->finished());
+    EXPECT_EQ(h.job("high").succeeded, 2u);
+}
+
+TEST(Scheduler, FillsSlotsHighestHostPriorityFirstThenLeastLoaded) {
+    Harness h(R"(version: 1
+hosts:
+  - {name: small, slots: 1}
+  - {name: big, slots: 4}
+  - {name: best, slots: 2, priority: 9}
+jobs:
+  - {name: j, command: x, shards: {count: 9}}
+)");
+    EXPECT_EQ(h.launched(), (std::vector<std::string>{"j[0]@best", "j[1]@best", "j[2]@small", "j[3]@big", "j[4]@big",
+                                                      "j[5]@big", "j[6]@big"}));
+    h.finish(2);
+    EXPECT_EQ(h.launched(7), std::vector<std::string>{"j[7]@small"});
+}
+
+TEST(Scheduler, MaxParallelCapsShardsInFlight) {
+    SchedulerOptions options;
+    options.max_parallel = 3;
+    Harness h("version: 1\nhosts: [8/a, 8/b]\njobs: [{name: j, command: x, shards: {count: 10}}]\n", options);
+    EXPECT_EQ(h.transport.launches.size(), 3u);
+    h.finish(0);
+    EXPECT_EQ(h.transport.launches.size(), 4u);
+}
+
+TEST(Scheduler, RetriesAfterBackoffOnAnotherHost) {
+    SchedulerOptions options;
+    options.seed = 7;
+    Harness h(R"(version: 1
+hosts: [a, b]
+jobs: [{name: j, command: x, shards: {count: 2}, retries: 1, backoff: 10s}]
+)",
+              options);
+    EXPECT_EQ(h.launched(), (std::vector<std::string>{"j[0]@a", "j[1]@b"}));
+    h.finish(1);    // j[1] done, b free
+    h.finish(0, 3); // j[0] fails on a: a retry is due after 5..10 s
+    EXPECT_EQ(h.transport.launches.size(), 2u);
+    h.advance(4999ms);
+    EXPECT_EQ(h.transport.launches.size(), 2u);
+    h.advance(5001ms);
+    EXPECT_EQ(h.launched(2), std::vector<std::string>{"j[0]@b"});
+    EXPECT_EQ(h.transport.launches[2].env[3], (std::pair<std::string, std::string>{"SSHARD_ATTEMPT", "2"}));
+    h.finish(2);
+    EXPECT_EQ(h.recorder.log,
+              (std::vector<std::string>{"j[1]#1 succeeded ", "j[0]#1 retry exit 3", "j[0]#2 succeeded "}));
+    EXPECT_EQ(h.job("j").retried, 1u);
+    EXPECT_EQ(h.job("j").succeeded, 2u);
+}
+
+TEST(Scheduler, RetryWaitsForAnUntriedHostThatIsBusy) {
+    Harness h("version: 1\nhosts: [a, b]\njobs: [{name: j, command: x, shards: {count: 2}, retries: 1, backoff: 0}]\n");
+    h.finish(0, 1); // j[0] fails on a; b still runs j[1]
+    EXPECT_EQ(h.transport.launches.size(), 2u) << "must not go back to a while b is up";
+    h.finish(1);
+    EXPECT_EQ(h.launched(2), std::vector<std::string>{"j[0]@b"});
+}
+
+TEST(Scheduler, RetryReturnsToTheSameHostWhenNoOtherIsUp) {
+    Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x, retries: 2, backoff: 0}]\n");
+    h.finish(0, 1);
+    h.finish(1, 1);
+    h.finish(2, 1);
+    EXPECT_EQ(h.launched(), (std::vector<std::string>{"j[0]@a", "j[0]@a", "j[0]@a"}));
+    EXPECT_EQ(h.recorder.log.back(), "j[0]#3 failed exit 1");
+    EXPECT_EQ(h.job("j").failed, 1u);
+}
+
+TEST(Scheduler, BackoffGrowsByTheFactorUpToTheMax) {
+    Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x, retries: 4, "
+              "backoff: {initial: 2s, max: 5s, factor: 2}}]\n");
+    std::vector<Duration> expected_max = {2s, 4s, 5s, 5s};
+    for (std::size_t i = 0; i < expected_max.size(); ++i) {
+        h.finish(i, 1);
+        Duration waited{0};
+        while (h.transport.launches.size() == i + 1) {
+            h.advance(10ms);
+            waited += 10ms;
+        }
+        EXPECT_GE(waited, expected_max[i] / 2 - 10ms) << "retry " << i + 1;
+        EXPECT_LE(waited, expected_max[i] + 10ms) << "retry " << i + 1;
+    }
+}
+
+TEST(Scheduler, LostHostRequeuesWithoutUsingARetryAndReconnects) {
+    Harness h("version: 1\nhosts: [a, b]\njobs: [{name: j, command: x, shards: {count: 2}}]\n");
+    h.transport.auto_up = false;
+    h.lose_host(0);
+    EXPECT_EQ(h.recorder.log, std::vector<std::string>{"j[0]#1 requeued connection reset"});
+    EXPECT_EQ(h.transport.launches.size(), 2u) << "a is down and b is busy";
+    h.finish(1);
+    EXPECT_EQ(h.launched(2), std::vector<std::string>{"j[0]@b"});
+    EXPECT_EQ(h.transport.connects, (std::vector<std::size_t>{0, 1}));
+    h.advance(1s); // the reconnect backoff (0.5..1 s) has passed
+    EXPECT_EQ(h.transport.connects, (std::vector<std::size_t>{0, 1, 0}));
+    h.finish(2);
+    EXPECT_EQ(h.job("j").succeeded, 2u);
+    EXPECT_EQ(h.job("j").failed, 0u);
+}
+
+TEST(Scheduler, HostComesBackAndIsUsedAgain) {
+    Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x, shards: {count: 2}}]\n");
+    h.lose_host(0);
+    EXPECT_EQ(h.transport.launches.size(), 1u);
+    h.advance(1s); // reconnects: the fake brings it up at once
+    EXPECT_EQ(h.launched(1), std::vector<std::string>{"j[0]@a"});
+}
+
+TEST(Scheduler, ShardFailsAfterTooManyLostHosts) {
+    SchedulerOptions options;
+    options.max_requeues = 1;
+    Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x}]\n", options);
+    h.lose_host(0);
+    h.advance(1s);
+    h.lose_host(1);
+    EXPECT_EQ(h.recorder.log.back(), "j[0]#2 failed lost its host 2 times; last: connection reset");
+}
+
+TEST(Scheduler, JobsWaitForWhatTheyNeedAndAreSkippedWhenItFails) {
+    Harness h(R"(version: 1
+hosts: [4/a]
+jobs:
+  - {name: build, command: x}
+  - {name: test, command: x, needs: build, shards: {count: 3}}
+  - {name: lint, command: x}
+  - {name: deploy, command: x, needs: [test, lint]}
+)");
+    EXPECT_EQ(h.launched(), (std::vector<std::string>{"build[0]@a", "lint[0]@a"}));
+    h.finish(1);
+    h.finish(0);
+    EXPECT_EQ(h.launched(2), (std::vector<std::string>{"test[0]@a", "test[1]@a", "test[2]@a"}));
+    h.finish(2);
+    h.finish(3, 1);
+    h.finish(4);
+    EXPECT_TRUE(h.scheduler->finished());
+    EXPECT_EQ(h.recorder.log.back(), "deploy 1 skipped: needs 'test', which did not fully succeed");
+    EXPECT_EQ(h.job("deploy").skipped, 1u);
+    EXPECT_EQ(h.job("test").failed, 1u);
+}
+
+TEST(Scheduler, FailFastStartsNothingNewButLetsRunningShardsFinish) {
+    SchedulerOptions options;
+    options.fail_fast = true;
+    Harness h("version: 1\nhosts: [2/a]\njobs: [{name: j, command: x, shards: {count: 5}}, {name: k, command: x}]\n",
+              options);
+    h.finish(0, 1);
+    EXPECT_EQ(h.transport.launches.size(), 2u);
+    EXPECT_FALSE(h.scheduler->finished());
+    h.finish(1);
+    EXPECT_TRUE(h.scheduler->finished());
+    EXPECT_EQ(h.job("j").failed, 1u);
+    EXPECT_EQ(h.job("j").succeeded, 1u);
+    EXPECT_EQ(h.job("j").skipped, 3u);
+    EXPECT_EQ(h.job("k").skipped, 1u);
+}
+
+TEST(Scheduler, TimeoutCancelsAndFails) {
+    Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x, timeout: 30s}]\n");
+    h.advance(29s);
+    EXPECT_TRUE(h.transport.cancels.empty());
+    h.advance(1s);
+    EXPECT_EQ(h.transport.cancels, std::vector<std::uint64_t>{h.transport.launches[0].attempt});
+    Outcome killed;
+    killed.kind = Outcome::Kind::signaled;
+    killed.signal = SIGTERM;
+    h.scheduler->on_finished(h.transport.launches[0].attempt, killed);
+    h.scheduler->step();
+    EXPECT_EQ(h.recorder.log.back(), "j[0]#1 failed timed out after 30s");
+}
+
+TEST(Scheduler, NoHostUpForTheDownLimitFailsTheRest) {
+    SchedulerOptions options;
+    options.down_limit = 10s;
+    Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x, shards: {count: 3}}]\n", options);
+    h.transport.auto_up = false;
+    h.lose_host(0);
+    HostState down;
+    down.reason = "connection refused";
+    for (int i = 0; i < 20 && !h.scheduler->finished(); ++i) {
+        h.advance(1s);
+        if (h.transport.connects.size() > 1) {
+            h.scheduler->on_host_state(0, down);
+        }
+    }
+    EXPECT_TRUE(h.scheduler->finished());
+    EXPECT_EQ(h.recorder.log.back(), "j 3 failed: no eligible host was up for 10s (last error: connection refused)");
+    EXPECT_TRUE(h.recorder.finished->no_hosts);
+}
+
+TEST(Scheduler, InterruptCancelsRunningShardsAndCountsTheRestUnfinished) {
+    Harness h("version: 1\nhosts: [2/a]\njobs: [{name: j, command: x, shards: {count: 5}}]\n");
+    h.scheduler->interrupt();
+    h.scheduler->step();
+    EXPECT_EQ(h.transport.cancels.size(), 2u);
+    EXPECT_FALSE(h.scheduler->finished());
+    h.finish(0, 143);
+    h.finish(1);
+    EXPECT_TRUE(h.scheduler->finished());
+    EXPECT_TRUE(h.recorder.finished->interrupted);
+    EXPECT_EQ(h.job("j").unfinished, 4u);
+    EXPECT_EQ(h.job("j").succeeded, 1u);
+}
+
+TEST(Scheduler, ResumeSkipsRecordedShards) {
+    CompletedShards completed;
+    completed.add("j", "run 1", true);
+    completed.add("j", "run 3", false);
+    completed.seal();
+    SchedulerOptions options;
+    options.completed = &completed;
+    Harness h("version: 1\nhosts: [8/a]\njobs: [{name: j, command: 'run {index}', shards: {count: 4}}]\n", options);
+    EXPECT_EQ(h.launched(), (std::vector<std::string>{"j[0]@a", "j[2]@a"}));
+    h.finish(0);
+    h.finish(1);
+    EXPECT_EQ(h.job("j").succeeded, 3u);
+    EXPECT_EQ(h.job("j").failed, 1u);
+    EXPECT_EQ(h.job("j").recalled, 2u);
+}
+
+TEST(Scheduler, ResumeWithRetryFailedRerunsFailedShards) {
+    CompletedShards completed;
+    completed.add("j", "run 1", false);
+    completed.seal();
+    SchedulerOptions options;
+    options.completed = &completed;
+    options.retry_failed = true;
+    Harness h("version: 1\nhosts: [8/a]\njobs: [{name: j, command: 'run {index}', shards: {count: 2}}]\n", options);
+    EXPECT_EQ(h.launched(), (std::vector<std::string>{"j[0]@a", "j[1]@a"}));
+}
+
+TEST(Scheduler, AutoSlotsComeFromTheHostsCpuCount) {
+    Harness h("version: 1\nhosts: [{name: a, slots: auto}]\njobs: [{name: j, command: x, shards: {count: 9}}]\n");
+    EXPECT_EQ(h.transport.launches.size(), 1u) << "no CPU count reported: one slot";
+    h.transport.cpus = 4;
+    h.lose_host(0);
+    h.advance(1s);
+    EXPECT_EQ(h.transport.launches.size(), 5u);
+}
+
+TEST(Scheduler, ShardEnvironment) {
+    SchedulerOptions options;
+    options.run_id = "r-1";
+    Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x, env: {K: v}, shards: {count: 3}}]\n", options);
+    std::vector<std::pair<std::string, std::string>> env = {{"K", "v"},
+                                                            {"SSHARD_JOB", "j"},
+                                                            {"SSHARD_INDEX", "0"},
+                                                            {"SSHARD_COUNT", "3"},
+                                                            {"SSHARD_ATTEMPT", "1"},
+                                                            {"SSHARD_HOST", "a"},
+                                                            {"SSHARD_RUN", "r-1"}};
+    EXPECT_EQ(h.transport.launches[0].env, env);
+}
+
+TEST(Scheduler, EmptyJobIsDoneAtOnce) {
+    Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x, shards: {count: 0}}, "
+              "{name: k, command: x, needs: j}]\n");
+    EXPECT_EQ(h.launched(), std::vector<std::string>{"k[0]@a"});
+}
+
+} // namespace
+} // namespace sshard::core

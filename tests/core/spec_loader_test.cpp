@@ -1,0 +1,252 @@
+#include "core/spec_loader.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "tests/core/spec_test_util.hpp"
+
+namespace sshard::core {
+namespace {
+
+using test::spec_errors;
+
+Spec load(const std::string& text, const LoadOptions& options = {}) {
+    return load_spec_text("dir/jobs.yaml", text, options);
+}
+
+TEST(SpecLoader, MinimalSpecRunsLocally) {
+    LoadOptions options;
+    options.local_cpus = 6;
+    Spec spec = load("version: 1\njobs:\n  - name: a\n    command: echo hi\n", options);
+    EXPECT_EQ(spec.name, "jobs");
+    EXPECT_EQ(spec.hash.size(), 16u);
+    ASSERT_EQ(spec.hosts.size(), 1u);
+    EXPECT_EQ(spec.hosts[0].name, "localhost");
+    EXPECT_EQ(spec.hosts[0].slots, 6);
+    EXPECT_EQ(spec.hosts[0].transport, TransportKind::local);
+    ASSERT_EQ(spec.jobs.size(), 1u);
+    EXPECT_EQ(spec.jobs[0].command.source(), "echo hi");
+    EXPECT_EQ(std::get<CountShards>(spec.jobs[0].shards).count, 1u);
+    EXPECT_EQ(spec.jobs[0].retries, 0);
+    EXPECT_FALSE(spec.jobs[0].timeout);
+}
+
+TEST(SpecLoader, EveryJobKeyAndDefaultsInheritance) {
+    Spec spec = load(R"(version: 1
+name: nightly
+defaults:
+  retries: 2
+  backoff: 5s
+  timeout: 1m
+  env: {A: "1", B: two}
+  workdir: /srv
+hosts: [n1]
+jobs:
+  - name: first
+    command: "true"
+  - name: second
+    command: run {index}
+    shards: {count: 3}
+    priority: 7
+    retries: 4
+    backoff: {initial: 250ms, max: 10s, factor: 3}
+    timeout: 1h30m
+    env: {B: three, C: "4"}
+    workdir: /tmp
+    needs: first
+    hosts: [n1]
+)");
+    EXPECT_EQ(spec.name, "nightly");
+    const JobSpec& first = spec.jobs[0];
+    EXPECT_EQ(first.retries, 2);
+    EXPECT_EQ(first.backoff.initial, std::chrono::seconds(5));
+    EXPECT_EQ(first.backoff.max, std::chrono::seconds(60));
+    EXPECT_EQ(first.timeout, std::chrono::minutes(1));
+    EXPECT_EQ(first.workdir, "/srv");
+    ASSERT_EQ(first.env.size(), 2u);
+    const JobSpec& second = spec.jobs[1];
+    EXPECT_EQ(second.priority, 7);
+    EXPECT_EQ(second.retries, 4);
+    EXPECT_EQ(second.backoff.initial, std::chrono::milliseconds(250));
+    EXPECT_EQ(second.backoff.max, std::chrono::seconds(10));
+    EXPECT_EQ(second.backoff.factor, 3.0);
+    EXPECT_EQ(second.timeout, std::chrono::minutes(90));
+    EXPECT_EQ(second.workdir, "/tmp");
+    std::vector<std::pair<std::string, std::string>> env = {{"A", "1"}, {"B", "three"}, {"C", "4"}};
+    EXPECT_EQ(second.env, env);
+    EXPECT_EQ(second.needs, std::vector<std::string>{"first"});
+    ASSERT_TRUE(second.hosts);
+    EXPECT_EQ(second.hosts->patterns, std::vector<std::string>{"n1"});
+    EXPECT_EQ(second.location.line, 13);
+}
+
+TEST(SpecLoader, HostStringsAndMappings) {
+    Spec spec = load(R"(version: 1
+hosts:
+  - 8/alice@node[01-02]:2222
+  - web3
+  - name: gpu[1-2]
+    user: bob
+    port: 22
+    slots: auto
+    priority: 5
+    labels: [gpu, big]
+  - {name: here, transport: local, slots: 3}
+jobs: [{name: a, command: x}]
+)");
+    ASSERT_EQ(spec.hosts.size(), 6u);
+    EXPECT_EQ(spec.hosts[0].name, "node01");
+    EXPECT_EQ(spec.hosts[0].user, "alice");
+    EXPECT_EQ(spec.hosts[0].port, 2222);
+    EXPECT_EQ(spec.hosts[0].slots, 8);
+    EXPECT_EQ(spec.hosts[1].name, "node02");
+    EXPECT_EQ(spec.hosts[2].name, "web3");
+    EXPECT_EQ(spec.hosts[2].slots, 1);
+    EXPECT_EQ(spec.hosts[2].port, 0);
+    EXPECT_EQ(spec.hosts[3].name, "gpu1");
+    EXPECT_TRUE(spec.hosts[3].auto_slots);
+    EXPECT_EQ(spec.hosts[3].priority, 5);
+    EXPECT_EQ(spec.hosts[4].labels, (std::vector<std::string>{"gpu", "big"}));
+    EXPECT_EQ(spec.hosts[5].transport, TransportKind::local);
+    EXPECT_EQ(spec.hosts[5].slots, 3);
+}
+
+TEST(SpecLoader, LocalAutoSlotsUseTheCpuCount) {
+    LoadOptions options;
+    options.local_cpus = 12;
+    Spec spec = load("version: 1\nhosts: [{name: me, transport: local, slots: auto}]\njobs: [{name: a, command: x}]\n",
+                     options);
+    EXPECT_EQ(spec.hosts[0].slots, 12);
+}
+
+TEST(SpecLoader, HostsFlagReplacesTheSpecsHosts) {
+    LoadOptions options;
+    options.hosts_override = "2/a[1-2],root@b:2200";
+    Spec spec = load("version: 1\nhosts: [x, y, z]\njobs: [{name: a, command: x}]\n", options);
+    ASSERT_EQ(spec.hosts.size(), 3u);
+    EXPECT_EQ(spec.hosts[1].name, "a2");
+    EXPECT_EQ(spec.hosts[1].slots, 2);
+    EXPECT_EQ(spec.hosts[2].user, "root");
+    EXPECT_EQ(spec.hosts[2].port, 2200);
+}
+
+TEST(SpecLoader, BadHostsFlagIsAnError) {
+    LoadOptions options;
+    options.hosts_override = "a[1-";
+    try {
+        load("version: 1\njobs: [{name: a, command: x}]\n", options);
+        FAIL();
+    } catch (const SpecError&) {
+        FAIL() << "a flag error is not a spec error";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()).rfind("bad --hosts value 'a[1-': ", 0), 0u) << e.what();
+    }
+}
+
+TEST(SpecLoader, ShardKinds) {
+    Spec spec = load(R"(version: 1
+jobs:
+  - {name: c, command: "x {index}", shards: {count: 4}}
+  - {name: r, command: "x {start} {end}", shards: {range: {from: 10, to: 25, chunk: 10}}}
+  - {name: i, command: "x {item}", shards: {items: [a, 2, "c d"]}}
+  - {name: m, command: "x {os} {cc}", shards: {matrix: {os: [linux, bsd], cc: [gcc, clang, icc]}}}
+)");
+    EXPECT_EQ(std::get<CountShards>(spec.jobs[0].shards).count, 4u);
+    auto range = std::get<RangeShards>(spec.jobs[1].shards);
+    EXPECT_EQ(range.from, 10);
+    EXPECT_EQ(range.to, 25);
+    EXPECT_EQ(range.chunk, 10);
+    EXPECT_EQ(std::get<ItemsShards>(spec.jobs[2].shards).items, (std::vector<std::string>{"a", "2", "c d"}));
+    auto matrix = std::get<MatrixShards>(spec.jobs[3].shards);
+    ASSERT_EQ(matrix.axes.size(), 2u);
+    EXPECT_EQ(matrix.axes[0].first, "os");
+    EXPECT_EQ(matrix.axes[1].second.size(), 3u);
+}
+
+TEST(SpecLoader, LinesFileIsReadRelativeToTheSpec) {
+    auto dir = std::filesystem::temp_directory_path() / "sshard_lines_test";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "in.txt") << "alpha\r\n\n   \nbeta gamma\nlast";
+    Spec spec = load_spec_text((dir / "jobs.yaml").string(),
+                               "version: 1\njobs: [{name: a, command: 'x {item}', shards: {lines: in.txt}}]\n");
+    auto lines = std::get<LinesShards>(spec.jobs[0].shards);
+    EXPECT_EQ(lines.path, "in.txt");
+    EXPECT_EQ(lines.lines, (std::vector<std::string>{"alpha", "beta gamma", "last"}));
+    std::filesystem::remove_all(dir);
+}
+
+TEST(SpecLoader, UnknownKeySuggestsTheRightOne) {
+    EXPECT_EQ(spec_errors("version: 1\njobs:\n  - name: a\n    command: x\n    retires: 3\n"),
+              "jobs.yaml:5:5: error: unknown key 'retires' (did you mean 'retries'?)\n"
+              "        retires: 3\n"
+              "        ^\n");
+}
+
+TEST(SpecLoader, ReportsEveryProblemInOneGo) {
+    EXPECT_EQ(spec_errors(R"(version: 1
+hosts: ["node[3-1]"]
+jobs:
+  - name: a
+    command: echo {itme}
+    shards: {items: [x]}
+    retries: -1
+  - name: a
+    command: x
+    timeout: soon
+  - name: b
+    command: x
+    needs: [c]
+)"),
+              "jobs.yaml:2:9: error: bad range '3-1' in hostlist 'node[3-1]' (the start is after the end)\n"
+              "    hosts: [\"node[3-1]\"]\n"
+              "            ^\n"
+              "jobs.yaml:5:19: error: unknown placeholder '{itme}' (did you mean '{item}'?)\n"
+              "        command: echo {itme}\n"
+              "                      ^\n"
+              "jobs.yaml:7:14: error: 'retries' must be from 0 to 1000, not -1\n"
+              "        retries: -1\n"
+              "                 ^\n"
+              "jobs.yaml:8:11: error: duplicate job name 'a' (first defined at line 4)\n"
+              "      - name: a\n"
+              "              ^\n"
+              "jobs.yaml:10:14: error: bad duration 'soon' for 'timeout' (write e.g. 250ms, 30s, 5m, 1h30m or a "
+              "number of seconds)\n"
+              "        timeout: soon\n"
+              "                 ^\n"
+              "jobs.yaml:13:12: error: job 'b' needs unknown job 'c'\n"
+              "        needs: [c]\n"
+              "               ^\n");
+}
+
+TEST(SpecLoader, YamlSyntaxError) {
+    EXPECT_EQ(spec_errors("version: 1\njobs: [\n  {name: a\n"),
+              "jobs.yaml:4:1: error: invalid YAML: end of map flow not found\n");
+}
+
+TEST(SpecLoader, NotAMapping) {
+    EXPECT_EQ(spec_errors("- a\n- b\n"),
+              "jobs.yaml:1:1: error: a job spec must be a mapping with 'version: 1' and 'jobs'\n"
+              "    - a\n"
+              "    ^\n");
+}
+
+TEST(SpecLoader, MissingVersionAndJobs) {
+    EXPECT_EQ(spec_errors("name: x\n"), "jobs.yaml:1:1: error: missing 'version: 1' (the spec format's version)\n"
+                                        "    name: x\n"
+                                        "    ^\n"
+                                        "jobs.yaml:1:1: error: missing 'jobs' (the list of jobs to run)\n"
+                                        "    name: x\n"
+                                        "    ^\n");
+}
+
+TEST(SpecLoader, WrongVersion) {
+    EXPECT_EQ(spec_errors("version: 2\njobs: [{name: a, command: x}]\n"),
+              "jobs.yaml:1:10: error: unsupported spec version 2 (this sshard reads version 1)\n"
+              "    version: 2\n"
+              "             ^\n");
+}
+
+} // namespace
+} // namespace sshard::core
