@@ -1,3 +1,6 @@
+// A command template is parsed once, when the spec is loaded, so that every syntax problem is reported with
+// its offset before anything runs. Rendering then only substitutes: each value is shell-quoted, so a host name
+// or parameter can never become shell syntax, whatever characters it holds.
 #include "core/command_template.hpp"
 
 #include <fmt/format.h>
@@ -8,93 +11,88 @@ namespace sshard::core {
 
 namespace {
 
+using Segment = CommandTemplate::Segment;
+using Problem = CommandTemplate::Problem;
+
 bool is_name_start(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
 }
 
-bool is_name_char(char c) {
-    return is_name_start(c) || (c >= '0' && c <= '9');
-}
-
-bool is_name(std::string_view text) {
-    if (text.empty() || !is_name_start(text[0])) {
+bool is_name(std::string_view name) {
+    if (name.empty() || !is_name_start(name[0])) {
         return false;
     }
-    for (char c : text) {
-        if (!is_name_char(c)) {
+    for (char c : name) {
+        if (!is_name_start(c) && !(c >= '0' && c <= '9')) {
             return false;
         }
     }
     return true;
 }
 
+// Joins literal text to the previous literal segment, so that an escaped brace does not split the text.
+void append_literal(std::vector<Segment>& segments, char c, std::size_t offset) {
+    if (segments.empty() || segments.back().placeholder) {
+        segments.push_back(Segment{{}, false, offset});
+    }
+    segments.back().text += c;
+}
+
+// Reads the placeholder whose '{' is at `open` and returns the position after it. A '{' met before the
+// closing '}' means this one was left open: "{host {port}" reports the first brace and keeps "{port}".
+std::size_t read_placeholder(std::string_view source, std::size_t open, std::vector<Segment>& segments,
+                             std::vector<Problem>& problems) {
+    std::size_t close = source.find_first_of("{}", open + 1);
+    if (close == std::string_view::npos || source[close] == '{') {
+        problems.push_back(Problem{open, "unclosed '{' in command (write '{{' for a literal brace)"});
+        append_literal(segments, '{', open);
+        return open + 1;
+    }
+    std::string_view name = source.substr(open + 1, close - open - 1);
+    if (name.empty()) {
+        problems.push_back(Problem{open, "empty placeholder '{}' in command (write '{{}}' for literal braces)"});
+    } else if (!is_name(name)) {
+        // The usual cause is a shell or awk brace ("{print $1}"), hence the hint.
+        problems.push_back(Problem{open, fmt::format("bad placeholder '{{{}}}' in command (a placeholder is a name: "
+                                                     "letters, digits and '_'; write '{{{{' for a literal brace)",
+                                                     name)});
+    }
+    segments.push_back(Segment{std::string(name), true, open});
+    return close + 1;
+}
+
 } // namespace
 
 CommandTemplate CommandTemplate::parse(std::string_view source, std::vector<Problem>& problems) {
+    problems.clear();
     CommandTemplate result;
     result.m_source = std::string(source);
-    std::string literal;
-    std::size_t literal_start = 0;
-    auto flush = [&](std::size_t next) {
-        if (!literal.empty()) {
-            result.m_segments.push_back({std::move(literal), false, literal_start});
-            literal.clear();
-        }
-        literal_start = next;
-    };
-    for (std::size_t i = 0; i < source.size(); ++i) {
-        char c = source[i];
-        if ((c == '{' || c == '}') && i + 1 < source.size() && source[i + 1] == c) {
-            literal += c; // `{{` and `}}` are literal braces
-            ++i;
+    std::size_t pos = 0;
+    while (pos < source.size()) {
+        char c = source[pos];
+        bool doubled = pos + 1 < source.size() && source[pos + 1] == c;
+        if (c == '{' && !doubled) {
+            pos = read_placeholder(source, pos, result.m_segments, problems);
             continue;
         }
-        if (c == '}') {
-            problems.push_back({i, "lone '}' in command (write '}}' for a literal brace)"});
-            continue;
+        if (c == '}' && !doubled) {
+            problems.push_back(Problem{pos, "lone '}' in command (write '}}' for a literal brace)"});
         }
-        if (c != '{') {
-            literal += c;
-            continue;
-        }
-        std::size_t close = source.find('}', i + 1);
-        std::size_t next_open = source.find('{', i + 1);
-        if (close == std::string_view::npos || (next_open != std::string_view::npos && next_open < close)) {
-            problems.push_back({i, "unclosed '{' in command (write '{{' for a literal brace)"});
-            literal += c;
-            continue;
-        }
-        std::string_view name = source.substr(i + 1, close - i - 1);
-        if (name.empty()) {
-            problems.push_back({i, "empty placeholder '{}' in command (write '{{}}' for literal braces)"});
-        } else if (!is_name(name)) {
-            problems.push_back({i, fmt::format("bad placeholder '{{{}}}' in command (a placeholder is a name: "
-                                               "letters, digits and '_'; write '{{{{' for a literal brace)",
-                                               name)});
-        } else {
-            flush(i);
-            result.m_segments.push_back({std::string(name), true, i});
-            literal_start = close + 1;
-        }
-        i = close;
+        append_literal(result.m_segments, c, pos);
+        pos += (c == '{' || c == '}') && doubled ? 2 : 1;
     }
-    flush(source.size());
     return result;
 }
 
 std::string CommandTemplate::render(const Resolver& resolve) const {
     std::string out;
-    out.reserve(m_source.size() + 16);
     for (const auto& segment : m_segments) {
         if (!segment.placeholder) {
             out += segment.text;
             continue;
         }
-        if (auto value = resolve(segment.text)) {
-            out += shell_quote(*value);
-        } else {
-            out += '{' + segment.text + '}';
-        }
+        std::optional<std::string> value = resolve(segment.text);
+        out += value ? shell_quote(*value) : fmt::format("{{{}}}", segment.text);
     }
     return out;
 }

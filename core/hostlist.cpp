@@ -13,6 +13,7 @@
 #include <charconv>
 #include <cstdint>
 #include <fmt/format.h>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -55,11 +56,10 @@ std::string format_number(std::uint64_t value, std::size_t width) {
     return fmt::format("{:0{}}", value, width);
 }
 
-// Reads a run of digits whole; nullopt when it holds anything else or does not fit in 64 bits.
-std::optional<std::uint64_t> to_number(std::string_view digits, std::errc& error) {
+// Reads a run of digits whole; nullopt when it does not fit in 64 bits.
+std::optional<std::uint64_t> to_number(std::string_view digits) {
     std::uint64_t value = 0;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    error = ec;
     if (ec != std::errc() || end != digits.data() + digits.size()) {
         return std::nullopt;
     }
@@ -111,6 +111,9 @@ std::vector<Part> PatternParser::parse() const {
     if (m_pattern.empty()) {
         throw HostlistError("empty hostlist");
     }
+    if (std::any_of(m_pattern.begin(), m_pattern.end(), is_space)) {
+        throw HostlistError(fmt::format("unexpected whitespace in hostlist '{}'", m_pattern));
+    }
     std::vector<Part> parts;
     for (std::size_t pos = 0; pos < m_pattern.size(); ++pos) {
         if (m_pattern[pos] == '[') {
@@ -134,9 +137,6 @@ void PatternParser::check_literal(char c) const {
     }
     if (c == ',') {
         throw HostlistError(fmt::format("unexpected ',' outside brackets in hostlist '{}'", m_pattern));
-    }
-    if (is_space(c)) {
-        throw HostlistError(fmt::format("unexpected whitespace in hostlist '{}'", m_pattern));
     }
 }
 
@@ -181,8 +181,7 @@ std::uint64_t PatternParser::parse_number(std::string_view digits, std::string_v
     if (!all_digits) {
         throw bad_range(item, "expected a number or a range like 1-10");
     }
-    std::errc error{};
-    auto value = to_number(digits, error);
+    auto value = to_number(digits);
     if (!value) {
         throw bad_range(item, "the number is too large");
     }
@@ -319,8 +318,8 @@ void fold_family(const Family& family, std::vector<Piece>& pieces) {
     for (const auto& [digits, first] : family.numbers) {
         auto& group =
             groups.try_emplace(width_class(digits, padded_widths), first, std::vector<std::uint64_t>()).first->second;
-        std::errc error{};
-        group.second.push_back(*to_number(digits, error));
+        // find_number already checked that the number fits.
+        group.second.push_back(*to_number(digits));
     }
     for (const auto& [width, group] : groups) {
         const auto& [first, values] = group;
@@ -341,8 +340,7 @@ std::pair<std::size_t, std::size_t> find_number(std::string_view name) {
     while (start > 0 && is_digit(name[start - 1])) {
         --start;
     }
-    std::errc error{};
-    if (!to_number(name.substr(start, end + 1 - start), error)) {
+    if (!to_number(name.substr(start, end + 1 - start))) {
         return {0, 0};
     }
     return {start, end + 1 - start};
@@ -377,9 +375,9 @@ std::string fold_hostlist(const std::vector<std::string>& names) {
     }
     std::stable_sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) { return a.first < b.first; });
     std::string out;
-    for (const auto& piece : pieces) {
-        out += out.empty() ? "" : ",";
-        out += piece.text;
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+        out += i == 0 ? "" : ",";
+        out += pieces[i].text;
     }
     return out;
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fstream>
+#include <string_view>
 #include <unistd.h>
 
 #include "core/error.hpp"
@@ -28,6 +29,33 @@ int write_all(int fd, std::string_view data) {
     return 0;
 }
 
+// One group commit: a single write of the whole batch, then one fdatasync. Returns errno, or 0.
+int commit(int fd, std::string_view batch) {
+    if (batch.empty()) {
+        return 0;
+    }
+    if (int error = write_all(fd, batch); error != 0) {
+        return error;
+    }
+    while (::fdatasync(fd) != 0) {
+        if (errno != EINTR) {
+            return errno;
+        }
+    }
+    return 0;
+}
+
+// nlohmann's messages start with an id such as "[json.exception.parse_error.101] " that means nothing to a user.
+std::string parser_message(const nlohmann::json::exception& e) {
+    std::string_view message = e.what();
+    if (message.starts_with('[')) {
+        if (std::size_t end = message.find("] "); end != std::string_view::npos) {
+            message.remove_prefix(end + 2);
+        }
+    }
+    return std::string(message);
+}
+
 } // namespace
 
 JournalWriter::JournalWriter(const std::string& path, std::chrono::milliseconds commit_interval)
@@ -36,7 +64,12 @@ JournalWriter::JournalWriter(const std::string& path, std::chrono::milliseconds 
     if (m_fd < 0) {
         throw Error(fmt::format("cannot open journal '{}': {}", path, std::strerror(errno)));
     }
-    m_thread = std::thread([this] { writer_loop(); });
+    try {
+        m_thread = std::thread([this] { writer_loop(); });
+    } catch (...) {
+        ::close(m_fd);
+        throw;
+    }
 }
 
 JournalWriter::~JournalWriter() {
@@ -45,11 +78,13 @@ JournalWriter::~JournalWriter() {
         m_stop = true;
     }
     m_wake.notify_one();
-    m_thread.join();
+    m_thread.join(); // the writer commits what is pending before it returns
     ::close(m_fd);
 }
 
 void JournalWriter::append(const nlohmann::json& event) {
+    // Serialise outside the lock; `replace` turns invalid UTF-8 from a command's output into U+FFFD instead of
+    // throwing in the middle of a run.
     std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     line += '\n';
     std::lock_guard lock(m_mutex);
@@ -68,7 +103,9 @@ void JournalWriter::sync() {
     }
 }
 
-// Commits every interval, or at once when sync() asks: one write and one fdatasync for the whole batch.
+// Commits every interval, or at once when sync() asks or the writer stops. After a failure nothing more is
+// written: the journal then ends at the last good commit (a line cut short there is what read_journal ignores),
+// rather than having a hole in the middle.
 void JournalWriter::writer_loop() {
     std::unique_lock lock(m_mutex);
     while (true) {
@@ -77,12 +114,10 @@ void JournalWriter::writer_loop() {
         batch.swap(m_pending);
         std::uint64_t count = m_appended;
         bool stop = m_stop;
+        bool failed = !m_error.empty();
         m_sync_requested = false;
         lock.unlock();
-        int error = batch.empty() ? 0 : write_all(m_fd, batch);
-        if (error == 0 && !batch.empty() && ::fdatasync(m_fd) != 0) {
-            error = errno;
-        }
+        int error = failed ? 0 : commit(m_fd, batch);
         lock.lock();
         if (error != 0 && m_error.empty()) {
             m_error = fmt::format("cannot write journal '{}': {}", m_path, std::strerror(error));
@@ -104,15 +139,23 @@ void read_journal(const std::string& path, const std::function<void(const nlohma
     int number = 0;
     while (std::getline(in, line)) {
         ++number;
-        bool last_cut_short = in.eof(); // no newline after it: the writer died mid-line
-        nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
-        if (event.is_discarded() || !event.is_object()) {
-            if (last_cut_short) {
+        bool unterminated = in.eof(); // only the last line can lack its newline: the writer died mid-line
+        nlohmann::json event;
+        try {
+            event = nlohmann::json::parse(line);
+        } catch (const nlohmann::json::parse_error& e) {
+            if (unterminated) {
                 return;
             }
+            throw Error(fmt::format("journal '{}' line {} is not valid JSON: {}", path, number, parser_message(e)));
+        }
+        if (!event.is_object()) {
             throw Error(fmt::format("journal '{}' line {} is not a JSON object", path, number));
         }
         visit(event, number);
+    }
+    if (in.bad()) {
+        throw Error(fmt::format("cannot read journal '{}': {}", path, std::strerror(errno)));
     }
 }
 

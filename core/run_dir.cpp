@@ -17,6 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Run ids sort by time when listed; a second is fine enough, the suffix handles the rest.
 std::string timestamp() {
     std::time_t now = std::time(nullptr);
     std::tm local{};
@@ -26,35 +27,64 @@ std::string timestamp() {
     return text;
 }
 
-// Writes a new private file whole; throws Error.
+// The run id of a directory path, whatever its spelling: "runs/x", "runs/x/", "." all name their directory.
+std::string last_component(const std::string& path) {
+    std::error_code ec;
+    fs::path absolute = fs::absolute(path, ec);
+    fs::path normal = (ec ? fs::path(path) : absolute).lexically_normal();
+    if (normal.filename().empty()) {
+        normal = normal.parent_path();
+    }
+    return normal.filename().string();
+}
+
+// Writes a new private file whole and makes it durable; throws Error. O_EXCL: never writes through a file or
+// link someone else put there.
 void write_private_file(const std::string& path, const std::string& text) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         throw Error(fmt::format("cannot create '{}': {}", path, std::strerror(errno)));
     }
     std::string_view rest = text;
-    while (!rest.empty()) {
+    int error = 0;
+    while (!rest.empty() && error == 0) {
         ssize_t n = ::write(fd, rest.data(), rest.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
         if (n < 0) {
-            int error = errno;
-            ::close(fd);
-            throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(error)));
+            error = errno == EINTR ? 0 : errno;
+            continue;
         }
         rest.remove_prefix(static_cast<std::size_t>(n));
     }
-    if (::close(fd) != 0) {
-        throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+    if (error == 0 && ::fsync(fd) != 0) {
+        error = errno;
+    }
+    if (::close(fd) != 0 && error == 0) {
+        error = errno;
+    }
+    if (error != 0) {
+        throw Error(fmt::format("cannot write '{}': {}", path, std::strerror(error)));
     }
 }
 
+// Makes `path` 0700; an existing directory is accepted when `may_exist`. Throws Error.
+void make_private_dir(const std::string& path, bool may_exist) {
+    if (::mkdir(path.c_str(), 0700) != 0 && !(may_exist && errno == EEXIST)) {
+        throw Error(fmt::format("cannot create run directory '{}': {}", path, std::strerror(errno)));
+    }
+}
+
+// A reader of `latest` sees the old run or the new one, never a missing link: rename replaces it atomically.
 void point_latest(const std::string& root, const std::string& id) {
     std::string temporary = fmt::format("{}/latest.tmp-{}", root, ::getpid());
-    ::unlink(temporary.c_str());
-    if (::symlink(id.c_str(), temporary.c_str()) != 0 || ::rename(temporary.c_str(), (root + "/latest").c_str()) != 0) {
-        throw Error(fmt::format("cannot point '{}/latest' at '{}': {}", root, id, std::strerror(errno)));
+    ::unlink(temporary.c_str()); // left over by a crashed run that had our pid
+    if (::symlink(id.c_str(), temporary.c_str()) != 0) {
+        throw Error(fmt::format("cannot create '{}': {}", temporary, std::strerror(errno)));
+    }
+    std::string latest = root + "/latest";
+    if (::rename(temporary.c_str(), latest.c_str()) != 0) {
+        int error = errno;
+        ::unlink(temporary.c_str());
+        throw Error(fmt::format("cannot point '{}' at '{}': {}", latest, id, std::strerror(error)));
     }
 }
 
@@ -67,18 +97,21 @@ RunDir RunDir::create(const std::string& root, const std::string& name, const st
         throw Error(fmt::format("cannot create run directory root '{}': {}", root, ec.message()));
     }
     std::string base = name + "-" + timestamp();
+    // mkdir's EEXIST decides which suffix is free, so two runs started together never share a directory.
     for (int n = 1; n < 1000; ++n) {
         std::string id = n == 1 ? base : fmt::format("{}-{}", base, n);
         std::string path = root + "/" + id;
-        if (::mkdir(path.c_str(), 0700) == 0) {
-            RunDir dir(path, id);
-            write_private_file(dir.spec_path(), spec_text);
-            point_latest(root, id);
-            return dir;
-        }
-        if (errno != EEXIST) {
+        if (::mkdir(path.c_str(), 0700) != 0) {
+            if (errno == EEXIST) {
+                continue;
+            }
             throw Error(fmt::format("cannot create run directory '{}': {}", path, std::strerror(errno)));
         }
+        RunDir dir(path, id);
+        make_private_dir(path + "/out", false);
+        write_private_file(dir.spec_path(), spec_text);
+        point_latest(root, id);
+        return dir;
     }
     throw Error(fmt::format("cannot create run directory '{}/{}': too many runs this second", root, base));
 }
@@ -92,17 +125,15 @@ RunDir RunDir::create_at(const std::string& path, const std::string& spec_text) 
     }
     fs::path parent = fs::path(path).parent_path();
     if (!parent.empty()) {
-        fs::create_directories(parent, ec);
+        fs::create_directories(parent, ec); // a failure shows as mkdir's error just below
     }
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    make_private_dir(path, true);
+    // An empty directory the user made for us has their default mode: outputs can hold secrets.
+    if (::chmod(path.c_str(), 0700) != 0) {
         throw Error(fmt::format("cannot create run directory '{}': {}", path, std::strerror(errno)));
     }
-    ::chmod(path.c_str(), 0700);
-    std::string id = fs::path(path).lexically_normal().filename().string();
-    if (id.empty()) {
-        id = fs::path(path).lexically_normal().parent_path().filename().string();
-    }
-    RunDir dir(path, id);
+    RunDir dir(path, last_component(path));
+    make_private_dir(path + "/out", false);
     write_private_file(dir.spec_path(), spec_text);
     return dir;
 }
@@ -111,23 +142,24 @@ RunDir RunDir::open(const std::string& path) {
     std::error_code ec;
     std::string dir = path;
     if (!fs::exists(dir + "/journal.jsonl", ec) && fs::exists(dir + "/latest/journal.jsonl", ec)) {
-        dir = (fs::path(dir) / fs::read_symlink(dir + "/latest", ec)).string();
+        // Followed here so that the id is the run's, not "latest".
+        fs::path target = fs::read_symlink(dir + "/latest", ec);
+        dir = (fs::path(path) / (ec ? fs::path("latest") : target)).string();
     }
     if (!fs::exists(dir + "/journal.jsonl", ec)) {
         throw UsageError(fmt::format("'{}' is not a run directory (no journal.jsonl in it)", path));
     }
-    std::string id = fs::path(dir).lexically_normal().filename().string();
-    if (id.empty()) {
-        id = fs::path(dir).lexically_normal().parent_path().filename().string();
-    }
-    return RunDir(dir, id);
+    return RunDir(dir, last_component(dir));
 }
 
 void RunDir::replace_spec(const std::string& spec_text) const {
-    std::string temporary = spec_path() + ".new";
+    std::string temporary = fmt::format("{}.tmp-{}", spec_path(), ::getpid());
+    ::unlink(temporary.c_str()); // left over by a crashed resume that had our pid
     write_private_file(temporary, spec_text);
     if (::rename(temporary.c_str(), spec_path().c_str()) != 0) {
-        throw Error(fmt::format("cannot replace '{}': {}", spec_path(), std::strerror(errno)));
+        int error = errno;
+        ::unlink(temporary.c_str());
+        throw Error(fmt::format("cannot replace '{}': {}", spec_path(), std::strerror(error)));
     }
 }
 

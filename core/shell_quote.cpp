@@ -1,3 +1,5 @@
+// Single quotes are the one POSIX quoting with no special characters inside: not even a backslash. So the
+// only character needing care is ' itself, which closes the quote, is written escaped, and reopens it.
 #include "core/shell_quote.hpp"
 
 #include <algorithm>
@@ -6,9 +8,12 @@ namespace sshard::core {
 
 namespace {
 
+// Spelled out rather than std::isalnum, whose answer depends on the locale.
 bool is_safe(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '@' ||
-           c == '%' || c == '+' || c == '=' || c == ':' || c == ',' || c == '.' || c == '/' || c == '-';
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+        return true;
+    }
+    return std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
 }
 
 } // namespace
@@ -17,16 +22,16 @@ std::string shell_quote(std::string_view text) {
     if (!text.empty() && std::all_of(text.begin(), text.end(), is_safe)) {
         return std::string(text);
     }
-    std::string quoted = "'";
+    std::string out = "'";
     for (char c : text) {
         if (c == '\'') {
-            quoted += "'\\''";
+            out += "'\\''";
         } else {
-            quoted += c;
+            out += c;
         }
     }
-    quoted += '\'';
-    return quoted;
+    out += '\'';
+    return out;
 }
 
 } // namespace sshard::core

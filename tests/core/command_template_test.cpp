@@ -2,66 +2,224 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sys/wait.h>
+
 namespace sshard::core {
 namespace {
 
+using Problems = std::vector<CommandTemplate::Problem>;
+
 CommandTemplate parse_ok(std::string_view source) {
-    std::vector<CommandTemplate::Problem> problems;
-    CommandTemplate t = CommandTemplate::parse(source, problems);
-    EXPECT_TRUE(problems.empty()) << problems.front().message;
-    return t;
+    Problems problems;
+    CommandTemplate command = CommandTemplate::parse(source, problems);
+    EXPECT_TRUE(problems.empty()) << source << ": " << problems.front().message;
+    return command;
 }
 
-std::string problems_of(std::string_view source) {
-    std::vector<CommandTemplate::Problem> problems;
+// Each problem as "offset: message", to compare whole lists at once.
+std::vector<std::string> problems_of(std::string_view source) {
+    Problems problems;
     CommandTemplate::parse(source, problems);
-    std::string out;
-    for (const auto& p : problems) {
-        out += std::to_string(p.offset) + ": " + p.message + "\n";
+    std::vector<std::string> out;
+    for (const auto& problem : problems) {
+        out.push_back(std::to_string(problem.offset) + ": " + problem.message);
     }
     return out;
 }
 
-std::string render(const CommandTemplate& t) {
-    return t.render([](std::string_view name) -> std::optional<std::string> {
-        if (name == "item") {
-            return "a b";
+// Each segment as "offset:text" for literals and "offset:{name}" for placeholders.
+std::vector<std::string> segments_of(const CommandTemplate& command) {
+    std::vector<std::string> out;
+    for (const auto& segment : command.segments()) {
+        std::string text = segment.placeholder ? "{" + segment.text + "}" : segment.text;
+        out.push_back(std::to_string(segment.offset) + ":" + text);
+    }
+    return out;
+}
+
+CommandTemplate::Resolver resolver(std::map<std::string, std::string> values) {
+    return [values = std::move(values)](std::string_view name) -> std::optional<std::string> {
+        auto it = values.find(std::string(name));
+        if (it == values.end()) {
+            return std::nullopt;
         }
-        if (name == "index") {
-            return "7";
-        }
-        return std::nullopt;
+        return it->second;
+    };
+}
+
+std::string run_shell(const std::string& command) {
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) {
+        ADD_FAILURE() << "popen failed for: " << command;
+        return "";
+    }
+    std::string out;
+    char buffer[4096];
+    std::size_t n = 0;
+    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) {
+        out.append(buffer, n);
+    }
+    int status = pclose(pipe);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << " for: " << command;
+    return out;
+}
+
+const std::string k_unclosed = "unclosed '{' in command (write '{{' for a literal brace)";
+const std::string k_lone = "lone '}' in command (write '}}' for a literal brace)";
+const std::string k_empty = "empty placeholder '{}' in command (write '{{}}' for literal braces)";
+
+std::string bad_name(std::string_view name) {
+    return "bad placeholder '{" + std::string(name) +
+           "}' in command (a placeholder is a name: letters, digits and '_'; write '{{' for a literal brace)";
+}
+
+TEST(CommandTemplateParse, KeepsTheSource) {
+    EXPECT_EQ(parse_ok("echo {host}").source(), "echo {host}");
+}
+
+TEST(CommandTemplateParse, EmptySourceHasNoSegments) {
+    EXPECT_TRUE(parse_ok("").segments().empty());
+}
+
+TEST(CommandTemplateParse, PlainTextIsOneLiteral) {
+    EXPECT_EQ(segments_of(parse_ok("uname -a")), std::vector<std::string>{"0:uname -a"});
+}
+
+TEST(CommandTemplateParse, PlaceholdersWithOffsetsAtTheirBrace) {
+    EXPECT_EQ(segments_of(parse_ok("run {host} --shard={shard_index}/{_n2}")),
+              (std::vector<std::string>{"0:run ", "4:{host}", "10: --shard=", "19:{shard_index}", "32:/", "33:{_n2}"}));
+}
+
+TEST(CommandTemplateParse, AdjacentPlaceholders) {
+    EXPECT_EQ(segments_of(parse_ok("{a}{b}")), (std::vector<std::string>{"0:{a}", "3:{b}"}));
+}
+
+TEST(CommandTemplateParse, DoubledBracesAreLiteralAndJoinTheText) {
+    EXPECT_EQ(segments_of(parse_ok("awk '{{print $1}}' {file}")),
+              (std::vector<std::string>{"0:awk '{print $1}' ", "19:{file}"}));
+    EXPECT_EQ(segments_of(parse_ok("{{}}")), std::vector<std::string>{"0:{}"});
+    EXPECT_EQ(segments_of(parse_ok("{{{x}}}")), (std::vector<std::string>{"0:{", "2:{x}", "5:}"}));
+}
+
+TEST(CommandTemplateParse, ReportsAnUnclosedBrace) {
+    EXPECT_EQ(problems_of("echo {host"), std::vector<std::string>{"5: " + k_unclosed});
+    EXPECT_EQ(problems_of("{"), std::vector<std::string>{"0: " + k_unclosed});
+}
+
+TEST(CommandTemplateParse, BraceOpenedAgainBeforeClosingIsUnclosed) {
+    Problems problems;
+    CommandTemplate command = CommandTemplate::parse("{host {port}", problems);
+    EXPECT_EQ(problems_of("{host {port}"), std::vector<std::string>{"0: " + k_unclosed});
+    EXPECT_EQ(segments_of(command), (std::vector<std::string>{"0:{host ", "6:{port}"}));
+}
+
+TEST(CommandTemplateParse, ReportsALoneClosingBrace) {
+    EXPECT_EQ(problems_of("a } b"), std::vector<std::string>{"2: " + k_lone});
+    EXPECT_EQ(problems_of("{a}}"), std::vector<std::string>{"3: " + k_lone});
+}
+
+TEST(CommandTemplateParse, ReportsAnEmptyPlaceholder) {
+    EXPECT_EQ(problems_of("echo {}"), std::vector<std::string>{"5: " + k_empty});
+}
+
+TEST(CommandTemplateParse, ReportsBadNames) {
+    EXPECT_EQ(problems_of("awk '{print $1}'"),
+              std::vector<std::string>{"5: bad placeholder '{print $1}' in command (a placeholder is a name: letters, "
+                                       "digits and '_'; write '{{' for a literal brace)"});
+    EXPECT_EQ(problems_of("{my-host}"), std::vector<std::string>{"0: " + bad_name("my-host")});
+    EXPECT_EQ(problems_of("{1st}"), std::vector<std::string>{"0: " + bad_name("1st")});
+    EXPECT_EQ(problems_of("{ host }"), std::vector<std::string>{"0: " + bad_name(" host ")});
+    EXPECT_EQ(problems_of("{x[1]}"), std::vector<std::string>{"0: " + bad_name("x[1]")});
+    EXPECT_EQ(problems_of("{h\xc3\xa9}"), std::vector<std::string>{"0: " + bad_name("h\xc3\xa9")});
+}
+
+TEST(CommandTemplateParse, ReportsEveryProblemInOrder) {
+    EXPECT_EQ(
+        problems_of("} {} {a-b} {ok} {open"),
+        (std::vector<std::string>{"0: " + k_lone, "2: " + k_empty, "5: " + bad_name("a-b"), "16: " + k_unclosed}));
+}
+
+TEST(CommandTemplateParse, ClearsProblemsFromAnEarlierCall) {
+    Problems problems;
+    CommandTemplate::parse("{", problems);
+    ASSERT_EQ(problems.size(), 1u);
+    CommandTemplate::parse("{ok}", problems);
+    EXPECT_TRUE(problems.empty());
+}
+
+TEST(CommandTemplateRender, DefaultTemplateRendersNothing) {
+    EXPECT_EQ(CommandTemplate().render(resolver({})), "");
+}
+
+TEST(CommandTemplateRender, SubstitutesSafeValuesUnquoted) {
+    CommandTemplate command = parse_ok("ssh {host} run --shard={index}");
+    EXPECT_EQ(command.render(resolver({{"host", "node01"}, {"index", "3"}})), "ssh node01 run --shard=3");
+}
+
+TEST(CommandTemplateRender, QuotesOtherValues) {
+    CommandTemplate command = parse_ok("cp {src} {dst}/x");
+    EXPECT_EQ(command.render(resolver({{"src", "my file"}, {"dst", ""}})), "cp 'my file' ''/x");
+    EXPECT_EQ(parse_ok("echo {v}").render(resolver({{"v", "it's"}})), "echo 'it'\\''s'");
+}
+
+TEST(CommandTemplateRender, LeavesUnresolvedPlaceholdersAsWritten) {
+    CommandTemplate command = parse_ok("ssh {host} echo {word}");
+    EXPECT_EQ(command.render(resolver({{"word", "hi"}})), "ssh {host} echo hi");
+}
+
+TEST(CommandTemplateRender, WritesEscapedBracesOnce) {
+    CommandTemplate command = parse_ok("awk '{{print {col}}}'");
+    EXPECT_EQ(command.render(resolver({{"col", "$1"}})), "awk '{print '$1'}'");
+}
+
+TEST(CommandTemplateRender, AsksTheResolverForEachPlaceholderByName) {
+    std::vector<std::string> asked;
+    CommandTemplate command = parse_ok("{a} {b} {a}");
+    std::string out = command.render([&asked](std::string_view name) -> std::optional<std::string> {
+        asked.emplace_back(name);
+        return std::string(name) + "!";
     });
+    EXPECT_EQ(out, "'a!' 'b!' 'a!'");
+    EXPECT_EQ(asked, (std::vector<std::string>{"a", "b", "a"}));
 }
 
-TEST(CommandTemplate, SegmentsAndOffsets) {
-    CommandTemplate t = parse_ok("run {index} --in {item}!");
-    ASSERT_EQ(t.segments().size(), 5u);
-    EXPECT_EQ(t.segments()[1].text, "index");
-    EXPECT_TRUE(t.segments()[1].placeholder);
-    EXPECT_EQ(t.segments()[1].offset, 4u);
-    EXPECT_EQ(t.segments()[3].offset, 17u);
-    EXPECT_EQ(t.source(), "run {index} --in {item}!");
-}
-
-TEST(CommandTemplate, RendersQuotedValuesAndKeepsUnknownPlaceholders) {
-    EXPECT_EQ(render(parse_ok("run {index} --in {item} on {host}")), "run 7 --in 'a b' on {host}");
-}
-
-TEST(CommandTemplate, DoubledBracesAreLiteral) {
-    EXPECT_EQ(render(parse_ok("awk '{{print $1}}' {index}")), "awk '{print $1}' 7");
-    EXPECT_EQ(render(parse_ok("{{index}}")), "{index}");
-}
-
-TEST(CommandTemplate, Problems) {
-    EXPECT_EQ(problems_of("echo {index"), "5: unclosed '{' in command (write '{{' for a literal brace)\n");
-    EXPECT_EQ(problems_of("echo }"), "5: lone '}' in command (write '}}' for a literal brace)\n");
-    EXPECT_EQ(problems_of("x {}"), "2: empty placeholder '{}' in command (write '{{}}' for literal braces)\n");
-    EXPECT_EQ(problems_of("x {a b}"), "2: bad placeholder '{a b}' in command (a placeholder is a name: letters, "
-                                      "digits and '_'; write '{{' for a literal brace)\n");
-    EXPECT_EQ(problems_of("x {1a} {ok}"), "2: bad placeholder '{1a}' in command (a placeholder is a name: letters, "
-                                          "digits and '_'; write '{{' for a literal brace)\n");
-    EXPECT_EQ(problems_of("{a {b}"), "0: unclosed '{' in command (write '{{' for a literal brace)\n");
+TEST(CommandTemplateRender, HostileValuesReachTheShellAsOneLiteralWord) {
+    // Should quoting ever break, `rm -rf ~` must hit a scratch HOME, not the developer's: each command first
+    // points HOME at a fresh directory, whose name needs no quoting, and a file in it must survive. popen runs
+    // the command with `/bin/sh -c`.
+    char home_template[] = "/tmp/sshard-test-home-XXXXXX";
+    ASSERT_NE(mkdtemp(home_template), nullptr);
+    const std::string home = home_template;
+    std::ofstream(home + "/canary") << "alive";
+    const std::vector<std::string> values = {"$(rm -rf ~)",
+                                             "a b; c",
+                                             "'",
+                                             "`echo pwned`",
+                                             "line1\nline2",
+                                             "$(echo pwned)",
+                                             "${HOME}",
+                                             "~",
+                                             "*",
+                                             "\"",
+                                             "\\",
+                                             "a'b\"c`d$e",
+                                             "-n",
+                                             "",
+                                             "\t",
+                                             "x && echo pwned #"};
+    CommandTemplate command = parse_ok("printf '<%s>' {value}");
+    for (const auto& value : values) {
+        std::string rendered = command.render(resolver({{"value", value}}));
+        // '<%s>' repeats per argument, so a value split into two words would print two pairs of brackets.
+        EXPECT_EQ(run_shell("HOME=" + home + "; " + rendered), "<" + value + ">") << rendered;
+    }
+    EXPECT_TRUE(std::filesystem::exists(home + "/canary"));
+    std::filesystem::remove_all(home);
 }
 
 } // namespace

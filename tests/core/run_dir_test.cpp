@@ -1,0 +1,195 @@
+#include "core/run_dir.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "core/error.hpp"
+
+namespace sshard::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RunDirTest : public testing::Test {
+protected:
+    void SetUp() override {
+        char name[] = "/tmp/sshard_run_dir_XXXXXX";
+        ASSERT_NE(::mkdtemp(name), nullptr);
+        m_dir = name;
+        m_root = m_dir + "/.sshard/runs";
+    }
+    void TearDown() override { fs::remove_all(m_dir); }
+
+    static unsigned mode_of(const std::string& path) {
+        struct stat info {};
+        EXPECT_EQ(::lstat(path.c_str(), &info), 0) << path;
+        return info.st_mode & 07777;
+    }
+
+    static std::string contents(const std::string& path) {
+        std::ifstream in(path, std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+    }
+
+    template <typename F> static std::string error_of(F&& action) {
+        try {
+            action();
+        } catch (const Error& e) {
+            return e.what();
+        }
+        return "(no error)";
+    }
+
+    std::string m_dir;
+    std::string m_root;
+};
+
+TEST_F(RunDirTest, CreateNamesTheRunAfterTheSpecAndTheTime) {
+    RunDir dir = RunDir::create(m_root, "nightly", "version: 1\n");
+    ASSERT_TRUE(dir.id().starts_with("nightly-")) << dir.id();
+    std::string stamp = dir.id().substr(std::string("nightly-").size()); // YYYYMMDD-HHMMSS
+    ASSERT_EQ(stamp.size(), 15u) << dir.id();
+    EXPECT_EQ(stamp[8], '-') << dir.id();
+    EXPECT_EQ(stamp.replace(8, 1, "0").find_first_not_of("0123456789"), std::string::npos) << dir.id();
+    EXPECT_EQ(dir.path(), m_root + "/" + dir.id());
+    EXPECT_EQ(dir.spec_path(), dir.path() + "/spec.yaml");
+    EXPECT_EQ(dir.journal_path(), dir.path() + "/journal.jsonl");
+    EXPECT_EQ(contents(dir.spec_path()), "version: 1\n");
+}
+
+TEST_F(RunDirTest, CreateTwiceInTheSameSecondGivesDistinctIds) {
+    RunDir first = RunDir::create(m_root, "job", "a");
+    RunDir second = RunDir::create(m_root, "job", "b");
+    RunDir third = RunDir::create(m_root, "job", "c");
+    EXPECT_NE(first.id(), second.id());
+    EXPECT_NE(second.id(), third.id());
+    EXPECT_NE(first.id(), third.id());
+    // The clock may tick between two creations; when it does not, the suffix tells them apart.
+    if (second.id().starts_with(first.id())) {
+        EXPECT_EQ(second.id(), first.id() + "-2");
+    }
+    if (third.id().starts_with(first.id())) {
+        EXPECT_EQ(third.id(), first.id() + "-3");
+    }
+    EXPECT_EQ(contents(first.spec_path()), "a");
+    EXPECT_EQ(contents(second.spec_path()), "b");
+}
+
+TEST_F(RunDirTest, EverythingIsPrivate) {
+    RunDir dir = RunDir::create(m_root, "job", "spec");
+    EXPECT_EQ(mode_of(dir.path()), 0700u);
+    EXPECT_EQ(mode_of(dir.path() + "/out"), 0700u);
+    EXPECT_EQ(mode_of(dir.spec_path()), 0600u);
+}
+
+TEST_F(RunDirTest, LatestIsARelativeLinkToTheNewestRun) {
+    RunDir first = RunDir::create(m_root, "job", "a");
+    EXPECT_EQ(fs::read_symlink(m_root + "/latest"), first.id());
+    RunDir second = RunDir::create(m_root, "job", "b");
+    EXPECT_EQ(fs::read_symlink(m_root + "/latest"), second.id());
+    for (const auto& entry : fs::directory_iterator(m_root)) {
+        EXPECT_FALSE(entry.path().filename().string().starts_with("latest.tmp")) << entry.path();
+    }
+}
+
+TEST_F(RunDirTest, OpenViaTheRootFollowsLatest) {
+    RunDir created = RunDir::create(m_root, "job", "spec");
+    std::ofstream(created.journal_path()) << "{}\n";
+    RunDir opened = RunDir::open(m_root);
+    EXPECT_EQ(opened.path(), created.path());
+    EXPECT_EQ(opened.id(), created.id());
+}
+
+TEST_F(RunDirTest, OpenARunDirectory) {
+    RunDir created = RunDir::create(m_root, "job", "spec");
+    std::ofstream(created.journal_path()) << "{}\n";
+    RunDir opened = RunDir::open(created.path());
+    EXPECT_EQ(opened.path(), created.path());
+    EXPECT_EQ(opened.id(), created.id());
+    EXPECT_EQ(RunDir::open(created.path() + "/").id(), created.id());
+}
+
+TEST_F(RunDirTest, OpenAnEmptyDirectoryFails) {
+    EXPECT_EQ(error_of([&] { RunDir::open(m_dir); }),
+              "'" + m_dir + "' is not a run directory (no journal.jsonl in it)");
+}
+
+TEST_F(RunDirTest, OpenARootWhoseLatestHasNoJournalFails) {
+    RunDir::create(m_root, "job", "spec");
+    EXPECT_EQ(error_of([&] { RunDir::open(m_root); }),
+              "'" + m_root + "' is not a run directory (no journal.jsonl in it)");
+}
+
+TEST_F(RunDirTest, RootThatIsAFileFails) {
+    std::string root = m_dir + "/file";
+    std::ofstream(root) << "x";
+    EXPECT_EQ(error_of([&] { RunDir::create(root, "job", "spec"); }),
+              "cannot create run directory root '" + root + "': Not a directory");
+}
+
+TEST_F(RunDirTest, UnwritableRootFails) {
+    if (::geteuid() == 0) {
+        GTEST_SKIP() << "root ignores permissions";
+    }
+    fs::create_directories(m_root);
+    fs::permissions(m_root, fs::perms::owner_read | fs::perms::owner_exec);
+    std::string message = error_of([&] { RunDir::create(m_root, "job", "spec"); });
+    fs::permissions(m_root, fs::perms::owner_all);
+    EXPECT_TRUE(message.starts_with("cannot create run directory '" + m_root + "/job-")) << message;
+    EXPECT_TRUE(message.ends_with("': Permission denied")) << message;
+}
+
+TEST_F(RunDirTest, CreateAtMakesThePathItself) {
+    std::string path = m_dir + "/some/where/myrun";
+    RunDir dir = RunDir::create_at(path, "spec");
+    EXPECT_EQ(dir.path(), path);
+    EXPECT_EQ(dir.id(), "myrun");
+    EXPECT_EQ(mode_of(path), 0700u);
+    EXPECT_EQ(mode_of(path + "/out"), 0700u);
+    EXPECT_EQ(mode_of(dir.spec_path()), 0600u);
+    EXPECT_EQ(contents(dir.spec_path()), "spec");
+    EXPECT_FALSE(fs::exists(m_dir + "/some/where/latest"));
+}
+
+TEST_F(RunDirTest, CreateAtTakesAnEmptyDirectoryAndMakesItPrivate) {
+    std::string path = m_dir + "/empty";
+    fs::create_directory(path);
+    fs::permissions(path, fs::perms::all);
+    RunDir dir = RunDir::create_at(path + "/", "spec");
+    EXPECT_EQ(dir.id(), "empty");
+    EXPECT_EQ(mode_of(path), 0700u);
+}
+
+TEST_F(RunDirTest, CreateAtRefusesANonEmptyDirectory) {
+    std::ofstream(m_dir + "/something") << "x";
+    EXPECT_EQ(error_of([&] { RunDir::create_at(m_dir, "spec"); }),
+              "run directory '" + m_dir + "' already exists and is not empty (use --resume to continue a run)");
+}
+
+TEST_F(RunDirTest, ReplaceSpecSwapsTheText) {
+    RunDir dir = RunDir::create(m_root, "job", "old");
+    dir.replace_spec("new");
+    EXPECT_EQ(contents(dir.spec_path()), "new");
+    EXPECT_EQ(mode_of(dir.spec_path()), 0600u);
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir.path())) {
+        names.push_back(entry.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"out", "spec.yaml"}));
+}
+
+TEST_F(RunDirTest, OutputPaths) {
+    RunDir dir = RunDir::create(m_root, "job", "spec");
+    EXPECT_EQ(dir.output_path("build", 12, 3, Stream::out), dir.path() + "/out/build/12.3.out");
+    EXPECT_EQ(dir.output_path("build", 0, 1, Stream::err), dir.path() + "/out/build/0.1.err");
+}
+
+} // namespace
+} // namespace sshard::core
