@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/exit_codes.hpp"
+#include "cli/hosts_command.hpp"
 #include "cli/plan_printer.hpp"
 #include "cli/run_command.hpp"
 #include "cli/terminal.hpp"
@@ -40,6 +41,13 @@ core::Spec load(const SpecOptions& options) {
     return core::load_spec(options.spec, load_options);
 }
 
+void add_ssh_options(CLI::App& command, std::string& config, bool& accept_new) {
+    command.add_option("--ssh-config", config, "Read this ssh_config instead of ~/.ssh/config")
+        ->check(CLI::ExistingFile);
+    command.add_flag("--accept-new-host-keys", accept_new,
+                     "Record the keys of hosts not yet in known_hosts (StrictHostKeyChecking=accept-new)");
+}
+
 void add_run_options(CLI::App& command, RunOptions& options) {
     command.add_option("SPEC", options.spec, "The job spec (YAML); with --resume, the run's own copy by default");
     command.add_option("--hosts", options.hosts,
@@ -57,10 +65,15 @@ void add_run_options(CLI::App& command, RunOptions& options) {
     command.add_flag("--fail-fast", options.fail_fast, "After the first shard that fails for good, start nothing new");
     command.add_option("--max-parallel", options.max_parallel, "At most N shards in flight across all hosts")
         ->check(CLI::PositiveNumber);
+    command
+        .add_option("--down-limit", options.down_limit,
+                    "Fail a job's remaining shards when all its hosts have been down this long")
+        ->capture_default_str();
     command.add_option("--progress", options.progress, "The live progress line on stderr")
         ->check(CLI::IsMember({"auto", "always", "never"}))
         ->capture_default_str();
     command.add_flag("--stream", options.stream, "Print every output line as it comes, tagged job[index]@host");
+    add_ssh_options(command, options.ssh_config, options.accept_new_host_keys);
 }
 
 int plan_command(const SpecOptions& options) {
@@ -101,6 +114,15 @@ int run(int argc, char** argv) {
     CLI::App* run = app.add_subcommand("run", "Run a spec's shards on its hosts");
     add_run_options(*run, run_options);
 
+    HostsOptions hosts_options;
+    CLI::App* hosts = app.add_subcommand("hosts", "List the spec's hosts; with --check, try each");
+    hosts->add_option("SPEC", hosts_options.spec, "The job spec (YAML)")->required();
+    hosts->add_option("--hosts", hosts_options.hosts,
+                      "Replace the spec's hosts: comma-separated [slots/][user@]hostlist[:port]");
+    hosts->add_flag("--check", hosts_options.check,
+                    "Connect to each host: reachable, host key known, authenticated, CPUs, round trip");
+    add_ssh_options(*hosts, hosts_options.ssh_config, hosts_options.accept_new_host_keys);
+
     try {
         app.parse(argc, argv);
         if (run->parsed() && run_options.spec.empty() && run_options.resume.empty()) {
@@ -116,6 +138,9 @@ int run(int argc, char** argv) {
         }
         if (run->parsed()) {
             return run_command(run_options);
+        }
+        if (hosts->parsed()) {
+            return hosts_command(hosts_options);
         }
     } catch (const core::SpecError& e) {
         print_spec_error(e);

@@ -17,6 +17,7 @@
 #include "cli/run_display.hpp"
 #include "cli/signals.hpp"
 #include "core/clock.hpp"
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/journal.hpp"
 #include "core/journal_recorder.hpp"
@@ -26,7 +27,7 @@
 #include "core/run_dir.hpp"
 #include "core/scheduler.hpp"
 #include "core/spec_loader.hpp"
-#include "transport/local_transport.hpp"
+#include "transport/transport_set.hpp"
 
 namespace sshard::cli {
 
@@ -77,13 +78,6 @@ LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& re
             host.slots = host.auto_slots ? local_cpus() : host.slots;
         }
     }
-    for (const auto& host : loaded.spec.hosts) {
-        if (host.transport == core::TransportKind::ssh) {
-            throw core::Error(fmt::format("host '{}' needs the ssh transport, which this build of sshard does not "
-                                          "have yet; --local runs every host's shards on this machine",
-                                          host.name));
-        }
-    }
     return loaded;
 }
 
@@ -104,6 +98,14 @@ core::LineListener stream_listener(const core::Attempt& attempt, const core::Spe
         out << tag << line << '\n';
         out.flush();
     };
+}
+
+core::Duration parse_down_limit(const std::string& text) {
+    auto limit = core::parse_duration(text);
+    if (!limit || limit->count() == 0) {
+        throw core::UsageError(fmt::format("bad --down-limit '{}': a duration above zero, such as 30s or 5m", text));
+    }
+    return *limit;
 }
 
 int exit_code(const core::RunSummary& summary) {
@@ -155,6 +157,7 @@ int run_command(const RunOptions& options) {
     core::SchedulerOptions scheduling;
     scheduling.fail_fast = options.fail_fast;
     scheduling.max_parallel = options.max_parallel;
+    scheduling.down_limit = parse_down_limit(options.down_limit);
     scheduling.seed = std::random_device{}();
     scheduling.run_id = dir.id();
     scheduling.completed = resumed ? &previous.completed : nullptr;
@@ -168,7 +171,10 @@ int run_command(const RunOptions& options) {
     recorder.run_started(dir.id(), spec_path, resumed.has_value(), clock.wall());
 
     core::Scheduler scheduler(plan, clock, listeners, std::move(scheduling));
-    transport::LocalTransport transport(scheduler, spec.hosts.size());
+    transport::SshOptions ssh_options;
+    ssh_options.config_file = options.ssh_config;
+    ssh_options.accept_new_host_keys = options.accept_new_host_keys;
+    transport::TransportSet transport(scheduler, spec.hosts, ssh_options);
     signals.set_handler([&](int) {
         if (signals.count() == 1) {
             std::cerr << "\nsshard: interrupted: stopping the running shards (again to kill them at once)\n";

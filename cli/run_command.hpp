@@ -18,8 +18,11 @@ struct RunOptions {
     bool retry_failed = false;
     bool fail_fast = false;
     std::size_t max_parallel = 0;
+    std::string down_limit = "2m";
     std::string progress = "auto"; // auto, always, never
     bool stream = false;
+    std::string ssh_config;            // --ssh-config
+    bool accept_new_host_keys = false; // --accept-new-host-keys
 };
 
 // Throws core::SpecError and core::Error for problems before dispatch; returns the exit code otherwise.

@@ -1,5 +1,6 @@
 #include "cli/run_display.hpp"
 
+#include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <iostream>
@@ -100,8 +101,10 @@ void RunDisplay::print_summary(std::ostream& out, const core::RunSummary& summar
         }
     }
     for (const auto& f : m_failures) {
-        fmt::print(out, "failed: {}[{}] on {} after {} attempt{}: {} (stderr: {})\n", f.job, f.index, f.host,
-                   f.attempts, f.attempts == 1 ? "" : "s", f.reason, f.stderr_path);
+        std::error_code ec;
+        fmt::print(out, "failed: {}[{}] on {} after {} attempt{}: {}{}\n", f.job, f.index, f.host, f.attempts,
+                   f.attempts == 1 ? "" : "s", f.reason,
+                   std::filesystem::exists(f.stderr_path, ec) ? " (stderr: " + f.stderr_path + ")" : "");
     }
     if (m_failure_count > m_failures.size()) {
         fmt::print(out, "... and {} more failed shards\n", m_failure_count - m_failures.size());

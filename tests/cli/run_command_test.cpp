@@ -210,13 +210,20 @@ TEST_F(RunCommand, DefaultRunDirAndLatestLink) {
     EXPECT_EQ(fs::read_symlink(m_dir + "/.sshard/runs/latest").string().rfind("demo-", 0), 0u);
 }
 
-TEST_F(RunCommand, SshHostsNeedLocalUntilTheSshTransportExists) {
-    std::string spec = write_spec("version: 1\nhosts: [node1]\njobs: [{name: j, command: 'true'}]\n");
-    Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run"});
-    EXPECT_EQ(r.exit_code, 3);
-    EXPECT_FALSE(fs::exists(m_dir + "/run"));
-    Result local = run_sshard({"run", spec, "--local", "--run-dir", m_dir + "/run"});
-    EXPECT_EQ(local.exit_code, 0) << local.err;
+TEST_F(RunCommand, UnreachableHostsExit3AfterTheDownLimit) {
+    // A loopback address where nothing listens: refused at once, and no traffic leaves the machine.
+    std::string spec = write_spec("version: 1\nhosts: [\"127.0.0.99:1\"]\njobs: [{name: j, command: 'true'}]\n");
+    Result r = run_sshard({"run", spec, "--down-limit", "1s", "--run-dir", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_NE(r.err.find("sshard: host 127.0.0.99 is down: 127.0.0.99: cannot connect: "), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("j: no eligible host was up for 1s"), std::string::npos) << r.out;
+}
+
+TEST_F(RunCommand, LocalRunsSshHostsOnThisMachine) {
+    std::string spec = write_spec("version: 1\nhosts: [node1]\njobs: [{name: j, command: 'echo $SSHARD_HOST'}]\n");
+    Result r = run_sshard({"run", spec, "--local", "--run-dir", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(m_dir + "/run/out/j/0.1.out"), "node1\n");
 }
 
 TEST_F(RunCommand, StreamTagsOutputLines) {
@@ -231,6 +238,10 @@ TEST_F(RunCommand, UsageErrors) {
     EXPECT_EQ(run_sshard({"run"}).exit_code, 2);
     EXPECT_EQ(run_sshard({"run", "x.yaml", "--retry-failed"}).exit_code, 2);
     EXPECT_EQ(run_sshard({"run", "x.yaml", "--max-parallel", "0"}).exit_code, 2);
+    std::string spec = write_spec("version: 1\njobs: [{name: j, command: 'true'}]\n");
+    Result bad_limit = run_sshard({"run", spec, "--down-limit", "soon"});
+    EXPECT_EQ(bad_limit.exit_code, 2);
+    EXPECT_EQ(bad_limit.err, "sshard: error: bad --down-limit 'soon': a duration above zero, such as 30s or 5m\n");
     Result r = run_sshard({"run", "--resume", m_dir});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.err, "sshard: error: '" + m_dir + "' is not a run directory (no journal.jsonl in it)\n");

@@ -1,0 +1,91 @@
+#include "cli/hosts_command.hpp"
+
+#include <atomic>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "cli/exit_codes.hpp"
+#include "core/spec_loader.hpp"
+#include "transport/host_check.hpp"
+
+namespace sshard::cli {
+
+namespace {
+
+constexpr unsigned k_parallel_checks = 8; // within OpenSSH's MaxStartups, even for hosts behind one server
+
+std::string describe(const core::HostSpec& host) {
+    std::string slots =
+        host.auto_slots && host.transport == core::TransportKind::ssh ? "auto" : std::to_string(host.slots);
+    std::string text = fmt::format("{:<24} slots {:<5} priority {:<4} {}", host.name, slots, host.priority,
+                                   host.transport == core::TransportKind::local ? "local" : "ssh");
+    if (!host.user.empty()) {
+        text += " user " + host.user;
+    }
+    if (host.port != 0) {
+        text += fmt::format(" port {}", host.port);
+    }
+    for (const auto& label : host.labels) {
+        text += " +" + label;
+    }
+    return text;
+}
+
+// Checks every host, a few at a time, each on a thread of its own.
+std::vector<transport::HostCheck> check_all(const std::vector<core::HostSpec>& hosts,
+                                            const transport::SshOptions& options) {
+    std::vector<transport::HostCheck> checks(hosts.size());
+    std::atomic<std::size_t> next{0};
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < std::min<std::size_t>(k_parallel_checks, hosts.size()); ++t) {
+        threads.emplace_back([&] {
+            for (std::size_t i = next++; i < hosts.size(); i = next++) {
+                checks[i] = transport::check_host(hosts[i], options);
+            }
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    return checks;
+}
+
+} // namespace
+
+int hosts_command(const HostsOptions& options) {
+    core::LoadOptions load_options;
+    if (!options.hosts.empty()) {
+        load_options.hosts_override = options.hosts;
+    }
+    load_options.local_cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    core::Spec spec = core::load_spec(options.spec, load_options);
+    if (!options.check) {
+        for (const auto& host : spec.hosts) {
+            fmt::print(std::cout, "{}\n", describe(host));
+        }
+        return k_exit_ok;
+    }
+    transport::SshOptions ssh_options;
+    ssh_options.config_file = options.ssh_config;
+    ssh_options.accept_new_host_keys = options.accept_new_host_keys;
+    auto checks = check_all(spec.hosts, ssh_options);
+    int failed = 0;
+    for (std::size_t i = 0; i < spec.hosts.size(); ++i) {
+        const auto& check = checks[i];
+        if (check.ok) {
+            fmt::print(std::cout, "{:<24} ok    cpus {:<4} setup {:>6.0f} ms  rtt {:>6.1f} ms  {}\n",
+                       spec.hosts[i].name, check.cpus ? std::to_string(*check.cpus) : "?", check.setup_s * 1000,
+                       check.round_trip_s * 1000, check.server);
+        } else {
+            ++failed;
+            fmt::print(std::cout, "{:<24} FAIL  {}\n", spec.hosts[i].name, check.error);
+        }
+    }
+    std::cout.flush();
+    return failed == 0 ? k_exit_ok : k_exit_shards_failed;
+}
+
+} // namespace sshard::cli

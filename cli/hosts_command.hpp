@@ -1,0 +1,20 @@
+// `sshard hosts`: the spec's hosts, expanded, and with --check whether each can be reached and used.
+#pragma once
+
+#include <string>
+
+namespace sshard::cli {
+
+struct HostsOptions {
+    std::string spec;
+    std::string hosts; // --hosts
+    bool check = false;
+    std::string ssh_config;
+    bool accept_new_host_keys = false;
+};
+
+// Prints one line per host; with --check, connects to all hosts (several at a time) and returns 1 when any
+// cannot be used, else 0. Throws core::SpecError and core::Error for a bad spec.
+int hosts_command(const HostsOptions& options);
+
+} // namespace sshard::cli

@@ -1,0 +1,249 @@
+// End-to-end over SSH: the real binary against the loopback cluster of real sshd hosts that
+// tests/ssh/cluster.sh runs (node1..node4, mapped by its ssh_config). The hosts share this machine, so a test
+// can look at their processes and files directly.
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "tests/cli/binary.hpp"
+
+namespace sshard::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+const std::string k_cluster = SSHARD_CLUSTER_DIR;
+
+void cluster(const std::string& verb, int host) {
+    std::string command = std::string(SSHARD_CLUSTER_SCRIPT) + " " + verb + " " + k_cluster + " " +
+                          std::to_string(host) + " >/dev/null 2>&1";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+bool process_alive(int pid) {
+    std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    auto paren = stat.rfind(')');
+    return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
+class SshRun : public testing::Test {
+protected:
+    void SetUp() override {
+        m_dir = make_temp_dir();
+        fs::permissions(m_dir, fs::perms::all); // the test user's shards write here
+    }
+    void TearDown() override { fs::remove_all(m_dir); }
+
+    std::string write_spec(const std::string& text) {
+        std::string path = m_dir + "/jobs.yaml";
+        std::ofstream(path) << text;
+        return path;
+    }
+    Result run(std::vector<std::string> args) {
+        args.insert(args.end(), {"--ssh-config", k_cluster + "/ssh_config", "--run-dir", m_dir + "/run"});
+        return run_sshard(args);
+    }
+    std::vector<nlohmann::json> attempts() const {
+        std::vector<nlohmann::json> events;
+        std::ifstream in(m_dir + "/run/journal.jsonl");
+        for (std::string line; std::getline(in, line);) {
+            auto event = nlohmann::json::parse(line);
+            if (event["event"] == "attempt_end") {
+                events.push_back(event);
+            }
+        }
+        return events;
+    }
+
+    std::string m_dir;
+};
+
+TEST_F(SshRun, MultiJobSpecRunsAcrossFourHosts) {
+    std::string spec = write_spec(R"~(version: 1
+hosts: ["2/node[1-4]"]
+jobs:
+  - name: hello
+    command: 'echo {item} "from $SSHARD_HOST as $(id -un) in $(pwd)"; echo warn {index} >&2'
+    shards: {items: [a, "b c", "$(x)", d, e, f, g, h]}
+    env: {GREETING: "it's"}
+    workdir: /tmp
+  - name: burn
+    command: 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; echo "$GREETING"'
+    shards: {count: 4}
+    env: {GREETING: "it's"}
+    needs: hello
+)~");
+    Result r = run({"run", spec});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(read_file(m_dir + "/run/out/hello/1.1.out").substr(0, 4), "b c ");
+    EXPECT_EQ(read_file(m_dir + "/run/out/hello/2.1.out").find("$(x) from node"), 0u);
+    EXPECT_NE(read_file(m_dir + "/run/out/hello/0.1.out").find("as sshard-test in /tmp"), std::string::npos);
+    EXPECT_EQ(read_file(m_dir + "/run/out/hello/3.1.err"), "warn 3\n") << "the wrapper's reports are removed";
+    EXPECT_EQ(read_file(m_dir + "/run/out/burn/0.1.out"), "it's\n");
+    std::set<std::string> hosts;
+    double cpu = 0;
+    for (const auto& a : attempts()) {
+        hosts.insert(a["host"].get<std::string>());
+        if (a["job"] == "burn") {
+            cpu += a.at("cpu_user_s").get<double>() + a.at("cpu_sys_s").get<double>();
+        }
+    }
+    EXPECT_EQ(hosts.size(), 4u);
+    EXPECT_GT(cpu, 0.0);
+}
+
+TEST_F(SshRun, KilledHostsShardsSucceedElsewhere) {
+    std::string spec = write_spec(R"~(version: 1
+hosts: ["2/node[1-4]"]
+jobs: [{name: j, command: 'sleep 0.5; echo done', shards: {count: 24}}]
+)~");
+    Spawned running = spawn_sshard(
+        {"run", spec, "--ssh-config", k_cluster + "/ssh_config", "--run-dir", m_dir + "/run", "--down-limit", "1m"});
+    std::this_thread::sleep_for(1200ms);
+    cluster("kill-host", 4);
+    Result r = wait_sshard(running);
+    cluster("start-host", 4);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.err.find("sshard: host node4 is down"), std::string::npos) << r.err;
+    std::set<int> succeeded;
+    bool requeued = false;
+    for (const auto& a : attempts()) {
+        requeued = requeued || a["verdict"] == "requeued";
+        if (a["verdict"] == "succeeded") {
+            succeeded.insert(a["index"].get<int>());
+        }
+    }
+    EXPECT_EQ(succeeded.size(), 24u);
+    EXPECT_TRUE(requeued);
+}
+
+TEST_F(SshRun, StoppedHostIsDetectedAndItsShardsRequeued) {
+    std::string spec = write_spec(R"~(version: 1
+hosts: ["2/node[3-4]"]
+jobs: [{name: j, command: 'sleep 1; echo done', shards: {count: 8}}]
+)~");
+    Spawned running = spawn_sshard(
+        {"run", spec, "--ssh-config", k_cluster + "/ssh_config", "--run-dir", m_dir + "/run", "--down-limit", "2m"});
+    std::this_thread::sleep_for(500ms);
+    cluster("pause-host", 4);
+    Result r = wait_sshard(running);
+    cluster("resume-host", 4);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.err.find("sshard: host node4 is down"), std::string::npos) << r.err;
+    std::size_t succeeded = 0;
+    for (const auto& a : attempts()) {
+        succeeded += a["verdict"] == "succeeded" ? 1 : 0;
+    }
+    EXPECT_EQ(succeeded, 8u);
+}
+
+TEST_F(SshRun, UnknownHostKeyAndFailedAuthenticationLeaveOtherHostsWorking) {
+    std::string config = m_dir + "/ssh_config";
+    std::ofstream(m_dir + "/empty_known_hosts").flush();
+    std::string key = m_dir + "/stranger_key";
+    ASSERT_EQ(std::system(("ssh-keygen -q -t ed25519 -N '' -f " + key).c_str()), 0);
+    std::ofstream(config) << "Host stranger\n  HostName 127.0.0.12\n  Port 22022\n  User sshard-test\n"
+                          << "  IdentityFile " << k_cluster << "/id_ed25519\n"
+                          << "  UserKnownHostsFile " << m_dir << "/empty_known_hosts\n"
+                          << "Host impostor\n  HostName 127.0.0.13\n  Port 22022\n  User sshard-test\n"
+                          << "  IdentityFile " << key << "\n  IdentitiesOnly yes\n"
+                          << "  UserKnownHostsFile " << k_cluster << "/known_hosts\n"
+                          << read_file(k_cluster + "/ssh_config");
+    std::string spec = write_spec("version: 1\nhosts: [node1, stranger, impostor]\n"
+                                  "jobs: [{name: j, command: 'echo ok', shards: {count: 4}}]\n");
+    Result r = run_sshard({"run", spec, "--ssh-config", config, "--run-dir", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.err.find("sshard: host stranger is down: stranger: unknown host key SHA256:"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("--accept-new-host-keys"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("sshard: host impostor is down: impostor: authentication failed"), std::string::npos) << r.err;
+    for (const auto& a : attempts()) {
+        EXPECT_EQ(a["host"], "node1");
+    }
+}
+
+TEST_F(SshRun, AcceptNewHostKeysRecordsUnknownKeysButNeverChangedOnes) {
+    std::string known = m_dir + "/known_hosts";
+    std::ofstream(known).flush();
+    std::string config = m_dir + "/ssh_config";
+    std::ofstream(config) << "Host fresh\n  HostName 127.0.0.12\n  Port 22022\n  User sshard-test\n"
+                          << "  IdentityFile " << k_cluster << "/id_ed25519\n  UserKnownHostsFile " << known << "\n";
+    std::string spec = write_spec("version: 1\nhosts: [fresh]\njobs: [{name: j, command: 'true'}]\n");
+    Result refused =
+        run_sshard({"run", spec, "--ssh-config", config, "--run-dir", m_dir + "/run1", "--down-limit", "1s"});
+    EXPECT_EQ(refused.exit_code, 3) << refused.err;
+    Result accepted =
+        run_sshard({"run", spec, "--ssh-config", config, "--run-dir", m_dir + "/run2", "--accept-new-host-keys"});
+    EXPECT_EQ(accepted.exit_code, 0) << accepted.err;
+    EXPECT_NE(read_file(known).find("ssh-ed25519"), std::string::npos);
+
+    // Now the recorded key belongs to another host: a changed key, refused even with the flag.
+    std::string other = read_file(k_cluster + "/host1/ssh_host_ed25519_key.pub");
+    std::ofstream(known) << "[127.0.0.12]:22022 " << other;
+    Result changed = run_sshard({"run", spec, "--ssh-config", config, "--run-dir", m_dir + "/run3",
+                                 "--accept-new-host-keys", "--down-limit", "1s"});
+    EXPECT_EQ(changed.exit_code, 3);
+    EXPECT_NE(changed.err.find("the host key has CHANGED"), std::string::npos) << changed.err;
+}
+
+TEST_F(SshRun, TimedOutShardLeavesNoProcessOnItsHost) {
+    std::string spec = write_spec(R"~(version: 1
+hosts: [node2]
+jobs:
+  - name: slow
+    command: 'sleep 60 & echo $! > )~" +
+                                  m_dir + R"~(/child.pid; trap "" TERM; sleep 60; wait'
+    timeout: 500ms
+)~");
+    Result r = run({"run", spec});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.out.find("timed out after 500ms"), std::string::npos) << r.out;
+    int child = std::stoi(read_file(m_dir + "/child.pid"));
+    std::this_thread::sleep_for(300ms);
+    EXPECT_FALSE(process_alive(child)) << "the shard's background sleep survived on its host";
+}
+
+TEST_F(SshRun, InterruptLeavesNoProcessOnAnyHost) {
+    std::string spec = write_spec(R"~(version: 1
+hosts: ["2/node[1-4]"]
+jobs: [{name: j, command: 'echo $$ >> )~" +
+                                  m_dir + R"~(/pids; sleep 60', shards: {count: 8}}]
+)~");
+    Spawned running =
+        spawn_sshard({"run", spec, "--ssh-config", k_cluster + "/ssh_config", "--run-dir", m_dir + "/run"});
+    for (int i = 0; i < 100; ++i) {
+        std::ifstream in(m_dir + "/pids");
+        if (std::count(std::istreambuf_iterator<char>(in), {}, '\n') == 8) {
+            break;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    kill(running.pid, SIGINT);
+    Result r = wait_sshard(running);
+    EXPECT_EQ(r.exit_code, 130) << r.err;
+    std::this_thread::sleep_for(300ms);
+    std::ifstream in(m_dir + "/pids");
+    int count = 0;
+    for (int pid; in >> pid; ++count) {
+        EXPECT_FALSE(process_alive(pid)) << pid;
+    }
+    EXPECT_EQ(count, 8);
+}
+
+TEST_F(SshRun, HostsCheckReportsEachHost) {
+    std::string spec = write_spec("version: 1\nhosts: [\"node[1-2]\", \"127.0.0.99:1\"]\n"
+                                  "jobs: [{name: j, command: 'true'}]\n");
+    Result r = run_sshard({"hosts", spec, "--check", "--ssh-config", k_cluster + "/ssh_config"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.out.find("node1                    ok    cpus "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("SSH-2.0-OpenSSH"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("127.0.0.99               FAIL  127.0.0.99: cannot connect: "), std::string::npos) << r.out;
+}
+
+} // namespace
+} // namespace sshard::test

@@ -1,0 +1,24 @@
+// `sshard hosts --check`: whether a host can be used, as a run would use it.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/spec.hpp"
+#include "transport/ssh_transport.hpp"
+
+namespace sshard::transport {
+
+struct HostCheck {
+    bool ok = false;
+    std::string error;  // what failed: resolution, connection, host key, authentication
+    std::string server; // the server's version banner
+    std::optional<int> cpus;
+    double setup_s = 0;      // connection, key check and authentication
+    double round_trip_s = 0; // running `true` on the host
+};
+
+// Connects, checks the host key, authenticates, and runs two small commands. Never throws.
+HostCheck check_host(const core::HostSpec& host, const SshOptions& options);
+
+} // namespace sshard::transport

@@ -1,0 +1,122 @@
+#include "transport/remote_command.hpp"
+
+#include <charconv>
+#include <fmt/format.h>
+#include <random>
+#include <vector>
+
+#include "core/shell_quote.hpp"
+
+namespace sshard::transport {
+
+using core::shell_quote;
+
+std::string make_marker() {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    return fmt::format("SSHARD-{:016x}", rng());
+}
+
+std::string wrap_command(const core::Launch& launch, const std::string& marker) {
+    std::string inner = fmt::format("printf '%s %s\\n' {} \"$$\" >&2; ", marker);
+    for (const auto& [name, value] : launch.env) {
+        inner += fmt::format("export {}={}; ", name, shell_quote(value));
+    }
+    if (!launch.workdir.empty()) {
+        std::string dir = shell_quote(launch.workdir);
+        inner += fmt::format("cd {} 2>/dev/null || {{ printf 'sshard: cannot change to directory %s\\n' {} >&2; "
+                             "exit 127; }}; ",
+                             dir, shell_quote("'" + launch.workdir + "'"));
+    }
+    // `times` must run in this shell, not in a $(...) subshell, which has no children of its own.
+    inner += fmt::format("/bin/sh -c {} </dev/null; rc=$?; printf '%s ' {} >&2; times >&2; exit $rc",
+                         shell_quote(launch.command), marker);
+    return "exec /bin/sh -c " + shell_quote(inner);
+}
+
+// No `--` before the group: dash's kill takes "-<pid>" after the signal but rejects "--".
+std::string kill_command(long pgid, const char* signal) {
+    return fmt::format("kill -{} -{} 2>/dev/null; true", signal, pgid);
+}
+
+StderrFilter::StderrFilter(std::string marker) : m_marker(std::move(marker)) {}
+
+std::string StderrFilter::feed(std::string_view data) {
+    m_held.append(data);
+    if (!m_opening_done) {
+        auto newline = m_held.find('\n');
+        if (newline == std::string::npos) {
+            return {};
+        }
+        std::string_view line(m_held.data(), newline);
+        if (line.rfind(m_marker + " ", 0) == 0) {
+            long pgid = 0;
+            auto rest = line.substr(m_marker.size() + 1);
+            if (std::from_chars(rest.data(), rest.data() + rest.size(), pgid).ec == std::errc()) {
+                m_pgid = pgid;
+            }
+            m_held.erase(0, newline + 1);
+        }
+        m_opening_done = true;
+    }
+    // Hold back enough for a closing report: the marker and four `times` values.
+    std::size_t keep = m_marker.size() + 160;
+    if (m_held.size() <= keep) {
+        return {};
+    }
+    std::string out = m_held.substr(0, m_held.size() - keep);
+    m_held.erase(0, m_held.size() - keep);
+    return out;
+}
+
+std::string StderrFilter::finish() {
+    auto at = m_held.rfind(m_marker + " ");
+    if (at != std::string::npos && m_held.back() == '\n') {
+        parse_closing(std::string_view(m_held).substr(at + m_marker.size() + 1));
+        m_held.erase(at);
+    }
+    return std::move(m_held);
+}
+
+// The report is `times`' output: the shell's user and system time, then its children's, over two lines.
+void StderrFilter::parse_closing(std::string_view report) {
+    std::vector<std::string_view> words;
+    std::size_t start = 0;
+    while (start < report.size()) {
+        std::size_t end = report.find_first_of(" \n", start);
+        end = end == std::string_view::npos ? report.size() : end;
+        if (end > start) {
+            words.push_back(report.substr(start, end - start));
+        }
+        start = end + 1;
+    }
+    if (words.size() != 4) {
+        return;
+    }
+    m_cpu_user = parse_times_value(words[2]);
+    m_cpu_sys = parse_times_value(words[3]);
+    if (!m_cpu_user || !m_cpu_sys) {
+        m_cpu_user.reset();
+        m_cpu_sys.reset();
+    }
+}
+
+std::optional<double> parse_times_value(std::string_view text) {
+    double minutes = 0;
+    if (auto m = text.find('m'); m != std::string_view::npos) {
+        if (std::from_chars(text.data(), text.data() + m, minutes).ec != std::errc()) {
+            return std::nullopt;
+        }
+        text.remove_prefix(m + 1);
+    }
+    if (!text.empty() && text.back() == 's') {
+        text.remove_suffix(1);
+    }
+    double seconds = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+        return std::nullopt;
+    }
+    return minutes * 60 + seconds;
+}
+
+} // namespace sshard::transport

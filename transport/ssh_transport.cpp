@@ -1,0 +1,678 @@
+#include "transport/ssh_transport.hpp"
+
+#include <cassert>
+#include <condition_variable>
+#include <csignal>
+#include <cstring>
+#include <deque>
+#include <fmt/format.h>
+#include <libssh/callbacks.h>
+#include <libssh/server.h>
+#include <list>
+#include <map>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <thread>
+#include <unistd.h>
+
+#include "core/error.hpp"
+#include "transport/remote_command.hpp"
+#include "transport/ssh_connection.hpp"
+
+namespace sshard::transport {
+
+namespace {
+
+constexpr int k_channels_per_session = 9; // OpenSSH's MaxSessions is 10; one is kept for cancels
+constexpr std::chrono::milliseconds k_poll_interval{50};
+constexpr std::chrono::milliseconds k_reopen_delay{100};
+
+using Clock = std::chrono::steady_clock;
+
+// The number of a signal named as SSH names them ("TERM").
+int signal_number(const std::string& name) {
+    for (int signal = 1; signal < 32; ++signal) {
+        const char* abbrev = sigabbrev_np(signal);
+        if (abbrev != nullptr && name == abbrev) {
+            return signal;
+        }
+    }
+    return SIGKILL;
+}
+
+} // namespace
+
+// One host's thread. Everything below m_mutex's members is touched by that thread alone.
+class SshTransport::Worker {
+public:
+    Worker(SshTransport& owner, core::TransportEvents& events, const core::HostSpec& spec, std::size_t index,
+           const SshOptions& options);
+    ~Worker();
+
+    void post_connect();
+    void post_start(core::Launch launch);
+    void post_cancel(std::uint64_t attempt, std::chrono::milliseconds grace);
+    void post_shutdown();
+    void join();
+
+private:
+    struct Request {
+        enum class Kind { connect, start, cancel, shutdown } kind;
+        core::Launch launch;
+        std::uint64_t attempt = 0;
+        std::chrono::milliseconds grace{0};
+    };
+    struct Session {
+        std::unique_ptr<SshConnection> connection;
+        int channels = 0;
+        int capacity = k_channels_per_session; // lowered when the server refuses a channel
+    };
+    struct Running {
+        core::Launch launch;
+        Session* session = nullptr;
+        ssh_channel channel = nullptr;
+        ssh_channel_callbacks_struct callbacks{};
+        std::unique_ptr<StderrFilter> filter;
+        core::WallTime start{};
+        std::optional<int> exit_status;
+        std::optional<std::string> exit_signal;
+        bool out_eof = false;
+        bool cancelled = false;
+        std::optional<Clock::time_point> kill_at; // when to send KILL
+        std::chrono::milliseconds grace{0};
+        bool term_sent = false;
+    };
+    struct Control {
+        Session* session = nullptr;
+        ssh_channel channel = nullptr;
+    };
+
+    void post(Request request);
+    void loop();
+    bool take_requests();
+    void handle(Request& request);
+    void connect();
+    Session* open_session();
+    void start_pending();
+    bool start_one(core::Launch& launch);
+    void pump();
+    bool pump_one(Running& run);
+    void finish(std::uint64_t attempt, Running& run);
+    void cancel(std::uint64_t attempt, std::chrono::milliseconds grace);
+    void signal_group(Running& run, const char* signal);
+    void reap_controls();
+    void check_liveness();
+    void lose_host(const std::string& reason);
+    void fail_launch(const core::Launch& launch, const std::string& reason);
+    void wait_for_io();
+    void release(Running& run);
+
+    static void on_exit_status(ssh_session, ssh_channel, int status, void* userdata);
+    static void on_exit_signal(ssh_session, ssh_channel, const char* signal, int, const char*, const char*,
+                               void* userdata);
+
+    SshTransport& m_owner;
+    core::TransportEvents& m_events;
+    const core::HostSpec& m_spec;
+    std::size_t m_index;
+    const SshOptions& m_options;
+    int m_wake_fd = -1;
+    std::mutex m_mutex;
+    std::deque<Request> m_inbox;
+    std::thread m_thread;
+
+    bool m_stop = false;
+    bool m_up = false;
+    std::list<Session> m_sessions;
+    std::deque<core::Launch> m_pending;
+    std::map<std::uint64_t, Running> m_running;
+    std::vector<Control> m_controls;
+    Clock::time_point m_last_heard{};
+    Clock::time_point m_last_keepalive{};
+    Clock::time_point m_retry_start_at{};
+};
+
+SshTransport::Worker::Worker(SshTransport& owner, core::TransportEvents& events, const core::HostSpec& spec,
+                             std::size_t index, const SshOptions& options)
+    : m_owner(owner), m_events(events), m_spec(spec), m_index(index), m_options(options) {
+    m_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (m_wake_fd < 0) {
+        throw core::Error(
+            fmt::format("cannot create a wake-up descriptor for host '{}': {}", spec.name, std::strerror(errno)));
+    }
+    m_thread = std::thread([this] { loop(); });
+}
+
+SshTransport::Worker::~Worker() {
+    post_shutdown();
+    join();
+    close(m_wake_fd);
+}
+
+void SshTransport::Worker::post(Request request) {
+    {
+        std::lock_guard lock(m_mutex);
+        m_inbox.push_back(std::move(request));
+    }
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = write(m_wake_fd, &one, sizeof one);
+}
+
+void SshTransport::Worker::post_connect() {
+    post({Request::Kind::connect, {}, 0, {}});
+}
+
+void SshTransport::Worker::post_start(core::Launch launch) {
+    post({Request::Kind::start, std::move(launch), 0, {}});
+}
+
+void SshTransport::Worker::post_cancel(std::uint64_t attempt, std::chrono::milliseconds grace) {
+    post({Request::Kind::cancel, {}, attempt, grace});
+}
+
+void SshTransport::Worker::post_shutdown() {
+    post({Request::Kind::shutdown, {}, 0, {}});
+}
+
+void SshTransport::Worker::join() {
+    if (m_thread.joinable()) {
+        m_thread.join();
+    }
+}
+
+void SshTransport::Worker::loop() {
+    while (take_requests()) {
+        if (m_up) {
+            start_pending();
+            pump();
+            reap_controls();
+            check_liveness();
+        }
+        wait_for_io();
+    }
+}
+
+// Handles what the scheduler asked; returns false once the worker is to stop.
+bool SshTransport::Worker::take_requests() {
+    std::deque<Request> requests;
+    {
+        std::lock_guard lock(m_mutex);
+        requests.swap(m_inbox);
+    }
+    for (auto& request : requests) {
+        handle(request);
+    }
+    return !m_stop;
+}
+
+void SshTransport::Worker::handle(Request& request) {
+    switch (request.kind) {
+    case Request::Kind::connect:
+        connect();
+        break;
+    case Request::Kind::start:
+        if (m_up) {
+            m_pending.push_back(std::move(request.launch));
+        } else {
+            fail_launch(request.launch, fmt::format("host {} is not connected", m_spec.name));
+        }
+        break;
+    case Request::Kind::cancel:
+        cancel(request.attempt, request.grace);
+        break;
+    case Request::Kind::shutdown:
+        for (auto& [attempt, run] : m_running) {
+            run.cancelled = true;
+            signal_group(run, "KILL");
+        }
+        lose_host("sshard is shutting down");
+        m_stop = true;
+        break;
+    }
+}
+
+void SshTransport::Worker::connect() {
+    if (m_up && !m_sessions.front().connection->connected()) {
+        lose_host(ssh_get_error(m_sessions.front().connection->get()));
+    }
+    if (m_up) {
+        core::HostState state;
+        state.up = true;
+        m_events.on_host_state(m_index, state);
+        return;
+    }
+    auto started = Clock::now();
+    core::HostState state;
+    try {
+        Session* session = open_session();
+        std::string cpus = session->connection->run("getconf _NPROCESSORS_ONLN 2>/dev/null || nproc");
+        if (int count = std::atoi(cpus.c_str()); count > 0) {
+            state.cpus = count;
+        }
+        state.up = true;
+        state.setup_s = std::chrono::duration<double>(Clock::now() - started).count();
+        m_up = true;
+        m_last_heard = Clock::now();
+    } catch (const SshError& e) {
+        m_sessions.clear();
+        state.reason = e.what();
+    }
+    m_events.on_host_state(m_index, state);
+}
+
+// A new authenticated session, within the bound on concurrent handshakes. Throws SshError.
+SshTransport::Worker::Session* SshTransport::Worker::open_session() {
+    m_owner.m_handshakes.acquire();
+    try {
+        auto connection = std::make_unique<SshConnection>(m_spec, m_options);
+        m_owner.m_handshakes.release();
+        m_sessions.push_back({std::move(connection), 0, k_channels_per_session});
+        return &m_sessions.back();
+    } catch (...) {
+        m_owner.m_handshakes.release();
+        throw;
+    }
+}
+
+void SshTransport::Worker::start_pending() {
+    if (Clock::now() < m_retry_start_at) {
+        return;
+    }
+    while (m_up && !m_pending.empty()) {
+        core::Launch launch = std::move(m_pending.front());
+        m_pending.pop_front();
+        if (!start_one(launch)) {
+            if (m_up) {
+                // The server refused a channel: wait a little and try again, never fail the shard for it.
+                m_pending.push_front(std::move(launch));
+                m_retry_start_at = Clock::now() + k_reopen_delay;
+            }
+            return;
+        }
+    }
+}
+
+// Opens a channel for `launch` and runs it. Returns false when it could not start now: a refused channel
+// (retry later) or a lost host (then every attempt of the host has been failed, this one included).
+bool SshTransport::Worker::start_one(core::Launch& launch) {
+    Session* session = nullptr;
+    for (auto& s : m_sessions) {
+        if (s.channels < s.capacity) {
+            session = &s;
+            break;
+        }
+    }
+    try {
+        session = session != nullptr ? session : open_session();
+    } catch (const SshError&) {
+        return false; // the server may refuse more connections for now; the sessions we have stay in use
+    }
+    ssh_channel channel = ssh_channel_new(session->connection->get());
+    if (channel == nullptr || ssh_channel_open_session(channel) != SSH_OK) {
+        if (channel != nullptr) {
+            ssh_channel_free(channel);
+        }
+        if (!session->connection->connected()) {
+            fail_launch(launch, ssh_get_error(session->connection->get()));
+            lose_host(ssh_get_error(session->connection->get()));
+            return false;
+        }
+        session->capacity = std::max(1, session->channels); // the server's limit is lower than we thought
+        return false;
+    }
+    std::uint64_t id = launch.attempt;
+    Running& run = m_running[id];
+    run.launch = std::move(launch);
+    run.session = session;
+    run.channel = channel;
+    std::string marker = make_marker();
+    run.filter = std::make_unique<StderrFilter>(marker);
+    ssh_callbacks_init(&run.callbacks);
+    run.callbacks.userdata = &run;
+    run.callbacks.channel_exit_status_function = on_exit_status;
+    run.callbacks.channel_exit_signal_function = on_exit_signal;
+    ssh_set_channel_callbacks(channel, &run.callbacks);
+    ++session->channels;
+    run.start = std::chrono::system_clock::now();
+    if (ssh_channel_request_exec(channel, wrap_command(run.launch, marker).c_str()) != SSH_OK) {
+        std::string reason = ssh_get_error(session->connection->get());
+        lose_host(reason);
+        return false;
+    }
+    ssh_channel_send_eof(channel); // the shard's stdin is empty
+    return true;
+}
+
+void SshTransport::Worker::on_exit_status(ssh_session, ssh_channel, int status, void* userdata) {
+    static_cast<Running*>(userdata)->exit_status = status;
+}
+
+void SshTransport::Worker::on_exit_signal(ssh_session, ssh_channel, const char* signal, int, const char*, const char*,
+                                          void* userdata) {
+    static_cast<Running*>(userdata)->exit_signal = signal;
+}
+
+void SshTransport::Worker::pump() {
+    for (auto it = m_running.begin(); it != m_running.end();) {
+        auto current = it++;
+        Running& run = current->second;
+        if (run.kill_at && Clock::now() >= *run.kill_at) {
+            run.kill_at.reset();
+            signal_group(run, "KILL");
+        }
+        if (!pump_one(run)) {
+            lose_host(ssh_get_error(run.session->connection->get()));
+            return;
+        }
+        bool eof = ssh_channel_is_eof(run.channel) != 0;
+        if (eof && !run.exit_status && !run.exit_signal) {
+            // libssh stops reading a channel's packets once it has seen EOF, and the exit status comes after
+            // it: wait for that (it follows at once, or the channel closes).
+            ssh_channel_get_exit_status(run.channel);
+        }
+        bool ended = run.exit_status || run.exit_signal || ssh_channel_is_closed(run.channel);
+        if (eof && ended) {
+            finish(current->first, run);
+        }
+    }
+    for (const auto& session : m_sessions) {
+        if (!session.connection->connected()) {
+            lose_host(ssh_get_error(session.connection->get()));
+            return;
+        }
+    }
+}
+
+// Reads what a channel has; returns false when the session failed.
+bool SshTransport::Worker::pump_one(Running& run) {
+    char buffer[65536];
+    for (int is_stderr : {0, 1}) {
+        while (true) {
+            int n = ssh_channel_read_nonblocking(run.channel, buffer, sizeof buffer, is_stderr);
+            if (n == SSH_ERROR) {
+                return false;
+            }
+            if (n <= 0) {
+                break;
+            }
+            m_last_heard = Clock::now();
+            std::string_view data(buffer, static_cast<std::size_t>(n));
+            if (!is_stderr && run.launch.output) {
+                run.launch.output->write(core::Stream::out, data);
+            } else if (is_stderr) {
+                std::string user = run.filter->feed(data);
+                if (!user.empty() && run.launch.output) {
+                    run.launch.output->write(core::Stream::err, user);
+                }
+            }
+        }
+    }
+    return true;
+}
+
+void SshTransport::Worker::finish(std::uint64_t attempt, Running& run) {
+    core::Outcome outcome;
+    outcome.start = run.start;
+    outcome.end = std::chrono::system_clock::now();
+    std::string rest = run.filter->finish();
+    if (!rest.empty() && run.launch.output) {
+        run.launch.output->write(core::Stream::err, rest);
+    }
+    if (run.exit_status) {
+        outcome.exit_code = *run.exit_status;
+        outcome.cpu_user_s = run.filter->cpu_user_s();
+        outcome.cpu_sys_s = run.filter->cpu_sys_s();
+    } else if (run.exit_signal) {
+        outcome.kind = core::Outcome::Kind::signaled;
+        outcome.signal = signal_number(*run.exit_signal);
+    } else {
+        outcome.kind = core::Outcome::Kind::transport_failed;
+        outcome.reason = fmt::format("{}: the channel closed without an exit status", m_spec.name);
+    }
+    if (run.cancelled) {
+        signal_group(run, "KILL"); // whatever the shard left behind
+    }
+    release(run);
+    m_running.erase(attempt); // drops the output sink: its last line goes out before the outcome
+    m_owner.forget(attempt);
+    m_events.on_finished(attempt, std::move(outcome));
+}
+
+void SshTransport::Worker::release(Running& run) {
+    ssh_channel_close(run.channel);
+    ssh_channel_free(run.channel);
+    --run.session->channels;
+}
+
+void SshTransport::Worker::cancel(std::uint64_t attempt, std::chrono::milliseconds grace) {
+    for (auto it = m_pending.begin(); it != m_pending.end(); ++it) {
+        if (it->attempt == attempt) {
+            core::Outcome outcome;
+            outcome.kind = core::Outcome::Kind::signaled;
+            outcome.signal = SIGTERM;
+            outcome.start = outcome.end = std::chrono::system_clock::now();
+            m_pending.erase(it);
+            m_owner.forget(attempt);
+            m_events.on_finished(attempt, outcome);
+            return;
+        }
+    }
+    auto it = m_running.find(attempt);
+    if (it == m_running.end()) {
+        return;
+    }
+    Running& run = it->second;
+    run.cancelled = true;
+    auto kill_at = Clock::now() + grace;
+    run.kill_at = run.kill_at ? std::min(*run.kill_at, kill_at) : kill_at;
+    if (!run.term_sent) {
+        run.term_sent = true;
+        ssh_channel_request_send_signal(run.channel, "TERM");
+        signal_group(run, "TERM");
+    }
+    if (grace.count() == 0) {
+        run.kill_at.reset();
+        signal_group(run, "KILL");
+    }
+}
+
+// Signals the shard's whole process group with `kill` over a channel of its own: servers that ignore signal
+// requests still run commands. Without a known group yet, only the channel's signal request goes out.
+void SshTransport::Worker::signal_group(Running& run, const char* signal) {
+    auto pgid = run.filter->pgid();
+    Session* session = run.session;
+    if (!pgid || session->channels >= k_channels_per_session + 1 || !session->connection->connected()) {
+        ssh_channel_request_send_signal(run.channel, signal);
+        return;
+    }
+    ssh_channel channel = ssh_channel_new(session->connection->get());
+    if (channel == nullptr || ssh_channel_open_session(channel) != SSH_OK ||
+        ssh_channel_request_exec(channel, kill_command(*pgid, signal).c_str()) != SSH_OK) {
+        if (channel != nullptr) {
+            ssh_channel_free(channel);
+        }
+        ssh_channel_request_send_signal(run.channel, signal);
+        return;
+    }
+    ssh_channel_send_eof(channel);
+    ++session->channels;
+    m_controls.push_back({session, channel});
+}
+
+void SshTransport::Worker::reap_controls() {
+    char buffer[256];
+    for (auto it = m_controls.begin(); it != m_controls.end();) {
+        while (ssh_channel_read_nonblocking(it->channel, buffer, sizeof buffer, 0) > 0) {
+        }
+        if (ssh_channel_is_eof(it->channel) || ssh_channel_is_closed(it->channel)) {
+            ssh_channel_close(it->channel);
+            ssh_channel_free(it->channel);
+            --it->session->channels;
+            it = m_controls.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+// A host that has been silent for a while is probed with a channel open: a live server answers (even a
+// refusal is an answer), a stopped or vanished one lets it time out.
+void SshTransport::Worker::check_liveness() {
+    auto now = Clock::now();
+    if (now - m_last_heard < m_options.keepalive_interval || now - m_last_keepalive < m_options.keepalive_interval) {
+        return;
+    }
+    m_last_keepalive = now;
+    Session& session = m_sessions.front();
+    ssh_channel probe = ssh_channel_new(session.connection->get());
+    int result = probe != nullptr ? ssh_channel_open_session(probe) : SSH_ERROR;
+    if (probe != nullptr) {
+        if (result == SSH_OK) {
+            ssh_channel_close(probe);
+        }
+        ssh_channel_free(probe);
+    }
+    if (!session.connection->connected() || (result != SSH_OK && Clock::now() - now >= m_options.dead_after)) {
+        lose_host(fmt::format("no answer for {} s",
+                              std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - m_last_heard).count()));
+        return;
+    }
+    m_last_heard = Clock::now();
+}
+
+// The host is gone: every attempt on it or waiting for it fails as a transport failure, and the scheduler
+// is told, so it can requeue them and reconnect later.
+void SshTransport::Worker::lose_host(const std::string& reason) {
+    if (!m_up && m_running.empty() && m_pending.empty()) {
+        return;
+    }
+    std::string message = reason.empty() ? "connection lost" : reason;
+    if (message.rfind(m_spec.name, 0) != 0) {
+        message = fmt::format("{}: {}", m_spec.name, message);
+    }
+    std::vector<std::pair<std::uint64_t, core::Outcome>> lost;
+    for (auto& [attempt, run] : m_running) {
+        core::Outcome outcome;
+        outcome.kind = core::Outcome::Kind::transport_failed;
+        outcome.reason = message;
+        outcome.start = run.start;
+        outcome.end = std::chrono::system_clock::now();
+        lost.emplace_back(attempt, outcome);
+        ssh_channel_free(run.channel);
+    }
+    for (auto& control : m_controls) {
+        ssh_channel_free(control.channel);
+    }
+    m_controls.clear();
+    m_running.clear();
+    for (auto& launch : m_pending) {
+        fail_launch(launch, message);
+    }
+    m_pending.clear();
+    m_sessions.clear();
+    bool was_up = m_up;
+    m_up = false;
+    for (auto& [attempt, outcome] : lost) {
+        m_owner.forget(attempt);
+        m_events.on_finished(attempt, std::move(outcome));
+    }
+    if (was_up) {
+        core::HostState state;
+        state.reason = message;
+        m_events.on_host_state(m_index, state);
+    }
+}
+
+void SshTransport::Worker::fail_launch(const core::Launch& launch, const std::string& reason) {
+    core::Outcome outcome;
+    outcome.kind = core::Outcome::Kind::transport_failed;
+    outcome.reason = reason;
+    outcome.start = outcome.end = std::chrono::system_clock::now();
+    m_owner.forget(launch.attempt);
+    m_events.on_finished(launch.attempt, outcome);
+}
+
+// Sleeps until a request comes, a session's socket has data, or the next check is due.
+void SshTransport::Worker::wait_for_io() {
+    std::vector<pollfd> fds = {{m_wake_fd, POLLIN, 0}};
+    for (const auto& session : m_sessions) {
+        if (session.channels > 0) {
+            fds.push_back({session.connection->fd(), POLLIN, 0});
+        }
+    }
+    if (poll(fds.data(), fds.size(), static_cast<int>(k_poll_interval.count())) > 0) {
+        for (std::size_t i = 1; i < fds.size(); ++i) {
+            if (fds[i].revents != 0) {
+                m_last_heard = Clock::now();
+            }
+        }
+    }
+    std::uint64_t count = 0;
+    [[maybe_unused]] auto n = read(m_wake_fd, &count, sizeof count);
+}
+
+SshTransport::SshTransport(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts, SshOptions options)
+    : m_options(std::move(options)), m_handshakes(std::clamp(m_options.max_handshakes, 1, 64)) {
+    ssh_init();
+    m_workers.resize(hosts.size());
+    for (std::size_t i = 0; i < hosts.size(); ++i) {
+        if (hosts[i].transport == core::TransportKind::ssh) {
+            m_workers[i] = std::make_unique<Worker>(*this, events, hosts[i], i, m_options);
+        }
+    }
+}
+
+SshTransport::~SshTransport() {
+    shutdown();
+}
+
+void SshTransport::connect(std::size_t host) {
+    assert(m_workers.at(host));
+    m_workers[host]->post_connect();
+}
+
+void SshTransport::start(core::Launch launch) {
+    assert(m_workers.at(launch.host));
+    {
+        std::lock_guard lock(m_mutex);
+        m_attempt_hosts[launch.attempt] = launch.host;
+    }
+    m_workers[launch.host]->post_start(std::move(launch));
+}
+
+void SshTransport::cancel(std::uint64_t attempt, std::chrono::milliseconds grace) {
+    std::size_t host = 0;
+    {
+        std::lock_guard lock(m_mutex);
+        auto it = m_attempt_hosts.find(attempt);
+        if (it == m_attempt_hosts.end()) {
+            return;
+        }
+        host = it->second;
+    }
+    m_workers[host]->post_cancel(attempt, grace);
+}
+
+void SshTransport::shutdown() {
+    if (m_shut_down) {
+        return;
+    }
+    m_shut_down = true;
+    for (auto& worker : m_workers) {
+        if (worker) {
+            worker->post_shutdown();
+        }
+    }
+    for (auto& worker : m_workers) {
+        if (worker) {
+            worker->join();
+        }
+    }
+}
+
+void SshTransport::forget(std::uint64_t attempt) {
+    std::lock_guard lock(m_mutex);
+    m_attempt_hosts.erase(attempt);
+}
+
+} // namespace sshard::transport

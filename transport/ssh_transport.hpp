@@ -1,0 +1,76 @@
+// The SSH transport: shards run on remote hosts through libssh, each as an `exec` channel of a persistent
+// session.
+//
+// Threads. One worker thread per SSH host owns that host's sessions and channels, so no libssh object is
+// ever touched by two threads (libssh's rule), and a slow or hung host delays only itself. The cost per host
+// is one thread (8 MiB of virtual stack, a few pages resident) plus its libssh sessions (one per 9 slots);
+// for hundreds of hosts that is cheap, and it keeps each worker a plain loop: poll the sessions' sockets,
+// read every channel, start what waits, check liveness. Calls from the scheduler only queue a request and
+// wake the worker through an eventfd.
+//
+// Limits of the server. OpenSSH allows 10 channels per connection (MaxSessions): a host gets one session
+// per 9 slots, the tenth channel being kept for cancels; a refused channel open is retried, never a shard
+// failure. OpenSSH drops unauthenticated connections beyond 10 (MaxStartups): handshakes are bounded per host
+// (one at a time) and across hosts.
+//
+// What runs remotely. The command runs under `/bin/sh -c` inside a small wrapper that exports the job's env,
+// enters its workdir, and reports on stderr (in lines carrying a random marker, which the worker strips) its
+// process group at the start and the CPU time of the command at the end, from the shell's `times`. The
+// wrapper is the session's leader, so its process group holds everything the shard starts: a cancel sends
+// TERM to the channel and `kill -TERM` to the group over a second channel (for servers that ignore signal
+// requests), then KILL after the grace.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <semaphore>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/spec.hpp"
+#include "core/transport.hpp"
+
+namespace sshard::transport {
+
+struct SshOptions {
+    std::string config_file;           // an ssh_config to read instead of ~/.ssh/config and /etc/ssh/ssh_config
+    bool accept_new_host_keys = false; // like OpenSSH's StrictHostKeyChecking=accept-new
+    std::chrono::seconds connect_timeout{10};
+    // A host that sends nothing for this long, keepalives included, is lost.
+    std::chrono::seconds dead_after{10};
+    std::chrono::seconds keepalive_interval{2};
+    int max_handshakes = 8; // connection set-ups in flight across all hosts
+};
+
+class SshTransport final : public core::Transport {
+public:
+    // Makes one worker per host whose transport is ssh; other hosts of the table are not this transport's.
+    // `hosts` must outlive the transport. Throws core::Error when a worker cannot be started.
+    SshTransport(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts, SshOptions options);
+    ~SshTransport() override;
+    SshTransport(const SshTransport&) = delete;
+    SshTransport& operator=(const SshTransport&) = delete;
+
+    void connect(std::size_t host) override;
+    void start(core::Launch launch) override;
+    void cancel(std::uint64_t attempt, std::chrono::milliseconds grace) override;
+    void shutdown() override;
+
+    class Worker; // one host's thread, sessions and channels
+
+private:
+    // Called by workers once an attempt's outcome is out: cancels for it are no longer routed.
+    void forget(std::uint64_t attempt);
+
+    SshOptions m_options;
+    std::vector<std::unique_ptr<Worker>> m_workers; // by host index; null for hosts of other transports
+    std::mutex m_mutex;
+    std::unordered_map<std::uint64_t, std::size_t> m_attempt_hosts; // where each started attempt runs
+    std::counting_semaphore<64> m_handshakes;
+    bool m_shut_down = false;
+};
+
+} // namespace sshard::transport

@@ -1,0 +1,55 @@
+#include "transport/transport_set.hpp"
+
+#include <algorithm>
+
+namespace sshard::transport {
+
+TransportSet::TransportSet(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts,
+                           SshOptions ssh_options)
+    : m_hosts(hosts) {
+    auto uses = [&](core::TransportKind kind) {
+        return std::any_of(hosts.begin(), hosts.end(), [&](const core::HostSpec& h) { return h.transport == kind; });
+    };
+    if (uses(core::TransportKind::local)) {
+        m_local = std::make_unique<LocalTransport>(events, hosts.size());
+    }
+    if (uses(core::TransportKind::ssh)) {
+        m_ssh = std::make_unique<SshTransport>(events, hosts, std::move(ssh_options));
+    }
+}
+
+core::Transport& TransportSet::for_host(std::size_t host) {
+    if (m_hosts.at(host).transport == core::TransportKind::local) {
+        return *m_local;
+    }
+    return *m_ssh;
+}
+
+void TransportSet::connect(std::size_t host) {
+    for_host(host).connect(host);
+}
+
+void TransportSet::start(core::Launch launch) {
+    for_host(launch.host).start(std::move(launch));
+}
+
+// Attempt ids are unique across the run, and each transport ignores ids it did not start.
+void TransportSet::cancel(std::uint64_t attempt, std::chrono::milliseconds grace) {
+    if (m_local) {
+        m_local->cancel(attempt, grace);
+    }
+    if (m_ssh) {
+        m_ssh->cancel(attempt, grace);
+    }
+}
+
+void TransportSet::shutdown() {
+    if (m_local) {
+        m_local->shutdown();
+    }
+    if (m_ssh) {
+        m_ssh->shutdown();
+    }
+}
+
+} // namespace sshard::transport

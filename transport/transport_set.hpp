@@ -1,0 +1,33 @@
+// The transport a run uses: each host's own, by its `transport` key. Local hosts go to a LocalTransport, SSH
+// hosts to an SshTransport; both are made only when some host needs them.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/spec.hpp"
+#include "core/transport.hpp"
+#include "transport/local_transport.hpp"
+#include "transport/ssh_transport.hpp"
+
+namespace sshard::transport {
+
+class TransportSet final : public core::Transport {
+public:
+    // `hosts` must outlive the set. Throws core::Error when a transport cannot start.
+    TransportSet(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts, SshOptions ssh_options);
+
+    void connect(std::size_t host) override;
+    void start(core::Launch launch) override;
+    void cancel(std::uint64_t attempt, std::chrono::milliseconds grace) override;
+    void shutdown() override;
+
+private:
+    core::Transport& for_host(std::size_t host);
+
+    const std::vector<core::HostSpec>& m_hosts;
+    std::unique_ptr<LocalTransport> m_local;
+    std::unique_ptr<SshTransport> m_ssh;
+};
+
+} // namespace sshard::transport
