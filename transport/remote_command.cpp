@@ -27,9 +27,10 @@ std::string wrap_command(const core::Launch& launch, const std::string& marker) 
                              "exit 127; }}; ",
                              dir, shell_quote("'" + launch.workdir + "'"));
     }
-    // `times` must run in this shell, not in a $(...) subshell, which has no children of its own.
-    inner += fmt::format("/bin/sh -c {} </dev/null; rc=$?; printf '%s ' {} >&2; times >&2; exit $rc",
-                         shell_quote(launch.command), marker);
+    // The command runs in this very shell (one process less per shard than `sh -c`); the EXIT trap reports
+    // its times however it ends, `exit N` included. `times` must run here, not in a $(...) subshell.
+    inner += fmt::format("trap 'rc=$?; printf \"%s \" {} >&2; times >&2; exit $rc' EXIT; eval {} </dev/null", marker,
+                         shell_quote(launch.command));
     return "exec /bin/sh -c " + shell_quote(inner);
 }
 
@@ -92,11 +93,14 @@ void StderrFilter::parse_closing(std::string_view report) {
     if (words.size() != 4) {
         return;
     }
-    m_cpu_user = parse_times_value(words[2]);
-    m_cpu_sys = parse_times_value(words[3]);
-    if (!m_cpu_user || !m_cpu_sys) {
-        m_cpu_user.reset();
-        m_cpu_sys.reset();
+    // The command ran in the shell itself and in its children: both count.
+    auto shell_user = parse_times_value(words[0]);
+    auto shell_sys = parse_times_value(words[1]);
+    auto children_user = parse_times_value(words[2]);
+    auto children_sys = parse_times_value(words[3]);
+    if (shell_user && shell_sys && children_user && children_sys) {
+        m_cpu_user = *shell_user + *children_user;
+        m_cpu_sys = *shell_sys + *children_sys;
     }
 }
 

@@ -16,8 +16,9 @@ std::string make_marker();
 // The text to `exec` on the host for `launch`. The login shell execs /bin/sh, whose pid is then the session's
 // process group (sshd makes each session's process a session leader). That shell prints
 // "<marker> <pgid>\n" on stderr, exports the env, enters the workdir (exit 127 with a message when it
-// cannot), runs the command with stdin from /dev/null, prints "<marker> " and the output of `times` (two
-// lines: its own and its children's user and system time), and exits with the command's status.
+// cannot), runs the command itself (eval) with stdin from /dev/null, and on exit prints "<marker> " and the
+// output of `times` (two lines: its own and its children's user and system time) and exits with the
+// command's status. A command that replaces the shell (exec) or its EXIT trap leaves no times.
 std::string wrap_command(const core::Launch& launch, const std::string& marker);
 
 // The command that signals a shard's process group on its host: `kill -<signal> -<pgid>`.

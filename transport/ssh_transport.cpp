@@ -10,6 +10,8 @@
 #include <libssh/server.h>
 #include <list>
 #include <map>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <thread>
@@ -604,6 +606,10 @@ void SshTransport::Worker::wait_for_io() {
         for (std::size_t i = 1; i < fds.size(); ++i) {
             if (fds[i].revents != 0) {
                 m_last_heard = Clock::now();
+                // sshd sends a shard's end as several small packets without TCP_NODELAY: acknowledging at
+                // once, instead of after the delayed-ACK timer, lets Nagle's algorithm release the next.
+                int on = 1;
+                setsockopt(fds[i].fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
             }
         }
     }

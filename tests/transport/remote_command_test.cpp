@@ -107,6 +107,31 @@ TEST(RemoteCommand, FilterKeepsUserTextThatLooksAlikeButIsNotTheMarker) {
     EXPECT_EQ(filter.cpu_sys_s(), 0.25);
 }
 
+TEST(RemoteCommand, ShellAndChildrenTimesAddUp) {
+    std::string marker = "SSHARD-0123456789abcdef";
+    StderrFilter filter(marker);
+    std::string user = filter.feed(marker + " 7\n");
+    user += filter.feed(marker + " 0m1.000000s 0m0.500000s\n0m2.000000s 0m0.250000s\n");
+    user += filter.finish();
+    EXPECT_EQ(user, "");
+    EXPECT_EQ(filter.cpu_user_s(), 3.0);
+    EXPECT_EQ(filter.cpu_sys_s(), 0.75);
+}
+
+TEST(RemoteCommand, ExitInTheCommandStillReportsTimes) {
+    core::Launch launch;
+    launch.command = "echo before; exit 4; echo after";
+    std::string marker = make_marker();
+    Ran ran = run_like_sshd(wrap_command(launch, marker));
+    EXPECT_EQ(ran.out, "before\n");
+    EXPECT_EQ(ran.status, 4);
+    StderrFilter filter(marker);
+    std::string user = filter.feed(ran.err);
+    user += filter.finish();
+    EXPECT_EQ(user, "");
+    EXPECT_TRUE(filter.cpu_user_s());
+}
+
 TEST(RemoteCommand, TimesValues) {
     EXPECT_EQ(parse_times_value("1m2.500000s"), 62.5);
     EXPECT_EQ(parse_times_value("0m0.010s"), 0.01);
