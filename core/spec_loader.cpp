@@ -154,6 +154,10 @@ bool Loader::check_map(const YAML::Node& node, std::string_view what, const std:
         }
         if (!seen.insert(name).second) {
             error(key, fmt::format("duplicate key '{}' in {}", name, what));
+        } else if (name == "password" || name == "passphrase") {
+            error(key, fmt::format("'{}' is refused: a spec never holds secrets; authenticate with an SSH key or "
+                                   "ssh-agent (see the host's IdentityFile in ssh_config)",
+                                   name));
         } else if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
             std::string hint = closest_match(name, keys);
             error(key, hint.empty() ? fmt::format("unknown key '{}' in {}", name, what)

@@ -185,7 +185,9 @@ const Case k_cases[] = {
      "jobs.yaml:2:30: error: unknown transport 'rsh' (use 'ssh' or 'local')\n"
      "    hosts: [{name: a, transport: rsh}]\n                                 ^\n"},
     {"PasswordIsRefused", "version: 1\nhosts: [{name: a, password: x}]\njobs: [{name: a, command: x}]\n",
-     "jobs.yaml:2:19: error: unknown key 'password' in a host\n    hosts: [{name: a, password: x}]\n"
+     "jobs.yaml:2:19: error: 'password' is refused: a spec never holds secrets; authenticate with an SSH key or "
+     "ssh-agent (see the host's IdentityFile in ssh_config)\n"
+     "    hosts: [{name: a, password: x}]\n"
      "                      ^\n"},
     {"FilterMatchesNoHost", "version: 1\nhosts: [a1]\njobs: [{name: a, command: x, hosts: [b*]}]\n",
      "jobs.yaml:3:37: error: job 'a' matches no host\n    jobs: [{name: a, command: x, hosts: [b*]}]\n"

@@ -235,6 +235,32 @@ jobs: [{name: j, command: 'echo $$ >> )~" +
     EXPECT_EQ(count, 8);
 }
 
+TEST_F(SshRun, ManySlotsOnOneHostUseSeveralConnections) {
+    // 20 slots need 3 connections under OpenSSH's default MaxSessions of 10: every shard must be running
+    // before the first one ends.
+    std::string spec = write_spec("version: 1\nhosts: [20/node1]\n"
+                                  "jobs: [{name: j, command: 'sleep 3', shards: {count: 20}}]\n");
+    Result r = run({"run", spec});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    std::vector<std::pair<double, int>> events; // time, +1 start / -1 end
+    std::ifstream in(m_dir + "/run/journal.jsonl");
+    for (std::string line; std::getline(in, line);) {
+        auto e = nlohmann::json::parse(line);
+        if (e["event"] == "attempt_end") {
+            events.emplace_back(e["start"].get<double>(), 1);
+            events.emplace_back(e["end"].get<double>(), -1);
+        }
+    }
+    std::sort(events.begin(), events.end());
+    int running = 0;
+    int peak = 0;
+    for (const auto& [time, delta] : events) {
+        running += delta;
+        peak = std::max(peak, running);
+    }
+    EXPECT_EQ(peak, 20);
+}
+
 TEST_F(SshRun, HostsCheckReportsEachHost) {
     std::string spec = write_spec("version: 1\nhosts: [\"node[1-2]\", \"127.0.0.99:1\"]\n"
                                   "jobs: [{name: j, command: 'true'}]\n");
