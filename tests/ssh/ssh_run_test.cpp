@@ -31,6 +31,21 @@ bool process_alive(int pid) {
     return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
 }
 
+// Waits (up to 30 s) until the run's journal shows an attempt started on `host`.
+void wait_for_attempt_on(const std::string& journal, const std::string& host) {
+    for (int i = 0; i < 300; ++i) {
+        std::ifstream in(journal);
+        for (std::string line; std::getline(in, line);) {
+            if (line.find("\"attempt_start\"") != std::string::npos &&
+                line.find("\"host\":\"" + host + "\"") != std::string::npos) {
+                return;
+            }
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    FAIL() << "no attempt started on " << host;
+}
+
 class SshRun : public testing::Test {
 protected:
     void SetUp() override {
@@ -104,7 +119,7 @@ jobs: [{name: j, command: 'sleep 0.5; echo done', shards: {count: 24}}]
 )~");
     Spawned running = spawn_sshard(
         {"run", spec, "--ssh-config", k_cluster + "/ssh_config", "--run-dir", m_dir + "/run", "--down-limit", "1m"});
-    std::this_thread::sleep_for(1200ms);
+    wait_for_attempt_on(m_dir + "/run/journal.jsonl", "node4");
     cluster("kill-host", 4);
     Result r = wait_sshard(running);
     cluster("start-host", 4);
@@ -129,7 +144,7 @@ jobs: [{name: j, command: 'sleep 1; echo done', shards: {count: 8}}]
 )~");
     Spawned running = spawn_sshard(
         {"run", spec, "--ssh-config", k_cluster + "/ssh_config", "--run-dir", m_dir + "/run", "--down-limit", "2m"});
-    std::this_thread::sleep_for(500ms);
+    wait_for_attempt_on(m_dir + "/run/journal.jsonl", "node4");
     cluster("pause-host", 4);
     Result r = wait_sshard(running);
     cluster("resume-host", 4);
