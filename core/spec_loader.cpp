@@ -50,6 +50,16 @@ bool is_safe_name(std::string_view name) {
     });
 }
 
+// The run's name when the spec gives none: the file's stem, made safe for a directory name.
+std::string default_run_name(const std::string& path) {
+    std::string name = std::filesystem::path(path).stem().string();
+    for (char& c : name) {
+        c = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ? c : '-';
+    }
+    name = name.substr(0, 100);
+    return name.empty() || name[0] == '.' ? "run" + name : name;
+}
+
 std::string join_quoted(const std::vector<std::string>& names) {
     std::string out;
     for (const auto& name : names) {
@@ -101,7 +111,7 @@ private:
 
     void load_jobs(const YAML::Node& node, const JobDefaults& defaults, Spec& spec);
     std::optional<JobSpec> load_job(const YAML::Node& node, const JobDefaults& defaults);
-    void load_command(const YAML::Node& node, JobSpec& job);
+    void load_command(const YAML::Node& node, JobSpec& job, bool check_names);
     SourceLocation offset_location(const YAML::Node& node, std::size_t offset) const;
     std::optional<ShardsSpec> shards(const YAML::Node& node);
     std::optional<ShardsSpec> range_shards(const YAML::Node& node);
@@ -394,6 +404,9 @@ void Loader::load_host_map(const YAML::Node& node, std::vector<HostSpec>& hosts)
     HostSpec base;
     if (node["user"]) {
         base.user = scalar(node["user"], "user").value_or("");
+        if (base.user.empty() && node["user"].IsScalar()) {
+            error(node["user"], "'user' must not be empty (leave it out to take ssh_config's)");
+        }
     }
     if (node["port"]) {
         base.port = static_cast<int>(integer(node["port"], "port", 1, 65535).value_or(0));
@@ -599,6 +612,7 @@ std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobDefault
         return std::nullopt;
     }
     JobSpec job;
+    bool shards_ok = true;
     job.location = where(node);
     job.retries = defaults.retries;
     job.backoff = defaults.backoff;
@@ -616,7 +630,10 @@ std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobDefault
     }
     job.name = name.value_or("");
     if (node["shards"]) {
-        job.shards = shards(node["shards"]).value_or(CountShards{0});
+        auto parsed = shards(node["shards"]);
+        // With shards in error, the placeholders they would define are unknown: do not report those too.
+        shards_ok = parsed.has_value();
+        job.shards = parsed.value_or(CountShards{0});
     }
     if (node["priority"]) {
         job.priority = static_cast<int>(integer(node["priority"], "priority", -1000000, 1000000).value_or(0));
@@ -635,11 +652,11 @@ std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobDefault
         job.hosts = host_filter(node["hosts"]);
         m_filter_nodes.emplace(job.name, node["hosts"]);
     }
-    load_command(node, job);
+    load_command(node, job, shards_ok);
     return name ? std::optional(std::move(job)) : std::nullopt;
 }
 
-void Loader::load_command(const YAML::Node& node, JobSpec& job) {
+void Loader::load_command(const YAML::Node& node, JobSpec& job, bool check_names) {
     if (!node["command"]) {
         error(node, "a job needs a 'command'");
         return;
@@ -658,7 +675,7 @@ void Loader::load_command(const YAML::Node& node, JobSpec& job) {
     for (const auto& problem : problems) {
         m_diag.error(offset_location(command, problem.offset), problem.message);
     }
-    if (problems.empty()) {
+    if (problems.empty() && check_names) {
         check_placeholders(command, job);
     }
 }
@@ -790,7 +807,7 @@ Spec Loader::load() {
     Spec spec;
     spec.path = m_path;
     spec.hash = fnv1a_hex(m_text);
-    spec.name = std::filesystem::path(m_path).stem().string();
+    spec.name = default_run_name(m_path);
     YAML::Node root;
     try {
         root = YAML::Load(m_text);

@@ -181,6 +181,10 @@ const Case k_cases[] = {
     {"BadSlots", "version: 1\nhosts: [{name: a, slots: 0}]\njobs: [{name: a, command: x}]\n",
      "jobs.yaml:2:26: error: 'slots' must be from 1 to 100000, not 0\n    hosts: [{name: a, slots: 0}]\n"
      "                             ^\n"},
+    {"EmptyUser", "version: 1\nhosts: [{name: a, user: ''}]\njobs: [{name: a, command: x}]\n",
+     "jobs.yaml:2:25: error: 'user' must not be empty (leave it out to take ssh_config's)\n"
+     "    hosts: [{name: a, user: ''}]\n"
+     "                            ^\n"},
     {"BadTransport", "version: 1\nhosts: [{name: a, transport: rsh}]\njobs: [{name: a, command: x}]\n",
      "jobs.yaml:2:30: error: unknown transport 'rsh' (use 'ssh' or 'local')\n"
      "    hosts: [{name: a, transport: rsh}]\n                                 ^\n"},

@@ -121,6 +121,19 @@ TEST(SpecLoader, LocalAutoSlotsUseTheCpuCount) {
     EXPECT_EQ(spec.hosts[0].slots, 12);
 }
 
+TEST(SpecLoader, DefaultRunNameIsMadeSafeForADirectory) {
+    EXPECT_EQ(load_spec_text("dir/my jobs (v2).yaml", "version: 1\njobs: [{name: a, command: x}]\n").name,
+              "my-jobs--v2-");
+    EXPECT_EQ(load_spec_text("dir/.hidden.yaml", "version: 1\njobs: [{name: a, command: x}]\n").name, "run.hidden");
+}
+
+TEST(SpecLoader, BadShardsDoNotAlsoMakeTheirPlaceholdersUnknown) {
+    EXPECT_EQ(spec_errors("version: 1\njobs: [{name: a, command: 'x {os}', shards: {matrix: {os: []}}}]\n"),
+              "jobs.yaml:2:59: error: matrix key 'os' needs at least one value\n"
+              "    jobs: [{name: a, command: 'x {os}', shards: {matrix: {os: []}}}]\n"
+              "                                                              ^\n");
+}
+
 TEST(SpecLoader, HostsFlagReplacesTheSpecsHosts) {
     LoadOptions options;
     options.hosts_override = "2/a[1-2],root@b:2200";
