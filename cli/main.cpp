@@ -8,10 +8,13 @@
 #include "cli/exit_codes.hpp"
 #include "cli/hosts_command.hpp"
 #include "cli/plan_printer.hpp"
+#include "cli/report_printer.hpp"
 #include "cli/run_command.hpp"
 #include "cli/terminal.hpp"
 #include "core/error.hpp"
 #include "core/plan.hpp"
+#include "core/report.hpp"
+#include "core/run_dir.hpp"
 #include "core/spec_loader.hpp"
 
 namespace sshard::cli {
@@ -73,6 +76,7 @@ void add_run_options(CLI::App& command, RunOptions& options) {
         ->check(CLI::IsMember({"auto", "always", "never"}))
         ->capture_default_str();
     command.add_flag("--stream", options.stream, "Print every output line as it comes, tagged job[index]@host");
+    command.add_option("--joblog", options.joblog, "Also log each attempt to FILE in GNU parallel's joblog format");
     add_ssh_options(command, options.ssh_config, options.accept_new_host_keys);
 }
 
@@ -83,6 +87,19 @@ int plan_command(const SpecOptions& options) {
         print_plan_json(std::cout, plan, options.show_env);
     } else {
         print_plan_text(std::cout, plan, options.show_env);
+    }
+    std::cout.flush();
+    return std::cout ? k_exit_ok : k_exit_cannot_proceed;
+}
+
+int report_command(const std::string& run_dir, const std::string& format) {
+    core::RunDir dir = core::RunDir::open(run_dir);
+    if (format == "csv") {
+        print_report_csv(std::cout, dir.path());
+    } else if (format == "json") {
+        print_report_json(std::cout, core::build_report(dir.path()));
+    } else {
+        print_report_text(std::cout, core::build_report(dir.path()));
     }
     std::cout.flush();
     return std::cout ? k_exit_ok : k_exit_cannot_proceed;
@@ -123,6 +140,15 @@ int run(int argc, char** argv) {
                     "Connect to each host: reachable, host key known, authenticated, CPUs, round trip");
     add_ssh_options(*hosts, hosts_options.ssh_config, hosts_options.accept_new_host_keys);
 
+    std::string report_dir = ".sshard/runs";
+    std::string report_format = "text";
+    CLI::App* report = app.add_subcommand("report", "Print the report of a finished or interrupted run");
+    report->add_option("RUN_DIR", report_dir, "A run directory, or a folder of runs (its latest)")
+        ->capture_default_str();
+    report->add_option("--format", report_format, "Output format")
+        ->check(CLI::IsMember({"text", "json", "csv"}))
+        ->capture_default_str();
+
     try {
         app.parse(argc, argv);
         if (run->parsed() && run_options.spec.empty() && run_options.resume.empty()) {
@@ -141,6 +167,9 @@ int run(int argc, char** argv) {
         }
         if (hosts->parsed()) {
             return hosts_command(hosts_options);
+        }
+        if (report->parsed()) {
+            return report_command(report_dir, report_format);
         }
     } catch (const core::SpecError& e) {
         print_spec_error(e);

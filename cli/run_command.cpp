@@ -14,15 +14,18 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/plan_printer.hpp"
+#include "cli/report_printer.hpp"
 #include "cli/run_display.hpp"
 #include "cli/signals.hpp"
 #include "core/clock.hpp"
 #include "core/duration.hpp"
 #include "core/error.hpp"
+#include "core/joblog.hpp"
 #include "core/journal.hpp"
 #include "core/journal_recorder.hpp"
 #include "core/output_files.hpp"
 #include "core/plan.hpp"
+#include "core/report.hpp"
 #include "core/resume.hpp"
 #include "core/run_dir.hpp"
 #include "core/scheduler.hpp"
@@ -150,8 +153,13 @@ int run_command(const RunOptions& options) {
 
     core::JournalWriter journal(dir.journal_path());
     core::JournalRecorder recorder(journal, plan);
-    RunDisplay display(plan, dir, show_progress(options));
-    core::ListenerList listeners({&recorder, &display});
+    RunDisplay display(plan, show_progress(options));
+    std::vector<core::RunListener*> listened = {&recorder, &display};
+    std::optional<core::JoblogWriter> joblog;
+    if (!options.joblog.empty()) {
+        listened.push_back(&joblog.emplace(options.joblog, spec, resumed.has_value()));
+    }
+    core::ListenerList listeners(listened);
     core::SystemClock clock;
     std::mutex stream_mutex;
     core::SchedulerOptions scheduling;
@@ -185,7 +193,8 @@ int run_command(const RunOptions& options) {
     signals.set_handler({});
     transport.shutdown();
     journal.sync();
-    display.print_summary(std::cout, summary);
+    print_report_text(std::cout, core::build_report(dir.path()));
+    fmt::print(std::cout, "\nrecords in {}\n", dir.path());
     std::cout.flush();
     return exit_code(summary);
 }

@@ -21,6 +21,7 @@ struct RunOptions {
     std::string down_limit = "2m";
     std::string progress = "auto"; // auto, always, never
     bool stream = false;
+    std::string joblog;                // --joblog
     std::string ssh_config;            // --ssh-config
     bool accept_new_host_keys = false; // --accept-new-host-keys
 };

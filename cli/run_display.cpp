@@ -17,8 +17,8 @@ std::string seconds_text(double s) {
 
 } // namespace
 
-RunDisplay::RunDisplay(const core::Plan& plan, const core::RunDir& run_dir, bool progress)
-    : m_plan(plan), m_run_dir(run_dir), m_progress(progress), m_started(std::chrono::steady_clock::now()) {}
+RunDisplay::RunDisplay(const core::Plan& plan, bool progress)
+    : m_plan(plan), m_progress(progress), m_started(std::chrono::steady_clock::now()) {}
 
 void RunDisplay::host_changed(std::size_t host, const core::HostState& state) {
     if (state.up) {
@@ -34,7 +34,7 @@ void RunDisplay::attempt_started(const core::Attempt&) {
     draw(false);
 }
 
-void RunDisplay::attempt_finished(const core::Attempt& attempt, const core::AttemptEnd& end) {
+void RunDisplay::attempt_finished(const core::Attempt&, const core::AttemptEnd& end) {
     --m_running;
     switch (end.verdict) {
     case core::Verdict::succeeded:
@@ -43,12 +43,6 @@ void RunDisplay::attempt_finished(const core::Attempt& attempt, const core::Atte
     case core::Verdict::failed:
         ++m_done;
         ++m_failed;
-        if (m_failures.size() < k_failures_shown) {
-            m_failures.push_back(
-                {attempt.job->name, attempt.index, m_plan.spec->hosts[attempt.host].name, attempt.number, end.reason,
-                 m_run_dir.output_path(attempt.job->name, attempt.index, attempt.number, core::Stream::err)});
-        }
-        ++m_failure_count;
         break;
     case core::Verdict::retry:
     case core::Verdict::requeued:
@@ -86,31 +80,6 @@ void RunDisplay::draw(bool force) {
     fmt::print(std::cerr, "\r[{}/{}] {} running, {} failed, {} retried, {:.1f}/s, ETA {}\033[K", m_done, total,
                m_running, m_failed, m_retried, rate, eta);
     std::cerr.flush();
-}
-
-void RunDisplay::print_summary(std::ostream& out, const core::RunSummary& summary) const {
-    fmt::print(out, "{:<24} {:>9} {:>9} {:>7} {:>7} {:>7} {:>10}\n", "job", "succeeded", "failed", "skipped", "retried",
-               "not run", "makespan");
-    for (const auto& job : summary.jobs) {
-        fmt::print(out, "{:<24} {:>9} {:>9} {:>7} {:>7} {:>7} {:>10}\n", job.name, job.succeeded, job.failed,
-                   job.skipped, job.retried, job.unfinished, seconds_text(job.makespan_s));
-    }
-    for (const auto& job : summary.jobs) {
-        if (job.skipped > 0 || (!job.skip_reason.empty() && job.failed > 0)) {
-            fmt::print(out, "{}: {}\n", job.name, job.skip_reason);
-        }
-    }
-    for (const auto& f : m_failures) {
-        std::error_code ec;
-        fmt::print(out, "failed: {}[{}] on {} after {} attempt{}: {}{}\n", f.job, f.index, f.host, f.attempts,
-                   f.attempts == 1 ? "" : "s", f.reason,
-                   std::filesystem::exists(f.stderr_path, ec) ? " (stderr: " + f.stderr_path + ")" : "");
-    }
-    if (m_failure_count > m_failures.size()) {
-        fmt::print(out, "... and {} more failed shards\n", m_failure_count - m_failures.size());
-    }
-    fmt::print(out, "run {}: makespan {}{}; records in {}\n", m_run_dir.id(), seconds_text(summary.makespan_s),
-               summary.interrupted ? ", interrupted" : "", m_run_dir.path());
 }
 
 } // namespace sshard::cli

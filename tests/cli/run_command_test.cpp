@@ -59,7 +59,9 @@ jobs:
 )");
     Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.out.find("greet                            3         0"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\ngreet                 3      3     0     0      3 "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  shards 4: 4 succeeded, 0 failed, 0 skipped, 0 not run\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\nrecords in " + m_dir + "/run\n"), std::string::npos) << r.out;
     EXPECT_EQ(read_file(m_dir + "/run/out/greet/1.1.out"), "hi b from greet/1\n");
     EXPECT_FALSE(fs::exists(m_dir + "/run/out/greet/1.1.err")) << "empty output makes no file";
     auto events = journal(m_dir + "/run");
@@ -96,11 +98,11 @@ jobs:
     Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run"});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(read_file(m_dir + "/run/out/bad/0.2.err"), "broken\n");
-    EXPECT_NE(
-        r.out.find("failed: bad[0] on localhost after 2 attempts: exit 3 (stderr: " + m_dir + "/run/out/bad/0.2.err)"),
-        std::string::npos)
+    EXPECT_NE(r.out.find("\nfailures\n  bad[0] on localhost after 2 attempts: exit 3\n    | broken\n"),
+              std::string::npos)
         << r.out;
-    EXPECT_NE(r.out.find("later: needs 'bad', which did not fully succeed"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  later: 1 shard skipped: needs 'bad', which did not fully succeed\n"), std::string::npos)
+        << r.out;
 }
 
 TEST_F(RunCommand, TimeoutLeavesNoProcessBehind) {
@@ -216,7 +218,7 @@ TEST_F(RunCommand, UnreachableHostsExit3AfterTheDownLimit) {
     Result r = run_sshard({"run", spec, "--down-limit", "1s", "--run-dir", m_dir + "/run"});
     EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
     EXPECT_NE(r.err.find("sshard: host 127.0.0.99 is down: 127.0.0.99: cannot connect: "), std::string::npos) << r.err;
-    EXPECT_NE(r.out.find("j: no eligible host was up for 1s"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  j: 1 shard failed: no eligible host was up for 1s"), std::string::npos) << r.out;
 }
 
 TEST_F(RunCommand, LocalRunsSshHostsOnThisMachine) {
@@ -224,6 +226,48 @@ TEST_F(RunCommand, LocalRunsSshHostsOnThisMachine) {
     Result r = run_sshard({"run", spec, "--local", "--run-dir", m_dir + "/run"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(read_file(m_dir + "/run/out/j/0.1.out"), "node1\n");
+}
+
+TEST_F(RunCommand, ReportAndJoblogOfAFinishedRun) {
+    std::string spec = write_spec(R"(version: 1
+hosts: [{name: here, transport: local, slots: 2}]
+jobs:
+  - {name: ok, command: 'echo {index}', shards: {count: 3}}
+  - {name: bad, command: 'echo failing >&2; exit 4'}
+)");
+    std::string joblog = m_dir + "/joblog";
+    Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run", "--joblog", joblog});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+
+    Result text = run_sshard({"report", m_dir + "/run"});
+    EXPECT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_EQ(text.out.rfind("run jobs (run)\n  shards 4: 3 succeeded, 1 failed, 0 skipped, 0 not run\n", 0), 0u)
+        << text.out;
+    Result latest = run_sshard({"report"}, m_dir);
+    EXPECT_EQ(latest.exit_code, 2) << "no .sshard/runs here";
+
+    Result json = run_sshard({"report", m_dir + "/run", "--format", "json"});
+    auto doc = nlohmann::json::parse(json.out);
+    EXPECT_EQ(doc["run"]["shards"]["total"], 4);
+    EXPECT_EQ(doc["run"]["attempts"], 4);
+    double busy = 0;
+    for (const auto& host : doc["hosts"]) {
+        busy += host["busy_s"].get<double>();
+    }
+    EXPECT_NEAR(busy, doc["run"]["t_total_s"].get<double>(), 1e-6);
+    EXPECT_GE(doc["run"]["utilization"].get<double>(), 0.0);
+    EXPECT_LE(doc["run"]["utilization"].get<double>(), 1.0);
+    EXPECT_EQ(doc["failures"][0]["stderr_tail"], "failing");
+
+    Result csv = run_sshard({"report", m_dir + "/run", "--format", "csv"});
+    EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 5) << csv.out;
+    EXPECT_EQ(csv.out.rfind("job,index,attempt,host,start,end,outcome,exit_code,signal,verdict,", 0), 0u);
+
+    std::string log = read_file(joblog);
+    EXPECT_EQ(log.rfind("Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n", 0), 0u);
+    EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 5) << log;
+    EXPECT_NE(log.find("\there\t"), std::string::npos);
+    EXPECT_NE(log.find("\t0\t0\t4\t0\techo failing >&2; exit 4\n"), std::string::npos) << log;
 }
 
 TEST_F(RunCommand, StreamTagsOutputLines) {

@@ -110,6 +110,28 @@ jobs:
     }
     EXPECT_EQ(hosts.size(), 4u);
     EXPECT_GT(cpu, 0.0);
+
+    // The report agrees with itself: the hosts' busy time adds up to T_total, R is a share, and the makespan
+    // covers the longest shard.
+    Result report = run_sshard({"report", m_dir + "/run", "--format", "json"});
+    ASSERT_EQ(report.exit_code, 0) << report.err;
+    auto doc = nlohmann::json::parse(report.out);
+    double busy = 0;
+    for (const auto& host : doc["hosts"]) {
+        busy += host["busy_s"].get<double>();
+        EXPECT_GE(host["utilization"].get<double>(), 0.0);
+        EXPECT_LE(host["utilization"].get<double>(), 1.0);
+        EXPECT_TRUE(host["setup_s"].is_number());
+    }
+    EXPECT_NEAR(busy, doc["run"]["t_total_s"].get<double>(), 1e-6);
+    EXPECT_GE(doc["run"]["utilization"].get<double>(), 0.0);
+    EXPECT_LE(doc["run"]["utilization"].get<double>(), 1.0);
+    double longest = 0;
+    for (const auto& job : doc["jobs"]) {
+        longest = std::max(longest, job["duration_s"]["max"].get<double>());
+    }
+    EXPECT_GE(doc["run"]["makespan_s"].get<double>(), longest);
+    EXPECT_GT(doc["run"]["cpu_s"].get<double>(), 0.0);
 }
 
 TEST_F(SshRun, KilledHostsShardsSucceedElsewhere) {

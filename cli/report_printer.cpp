@@ -1,0 +1,247 @@
+#include "cli/report_printer.hpp"
+
+#include <ctime>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <nlohmann/json.hpp>
+
+#include "core/duration.hpp"
+#include "core/hostlist.hpp"
+#include "core/journal.hpp"
+
+namespace sshard::cli {
+
+namespace {
+
+using nlohmann::ordered_json;
+
+std::string secs(double s) {
+    return core::format_duration(core::Duration(static_cast<core::Duration::rep>(s * 1000.0 + 0.5)));
+}
+
+std::string percent(double share) {
+    return fmt::format("{:.1f}%", share * 100.0);
+}
+
+std::string local_time(double unix_seconds) {
+    auto t = static_cast<std::time_t>(unix_seconds);
+    std::tm local{};
+    localtime_r(&t, &local);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
+    return text;
+}
+
+void print_run(std::ostream& out, const core::RunReport& run) {
+    fmt::print(out, "run {} ({}){}\n", run.name, run.run_id, run.interrupted ? ", interrupted" : "");
+    fmt::print(out, "  shards {}: {} succeeded, {} failed, {} skipped, {} not run\n", run.shards.total,
+               run.shards.succeeded, run.shards.failed, run.shards.skipped,
+               run.shards.total -
+                   std::min(run.shards.total, run.shards.succeeded + run.shards.failed + run.shards.skipped));
+    fmt::print(out, "  started {}, makespan {}, {} attempts, {} retries, {} host losses\n", local_time(run.start),
+               secs(run.makespan_s), run.attempts, run.retries, run.host_losses);
+    fmt::print(out, "  T_total {}, speedup {:.2f}, {} slots, utilization {}, CPU {} (efficiency {})\n",
+               secs(run.t_total_s), run.speedup, run.slots, percent(run.utilization), secs(run.cpu_s),
+               percent(run.cpu_efficiency));
+}
+
+void print_jobs(std::ostream& out, const std::vector<core::JobReport>& jobs) {
+    fmt::print(out, "\n{:<16} {:>6} {:>6} {:>5} {:>5} {:>6} {:>8} {:>7} {:>7} {:>7} {:>7} {:>6}\n", "job", "shards",
+               "ok", "fail", "skip", "tries", "T_total", "min", "p50", "p95", "max", "cpu");
+    for (const auto& j : jobs) {
+        fmt::print(out, "{:<16} {:>6} {:>6} {:>5} {:>5} {:>6} {:>8} {:>7} {:>7} {:>7} {:>7} {:>6}\n",
+                   j.name.substr(0, 16), j.shards.total, j.shards.succeeded, j.shards.failed, j.shards.skipped,
+                   j.attempts, secs(j.t_total_s), secs(j.duration_s.min), secs(j.duration_s.p50),
+                   secs(j.duration_s.p95), secs(j.duration_s.max), percent(j.cpu_efficiency));
+    }
+}
+
+void print_hosts(std::ostream& out, const std::vector<core::HostReport>& hosts) {
+    fmt::print(out, "\n{:<16} {:>5} {:>6} {:>5} {:>5} {:>8} {:>8} {:>6} {:>8} {:>8} {:>7}\n", "host", "slots", "shards",
+               "fail", "lost", "busy", "idle", "util", "cpu usr", "cpu sys", "setup");
+    for (const auto& h : hosts) {
+        fmt::print(out, "{:<16} {:>5} {:>6} {:>5} {:>5} {:>8} {:>8} {:>6} {:>8} {:>8} {:>7}\n", h.name.substr(0, 16),
+                   h.slots, h.shards, h.failures, h.losses, secs(h.busy_s), secs(h.idle_s), percent(h.utilization),
+                   secs(h.cpu_user_s), secs(h.cpu_sys_s), h.setup_s ? secs(*h.setup_s) : "n/a");
+    }
+}
+
+void print_failures(std::ostream& out, const core::Report& report) {
+    if (report.failures.empty() && report.not_run.empty()) {
+        return;
+    }
+    fmt::print(out, "\nfailures\n");
+    for (const auto& f : report.failures) {
+        fmt::print(out, "  {}[{}] on {} after {} attempt{}: {}\n", f.job, f.index, core::fold_hostlist(f.hosts),
+                   f.attempts, f.attempts == 1 ? "" : "s", f.reason);
+        std::size_t start = 0;
+        while (start < f.stderr_tail.size()) {
+            std::size_t end = f.stderr_tail.find('\n', start);
+            end = end == std::string::npos ? f.stderr_tail.size() : end;
+            fmt::print(out, "    | {}\n", f.stderr_tail.substr(start, std::min<std::size_t>(end - start, 90)));
+            start = end + 1;
+        }
+    }
+    if (report.more_failures > 0) {
+        fmt::print(out, "  ... and {} more failed shards (--format csv lists every attempt)\n", report.more_failures);
+    }
+    for (const auto& n : report.not_run) {
+        fmt::print(out, "  {}: {} shard{} {}: {}\n", n.job, n.count, n.count == 1 ? "" : "s",
+                   n.failed ? "failed" : "skipped", n.reason);
+    }
+}
+
+// One line of block characters per host: how busy its slots were in each sixtieth of the run.
+void print_timeline(std::ostream& out, const std::vector<core::HostReport>& hosts) {
+    static const char* const blocks[] = {" ",      "\u2581", "\u2582", "\u2583", "\u2584",
+                                         "\u2585", "\u2586", "\u2587", "\u2588"};
+    fmt::print(out, "\ntimeline (busy slots per host; each column is 1/{} of the run)\n", core::k_timeline_slices);
+    for (const auto& h : hosts) {
+        std::string line;
+        for (double busy : h.timeline) {
+            line += blocks[static_cast<int>(std::lround(busy * 8))];
+        }
+        fmt::print(out, "  {:<16} |{}|\n", h.name.substr(0, 16), line);
+    }
+}
+
+} // namespace
+
+void print_report_text(std::ostream& out, const core::Report& report) {
+    print_run(out, report.run);
+    print_jobs(out, report.jobs);
+    print_hosts(out, report.hosts);
+    print_failures(out, report);
+    print_timeline(out, report.hosts);
+}
+
+namespace {
+
+ordered_json shards_json(const core::ShardCounts& s) {
+    return {{"total", s.total}, {"succeeded", s.succeeded}, {"failed", s.failed}, {"skipped", s.skipped}};
+}
+
+ordered_json run_json(const core::RunReport& run) {
+    return {{"name", run.name},
+            {"run_id", run.run_id},
+            {"start", run.start},
+            {"end", run.end},
+            {"makespan_s", run.makespan_s},
+            {"shards", shards_json(run.shards)},
+            {"attempts", run.attempts},
+            {"retries", run.retries},
+            {"host_losses", run.host_losses},
+            {"t_total_s", run.t_total_s},
+            {"speedup", run.speedup},
+            {"slots", run.slots},
+            {"utilization", run.utilization},
+            {"cpu_s", run.cpu_s},
+            {"cpu_efficiency", run.cpu_efficiency},
+            {"interrupted", run.interrupted}};
+}
+
+ordered_json job_json(const core::JobReport& j) {
+    return {
+        {"name", j.name},
+        {"shards", shards_json(j.shards)},
+        {"attempts", j.attempts},
+        {"retries", j.retries},
+        {"t_total_s", j.t_total_s},
+        {"duration_s",
+         {{"min", j.duration_s.min}, {"p50", j.duration_s.p50}, {"p95", j.duration_s.p95}, {"max", j.duration_s.max}}},
+        {"cpu_efficiency", j.cpu_efficiency},
+        {"makespan_s", j.makespan_s}};
+}
+
+ordered_json host_json(const core::HostReport& h) {
+    return {{"name", h.name},
+            {"slots", h.slots},
+            {"shards", h.shards},
+            {"failures", h.failures},
+            {"losses", h.losses},
+            {"busy_s", h.busy_s},
+            {"idle_s", h.idle_s},
+            {"utilization", h.utilization},
+            {"cpu_user_s", h.cpu_user_s},
+            {"cpu_sys_s", h.cpu_sys_s},
+            {"setup_s", h.setup_s ? ordered_json(*h.setup_s) : ordered_json(nullptr)},
+            {"timeline", h.timeline}};
+}
+
+} // namespace
+
+void print_report_json(std::ostream& out, const core::Report& report) {
+    ordered_json doc;
+    doc["run"] = run_json(report.run);
+    doc["jobs"] = ordered_json::array();
+    for (const auto& j : report.jobs) {
+        doc["jobs"].push_back(job_json(j));
+    }
+    doc["hosts"] = ordered_json::array();
+    for (const auto& h : report.hosts) {
+        doc["hosts"].push_back(host_json(h));
+    }
+    doc["failures"] = ordered_json::array();
+    for (const auto& f : report.failures) {
+        doc["failures"].push_back({{"job", f.job},
+                                   {"index", f.index},
+                                   {"hosts", f.hosts},
+                                   {"attempts", f.attempts},
+                                   {"reason", f.reason},
+                                   {"stderr_tail", f.stderr_tail}});
+    }
+    doc["more_failures"] = report.more_failures;
+    doc["not_run"] = ordered_json::array();
+    for (const auto& n : report.not_run) {
+        doc["not_run"].push_back(
+            {{"job", n.job}, {"count", n.count}, {"as", n.failed ? "failed" : "skipped"}, {"reason", n.reason}});
+    }
+    out << doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) << '\n';
+}
+
+namespace {
+
+// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
+std::string csv_field(const std::string& text) {
+    if (text.find_first_of(",\"\r\n") == std::string::npos) {
+        return text;
+    }
+    std::string quoted = "\"";
+    for (char c : text) {
+        quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    }
+    return quoted + "\"";
+}
+
+std::string csv_value(const nlohmann::json& e, const char* key) {
+    if (!e.contains(key)) {
+        return "";
+    }
+    const auto& v = e[key];
+    return csv_field(v.is_string() ? v.get<std::string>() : v.dump());
+}
+
+} // namespace
+
+void print_report_csv(std::ostream& out, const std::string& run_dir) {
+    static const char* const columns[] = {"job",        "index",     "attempt",   "host",   "start",
+                                          "end",        "outcome",   "exit_code", "signal", "verdict",
+                                          "cpu_user_s", "cpu_sys_s", "reason",    "command"};
+    std::string header;
+    for (const char* column : columns) {
+        header += (header.empty() ? "" : ",") + std::string(column);
+    }
+    out << header << ",duration_s\n";
+    core::read_journal(run_dir + "/journal.jsonl", [&](const nlohmann::json& e, int) {
+        if (e.value("event", "") != "attempt_end") {
+            return;
+        }
+        std::string row;
+        for (const char* column : columns) {
+            row += (row.empty() ? "" : ",") + csv_value(e, column);
+        }
+        out << row << fmt::format(",{:.3f}\n", e.value("end", 0.0) - e.value("start", 0.0));
+    });
+}
+
+} // namespace sshard::cli

@@ -1,0 +1,106 @@
+// The utilization report of a run, computed from its journal alone: where the time went, per run, job and
+// host. Formulas are documented in man/sshard.1 (REPORT).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sshard::core {
+
+struct ShardCounts {
+    std::uint64_t total = 0;
+    std::uint64_t succeeded = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t skipped = 0;
+};
+
+struct RunReport {
+    std::string name;
+    std::string run_id;
+    double start = 0;      // Unix seconds: the first attempt's start (the run's start when nothing ran)
+    double end = 0;        // the last attempt's end
+    double makespan_s = 0; // summed over the run's sessions (a resume starts a new one)
+    ShardCounts shards;
+    std::uint64_t attempts = 0;
+    std::uint64_t retries = 0;     // attempts that were followed by another try of their shard
+    std::uint64_t host_losses = 0; // host_down events for hosts that had been up
+    double t_total_s = 0;          // the sum of all attempts' run times
+    double speedup = 0;            // t_total_s / makespan_s
+    std::uint64_t slots = 0;
+    double utilization = 0;    // busy slot time / (slots * makespan)
+    double cpu_s = 0;          // user + sys, where measured
+    double cpu_efficiency = 0; // cpu_s / t_total_s over the attempts that measured it
+    bool interrupted = false;
+};
+
+struct Durations {
+    double min = 0;
+    double p50 = 0;
+    double p95 = 0;
+    double max = 0;
+};
+
+struct JobReport {
+    std::string name;
+    ShardCounts shards;
+    std::uint64_t attempts = 0;
+    std::uint64_t retries = 0;
+    double t_total_s = 0;
+    Durations duration_s;
+    double cpu_efficiency = 0;
+    double makespan_s = 0; // the first start to the last end of its attempts
+};
+
+struct HostReport {
+    std::string name;
+    int slots = 0;
+    std::uint64_t shards = 0; // attempts run on it
+    std::uint64_t failures = 0;
+    std::uint64_t losses = 0;
+    double busy_s = 0;
+    double idle_s = 0; // slots * makespan - busy
+    double utilization = 0;
+    double cpu_user_s = 0;
+    double cpu_sys_s = 0;
+    std::optional<double> setup_s;
+    std::vector<double> timeline; // busy share of its slots in equal slices of the run, 0..1
+};
+
+struct FailedShard {
+    std::string job;
+    std::uint64_t index = 0;
+    std::vector<std::string> hosts; // where its attempts ran, in order, without repeats
+    int attempts = 0;
+    std::string reason;      // the last attempt's
+    std::string stderr_tail; // the last lines of the last attempt's stderr
+};
+
+// Shards given up on as a group, without running: skipped, or failed for want of a host.
+struct NotRun {
+    std::string job;
+    std::uint64_t count = 0;
+    bool failed = false;
+    std::string reason;
+};
+
+struct Report {
+    RunReport run;
+    std::vector<JobReport> jobs;
+    std::vector<HostReport> hosts;
+    std::vector<FailedShard> failures; // the first k_max_failures
+    std::uint64_t more_failures = 0;   // beyond those
+    std::vector<NotRun> not_run;
+};
+
+constexpr std::size_t k_max_failures = 50;
+constexpr std::size_t k_timeline_slices = 60;
+
+// Reads the run directory's journal and computes the report. Throws Error when the journal cannot be read.
+Report build_report(const std::string& run_dir);
+
+// The value below which `p` (0..1) of `sorted` lie, by the nearest-rank method; 0 for an empty list.
+double percentile(const std::vector<double>& sorted, double p);
+
+} // namespace sshard::core

@@ -1,0 +1,96 @@
+// The report from hand-made journals with known answers.
+#include "core/report.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+
+namespace sshard::core {
+namespace {
+
+// tests/data/report_run: hosts a and b with 2 slots each. j[0] runs on a over [0, 4), j[1] fails on a over
+// [0, 2) and succeeds on b over [2, 6), j[2] fails for good on b over [0, 3); j[3] never runs; job k's 2
+// shards are skipped; b is lost once.
+TEST(Report, KnownRunGivesExactNumbers) {
+    Report r = build_report(std::string(SSHARD_TEST_DATA) + "/report_run");
+    EXPECT_EQ(r.run.name, "demo");
+    EXPECT_DOUBLE_EQ(r.run.makespan_s, 6.0);
+    EXPECT_DOUBLE_EQ(r.run.t_total_s, 13.0);
+    EXPECT_EQ(r.run.slots, 4u);
+    EXPECT_DOUBLE_EQ(r.run.utilization, 13.0 / 24.0);
+    EXPECT_DOUBLE_EQ(r.run.speedup, 13.0 / 6.0);
+    EXPECT_DOUBLE_EQ(r.run.cpu_efficiency, 4.0 / 6.0);
+    EXPECT_EQ(r.run.shards.total, 6u);
+    EXPECT_EQ(r.run.shards.succeeded, 2u);
+    EXPECT_EQ(r.run.shards.failed, 1u);
+    EXPECT_EQ(r.run.shards.skipped, 2u);
+    EXPECT_EQ(r.run.attempts, 4u);
+    EXPECT_EQ(r.run.retries, 1u);
+    EXPECT_EQ(r.run.host_losses, 1u);
+
+    ASSERT_EQ(r.hosts.size(), 2u);
+    EXPECT_DOUBLE_EQ(r.hosts[0].busy_s, 6.0);
+    EXPECT_DOUBLE_EQ(r.hosts[0].idle_s, 6.0);
+    EXPECT_DOUBLE_EQ(r.hosts[0].utilization, 0.5);
+    EXPECT_DOUBLE_EQ(r.hosts[1].busy_s, 7.0);
+    EXPECT_DOUBLE_EQ(r.hosts[1].utilization, 7.0 / 12.0);
+    EXPECT_EQ(r.hosts[1].losses, 1u);
+    EXPECT_EQ(r.hosts[0].failures, 1u);
+    EXPECT_EQ(r.hosts[0].setup_s, 0.25);
+
+    const JobReport& j = r.jobs.at(0);
+    EXPECT_DOUBLE_EQ(j.duration_s.min, 2.0);
+    EXPECT_DOUBLE_EQ(j.duration_s.p50, 3.0);
+    EXPECT_DOUBLE_EQ(j.duration_s.p95, 4.0);
+    EXPECT_DOUBLE_EQ(j.duration_s.max, 4.0);
+    EXPECT_DOUBLE_EQ(j.makespan_s, 6.0);
+
+    ASSERT_EQ(r.failures.size(), 1u);
+    EXPECT_EQ(r.failures[0].job, "j");
+    EXPECT_EQ(r.failures[0].index, 2u);
+    EXPECT_EQ(r.failures[0].reason, "exit 2");
+    EXPECT_EQ(r.failures[0].stderr_tail, "first\nsecond\nlast line");
+    ASSERT_EQ(r.not_run.size(), 1u);
+    EXPECT_EQ(r.not_run[0].count, 2u);
+
+    // a: both slots busy for the first third, one for the second, none for the last.
+    EXPECT_DOUBLE_EQ(r.hosts[0].timeline.front(), 1.0);
+    EXPECT_DOUBLE_EQ(r.hosts[0].timeline[30], 0.5);
+    EXPECT_DOUBLE_EQ(r.hosts[0].timeline.back(), 0.0);
+}
+
+TEST(Report, ResumedRunCountsEachSessionsSpanAndLaterSuccess) {
+    char name[] = "/tmp/sshard_report_XXXXXX";
+    std::string dir = mkdtemp(name);
+    std::ofstream(dir + "/journal.jsonl")
+        << R"({"event":"run_start","time":0,"run":"r","name":"n","hosts":[{"name":"a","slots":1}],"jobs":[{"name":"j","shards":2}]})"
+           "\n"
+        << R"({"event":"attempt_end","job":"j","index":0,"attempt":1,"host":"a","start":10,"end":12,"verdict":"failed"})"
+           "\n"
+        << R"({"event":"run_start","time":100,"run":"r","name":"n","hosts":[{"name":"a","slots":1}],"jobs":[{"name":"j","shards":2}]})"
+           "\n"
+        << R"({"event":"attempt_end","job":"j","index":0,"attempt":1,"host":"a","start":100,"end":101,"verdict":"succeeded"})"
+           "\n"
+        << R"({"event":"attempt_end","job":"j","index":1,"attempt":1,"host":"a","start":101,"end":104,"verdict":"succeeded"})"
+           "\n";
+    Report r = build_report(dir);
+    EXPECT_DOUBLE_EQ(r.run.makespan_s, 2.0 + 4.0) << "the pause between the sessions is not counted";
+    EXPECT_EQ(r.run.shards.succeeded, 2u);
+    EXPECT_EQ(r.run.shards.failed, 0u) << "a failed shard that a resume ran again with success";
+    EXPECT_TRUE(r.failures.empty());
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Report, Percentiles) {
+    std::vector<double> values;
+    for (int i = 1; i <= 100; ++i) {
+        values.push_back(i);
+    }
+    EXPECT_EQ(percentile(values, 0.5), 50);
+    EXPECT_EQ(percentile(values, 0.95), 95);
+    EXPECT_EQ(percentile({7}, 0.95), 7);
+    EXPECT_EQ(percentile({}, 0.5), 0);
+}
+
+} // namespace
+} // namespace sshard::core
