@@ -66,6 +66,21 @@ void print_hosts(std::ostream& out, const std::vector<core::HostReport>& hosts) 
     }
 }
 
+std::string mib(std::optional<std::uint64_t> bytes) {
+    return bytes ? fmt::format("{:.0f} MiB", static_cast<double>(*bytes) / 1048576.0) : "n/a";
+}
+
+// The hosts' own CPU and memory over the run, from their samples; n/a where a host offers none.
+void print_host_use(std::ostream& out, const std::vector<core::HostReport>& hosts) {
+    fmt::print(out, "\n{:<16} {:>8} {:>9} {:>9} {:>12} {:>12}\n", "host use", "samples", "cpu mean", "cpu peak",
+               "mem peak", "mem total");
+    for (const auto& h : hosts) {
+        fmt::print(out, "{:<16} {:>8} {:>9} {:>9} {:>12} {:>12}\n", h.name.substr(0, 16), h.samples,
+                   h.cpu_busy_mean ? percent(*h.cpu_busy_mean) : "n/a",
+                   h.cpu_busy_peak ? percent(*h.cpu_busy_peak) : "n/a", mib(h.mem_used_peak), mib(h.mem_total));
+    }
+}
+
 void print_failures(std::ostream& out, const core::Report& report) {
     if (report.failures.empty() && report.not_run.empty()) {
         return;
@@ -111,6 +126,7 @@ void print_report_text(std::ostream& out, const core::Report& report) {
     print_run(out, report.run);
     print_jobs(out, report.jobs);
     print_hosts(out, report.hosts);
+    print_host_use(out, report.hosts);
     print_failures(out, report);
     print_timeline(out, report.hosts);
 }
@@ -165,6 +181,11 @@ ordered_json host_json(const core::HostReport& h) {
             {"cpu_user_s", h.cpu_user_s},
             {"cpu_sys_s", h.cpu_sys_s},
             {"setup_s", h.setup_s ? ordered_json(*h.setup_s) : ordered_json(nullptr)},
+            {"samples", h.samples},
+            {"cpu_busy_mean", h.cpu_busy_mean ? ordered_json(*h.cpu_busy_mean) : ordered_json(nullptr)},
+            {"cpu_busy_peak", h.cpu_busy_peak ? ordered_json(*h.cpu_busy_peak) : ordered_json(nullptr)},
+            {"mem_used_peak_bytes", h.mem_used_peak ? ordered_json(*h.mem_used_peak) : ordered_json(nullptr)},
+            {"mem_total_bytes", h.mem_total ? ordered_json(*h.mem_total) : ordered_json(nullptr)},
             {"timeline", h.timeline}};
 }
 

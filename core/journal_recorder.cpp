@@ -83,6 +83,15 @@ void JournalRecorder::host_changed(std::size_t host, const HostState& state) {
     m_journal.append(event);
 }
 
+void JournalRecorder::host_sampled(std::size_t host, const HostSample& sample) {
+    json event = now_event("host_sample");
+    event["host"] = m_plan.spec->hosts[host].name;
+    event["cpu_busy"] = sample.cpu_busy;
+    event["mem_used"] = sample.mem_used;
+    event["mem_total"] = sample.mem_total;
+    m_journal.append(event);
+}
+
 void JournalRecorder::attempt_started(const Attempt& attempt) {
     m_journal.append({{"event", "attempt_start"},
                       {"time", unix_seconds(attempt.start)},

@@ -19,6 +19,7 @@ public:
     void run_started(const std::string& run_id, const std::string& spec_path, bool resumed, WallTime time);
 
     void host_changed(std::size_t host, const HostState& state) override;
+    void host_sampled(std::size_t host, const HostSample& sample) override;
     void attempt_started(const Attempt& attempt) override;
     void attempt_finished(const Attempt& attempt, const AttemptEnd& end) override;
     void shards_not_run(const JobSpec& job, std::uint64_t count, bool failed, const std::string& reason) override;

@@ -98,6 +98,15 @@ void Collector::visit(const json& e) {
             ++m_report.run.host_losses;
         }
         h.up = false;
+    } else if (kind == "host_sample") {
+        HostReport& h = host(e.at("host")).report;
+        double busy = e.at("cpu_busy");
+        std::uint64_t used = e.at("mem_used");
+        ++h.samples;
+        h.cpu_busy_mean = h.cpu_busy_mean.value_or(0) + busy; // a sum until finish()
+        h.cpu_busy_peak = std::max(h.cpu_busy_peak.value_or(0), busy);
+        h.mem_used_peak = std::max(h.mem_used_peak.value_or(0), used);
+        h.mem_total = e.value("mem_total", std::uint64_t{0});
     } else if (kind == "attempt_end") {
         attempt_end(e);
     } else if (kind == "shards_not_run") {
@@ -240,6 +249,9 @@ Report Collector::finish() {
         double capacity = h.slots * run.makespan_s;
         h.idle_s = std::max(0.0, capacity - h.busy_s);
         h.utilization = capacity > 0 ? std::min(1.0, h.busy_s / capacity) : 0;
+        if (h.samples > 0) {
+            *h.cpu_busy_mean /= static_cast<double>(h.samples);
+        }
         run.slots += static_cast<std::uint64_t>(h.slots);
         m_report.hosts.push_back(std::move(h));
     }

@@ -65,6 +65,12 @@ struct HostReport {
     double cpu_user_s = 0;
     double cpu_sys_s = 0;
     std::optional<double> setup_s;
+    // The host's own use over the run, from its samples (none where it offers no /proc).
+    std::uint64_t samples = 0;
+    std::optional<double> cpu_busy_mean;
+    std::optional<double> cpu_busy_peak;
+    std::optional<std::uint64_t> mem_used_peak;
+    std::optional<std::uint64_t> mem_total;
     std::vector<double> timeline; // busy share of its slots in equal slices of the run, 0..1
 };
 

@@ -44,6 +44,7 @@ class RunListener {
 public:
     virtual ~RunListener() = default;
     virtual void host_changed(std::size_t /*host*/, const HostState& /*state*/) {}
+    virtual void host_sampled(std::size_t /*host*/, const HostSample& /*sample*/) {}
     virtual void attempt_started(const Attempt& /*attempt*/) {}
     virtual void attempt_finished(const Attempt& /*attempt*/, const AttemptEnd& /*end*/) {}
     // `count` shards of `job` will not run: counted as failed (no eligible host stayed up) or as skipped (a
@@ -61,6 +62,11 @@ public:
     void host_changed(std::size_t host, const HostState& state) override {
         for (auto* l : m_listeners) {
             l->host_changed(host, state);
+        }
+    }
+    void host_sampled(std::size_t host, const HostSample& sample) override {
+        for (auto* l : m_listeners) {
+            l->host_sampled(host, sample);
         }
     }
     void attempt_started(const Attempt& attempt) override {

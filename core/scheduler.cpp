@@ -636,6 +636,9 @@ std::optional<SteadyTime> Scheduler::step() {
         case QueuedEvent::Kind::host_state:
             m_impl->handle_host_state(event.host, event.state);
             break;
+        case QueuedEvent::Kind::host_sample:
+            m_impl->listener.host_sampled(event.host, event.sample);
+            break;
         case QueuedEvent::Kind::interrupt:
             m_impl->interrupt();
             break;
@@ -662,7 +665,7 @@ void Scheduler::wait(std::optional<SteadyTime> until) {
 
 void Scheduler::interrupt() {
     std::lock_guard lock(m_mutex);
-    m_queue.push_back({QueuedEvent::Kind::interrupt, 0, {}, 0, {}});
+    m_queue.push_back({QueuedEvent::Kind::interrupt, 0, {}, 0, {}, {}});
     m_wake.notify_one();
 }
 
@@ -672,13 +675,19 @@ RunSummary Scheduler::summary() const {
 
 void Scheduler::on_finished(std::uint64_t attempt, Outcome outcome) {
     std::lock_guard lock(m_mutex);
-    m_queue.push_back({QueuedEvent::Kind::finished, attempt, std::move(outcome), 0, {}});
+    m_queue.push_back({QueuedEvent::Kind::finished, attempt, std::move(outcome), 0, {}, {}});
     m_wake.notify_one();
 }
 
 void Scheduler::on_host_state(std::size_t host, HostState state) {
     std::lock_guard lock(m_mutex);
-    m_queue.push_back({QueuedEvent::Kind::host_state, 0, {}, host, std::move(state)});
+    m_queue.push_back({QueuedEvent::Kind::host_state, 0, {}, host, std::move(state), {}});
+    m_wake.notify_one();
+}
+
+void Scheduler::on_host_sample(std::size_t host, HostSample sample) {
+    std::lock_guard lock(m_mutex);
+    m_queue.push_back({QueuedEvent::Kind::host_sample, 0, {}, host, {}, sample});
     m_wake.notify_one();
 }
 

@@ -69,6 +69,7 @@ public:
     // TransportEvents: queue the report for step(). Thread-safe.
     void on_finished(std::uint64_t attempt, Outcome outcome) override;
     void on_host_state(std::size_t host, HostState state) override;
+    void on_host_sample(std::size_t host, HostSample sample) override;
 
 private:
     struct Impl;
@@ -76,11 +77,12 @@ private:
     bool m_finished = false;
 
     struct QueuedEvent {
-        enum class Kind { finished, host_state, interrupt } kind;
+        enum class Kind { finished, host_state, host_sample, interrupt } kind;
         std::uint64_t attempt = 0;
         Outcome outcome;
         std::size_t host = 0;
         HostState state;
+        HostSample sample;
     };
     std::mutex m_mutex;
     std::condition_variable m_wake;

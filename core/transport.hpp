@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/host_sample.hpp"
+
 namespace sshard::core {
 
 using WallTime = std::chrono::system_clock::time_point;
@@ -69,7 +71,12 @@ public:
     virtual void on_finished(std::uint64_t attempt, Outcome outcome) = 0;
     // After each connect(), and whenever a host that was up is lost.
     virtual void on_host_state(std::size_t host, HostState state) = 0;
+    // Every k_sample_interval while a host is up, where it can be measured (Linux /proc).
+    virtual void on_host_sample(std::size_t /*host*/, HostSample /*sample*/) {}
 };
+
+// How often transports sample their hosts' CPU and memory.
+constexpr std::chrono::seconds k_sample_interval{2};
 
 class Transport {
 public:

@@ -104,6 +104,7 @@ private:
     void signal_group(Running& run, const char* signal);
     void reap_controls();
     void check_liveness();
+    void sample();
     void lose_host(const std::string& reason);
     void fail_launch(const core::Launch& launch, const std::string& reason);
     void wait_for_io();
@@ -132,6 +133,8 @@ private:
     Clock::time_point m_last_heard{};
     Clock::time_point m_last_keepalive{};
     Clock::time_point m_retry_start_at{};
+    Clock::time_point m_last_sample{};
+    std::optional<core::ProcReading> m_last_reading;
 };
 
 SshTransport::Worker::Worker(SshTransport& owner, core::TransportEvents& events, const core::HostSpec& spec,
@@ -189,6 +192,9 @@ void SshTransport::Worker::loop() {
             pump();
             reap_controls();
             check_liveness();
+        }
+        if (m_up) {
+            sample();
         }
         wait_for_io();
     }
@@ -542,6 +548,28 @@ void SshTransport::Worker::check_liveness() {
     m_last_heard = Clock::now();
 }
 
+// Reads the host's /proc over the existing connection: its CPU busy share since the last reading and its
+// memory in use. Hosts without /proc (not Linux) give nothing, and the report shows n/a.
+void SshTransport::Worker::sample() {
+    auto now = Clock::now();
+    if (now - m_last_sample < core::k_sample_interval) {
+        return;
+    }
+    m_last_sample = now;
+    try {
+        auto reading = core::parse_proc(m_sessions.front().connection->run("cat /proc/stat /proc/meminfo 2>/dev/null"));
+        m_last_heard = Clock::now();
+        if (reading && m_last_reading) {
+            if (auto sample = core::sample_between(*m_last_reading, *reading)) {
+                m_events.on_host_sample(m_index, *sample);
+            }
+        }
+        m_last_reading = reading;
+    } catch (const SshError&) {
+        // A failing host is found by the liveness checks; a missed sample is only a gap in the report.
+    }
+}
+
 // The host is gone: every attempt on it or waiting for it fails as a transport failure, and the scheduler
 // is told, so it can requeue them and reconnect later.
 void SshTransport::Worker::lose_host(const std::string& reason) {
@@ -572,6 +600,7 @@ void SshTransport::Worker::lose_host(const std::string& reason) {
     }
     m_pending.clear();
     m_sessions.clear();
+    m_last_reading.reset();
     bool was_up = m_up;
     m_up = false;
     for (auto& [attempt, outcome] : lost) {

@@ -12,6 +12,7 @@ TransportSet::TransportSet(core::TransportEvents& events, const std::vector<core
     };
     if (uses(core::TransportKind::local)) {
         m_local = std::make_unique<LocalTransport>(events, hosts.size());
+        m_sampler = std::make_unique<LocalSampler>(events);
     }
     if (uses(core::TransportKind::ssh)) {
         m_ssh = std::make_unique<SshTransport>(events, hosts, std::move(ssh_options));
@@ -26,6 +27,9 @@ core::Transport& TransportSet::for_host(std::size_t host) {
 }
 
 void TransportSet::connect(std::size_t host) {
+    if (m_hosts.at(host).transport == core::TransportKind::local) {
+        m_sampler->add(host);
+    }
     for_host(host).connect(host);
 }
 
@@ -44,6 +48,9 @@ void TransportSet::cancel(std::uint64_t attempt, std::chrono::milliseconds grace
 }
 
 void TransportSet::shutdown() {
+    if (m_sampler) {
+        m_sampler->stop();
+    }
     if (m_local) {
         m_local->shutdown();
     }

@@ -7,6 +7,7 @@
 
 #include "core/spec.hpp"
 #include "core/transport.hpp"
+#include "transport/local_sampler.hpp"
 #include "transport/local_transport.hpp"
 #include "transport/ssh_transport.hpp"
 
@@ -27,6 +28,7 @@ private:
 
     const std::vector<core::HostSpec>& m_hosts;
     std::unique_ptr<LocalTransport> m_local;
+    std::unique_ptr<LocalSampler> m_sampler; // the local hosts' CPU and memory
     std::unique_ptr<SshTransport> m_ssh;
 };
 

@@ -10,7 +10,7 @@ namespace {
 
 // tests/data/report_run: hosts a and b with 2 slots each. j[0] runs on a over [0, 4), j[1] fails on a over
 // [0, 2) and succeeds on b over [2, 6), j[2] fails for good on b over [0, 3); j[3] never runs; job k's 2
-// shards are skipped; b is lost once.
+// shards are skipped; b is lost once. a sent two samples (CPU 50% and 100%, 100 and 200 MiB used), b none.
 TEST(Report, KnownRunGivesExactNumbers) {
     Report r = build_report(std::string(SSHARD_TEST_DATA) + "/report_run");
     EXPECT_EQ(r.run.name, "demo");
@@ -37,6 +37,11 @@ TEST(Report, KnownRunGivesExactNumbers) {
     EXPECT_EQ(r.hosts[1].losses, 1u);
     EXPECT_EQ(r.hosts[0].failures, 1u);
     EXPECT_EQ(r.hosts[0].setup_s, 0.25);
+    EXPECT_EQ(r.hosts[0].samples, 2u);
+    EXPECT_DOUBLE_EQ(*r.hosts[0].cpu_busy_mean, 0.75);
+    EXPECT_DOUBLE_EQ(*r.hosts[0].cpu_busy_peak, 1.0);
+    EXPECT_EQ(*r.hosts[0].mem_used_peak, 200u * 1024 * 1024);
+    EXPECT_FALSE(r.hosts[1].cpu_busy_mean) << "b sent no samples";
 
     const JobReport& j = r.jobs.at(0);
     EXPECT_DOUBLE_EQ(j.duration_s.min, 2.0);

@@ -296,6 +296,13 @@ TEST_F(SshRun, ManySlotsOnOneHostUseSeveralConnections) {
         peak = std::max(peak, running);
     }
     EXPECT_EQ(peak, 20);
+
+    // The run lasted over the sampling interval: node1's own CPU and memory were sampled over SSH.
+    Result report = run_sshard({"report", m_dir + "/run", "--format", "json"});
+    auto doc = nlohmann::json::parse(report.out);
+    ASSERT_EQ(doc["hosts"].size(), 1u);
+    EXPECT_GE(doc["hosts"][0]["samples"].get<int>(), 1);
+    EXPECT_GT(doc["hosts"][0]["mem_used_peak_bytes"].get<double>(), 0.0);
 }
 
 TEST_F(SshRun, HostsCheckReportsEachHost) {
