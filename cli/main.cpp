@@ -8,6 +8,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/hosts_command.hpp"
 #include "cli/plan_printer.hpp"
+#include "cli/report_html.hpp"
 #include "cli/report_printer.hpp"
 #include "cli/run_command.hpp"
 #include "cli/terminal.hpp"
@@ -96,6 +97,8 @@ int report_command(const std::string& run_dir, const std::string& format) {
     core::RunDir dir = core::RunDir::open(run_dir);
     if (format == "csv") {
         print_report_csv(std::cout, dir.path());
+    } else if (format == "html") {
+        print_report_html(std::cout, core::build_report(dir.path()), dir.path());
     } else if (format == "json") {
         print_report_json(std::cout, core::build_report(dir.path()));
     } else {
@@ -146,7 +149,7 @@ int run(int argc, char** argv) {
     report->add_option("RUN_DIR", report_dir, "A run directory, or a folder of runs (its latest)")
         ->capture_default_str();
     report->add_option("--format", report_format, "Output format")
-        ->check(CLI::IsMember({"text", "json", "csv"}))
+        ->check(CLI::IsMember({"text", "json", "csv", "html"}))
         ->capture_default_str();
 
     try {

@@ -1,11 +1,10 @@
 #include "cli/report_printer.hpp"
 
-#include <ctime>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
 
-#include "core/duration.hpp"
+#include "cli/units.hpp"
 #include "core/hostlist.hpp"
 #include "core/journal.hpp"
 
@@ -15,34 +14,17 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::string secs(double s) {
-    return core::format_duration(core::Duration(static_cast<core::Duration::rep>(s * 1000.0 + 0.5)));
-}
-
-std::string percent(double share) {
-    return fmt::format("{:.1f}%", share * 100.0);
-}
-
-std::string local_time(double unix_seconds) {
-    auto t = static_cast<std::time_t>(unix_seconds);
-    std::tm local{};
-    localtime_r(&t, &local);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
-    return text;
-}
-
 void print_run(std::ostream& out, const core::RunReport& run) {
     fmt::print(out, "run {} ({}){}\n", run.name, run.run_id, run.interrupted ? ", interrupted" : "");
     fmt::print(out, "  shards {}: {} succeeded, {} failed, {} skipped, {} not run\n", run.shards.total,
                run.shards.succeeded, run.shards.failed, run.shards.skipped,
                run.shards.total -
                    std::min(run.shards.total, run.shards.succeeded + run.shards.failed + run.shards.skipped));
-    fmt::print(out, "  started {}, makespan {}, {} attempts, {} retries, {} host losses\n", local_time(run.start),
-               secs(run.makespan_s), run.attempts, run.retries, run.host_losses);
+    fmt::print(out, "  started {}, makespan {}, {} attempts, {} retries, {} host losses\n", local_time_text(run.start),
+               seconds_text(run.makespan_s), run.attempts, run.retries, run.host_losses);
     fmt::print(out, "  T_total {}, speedup {:.2f}, {} slots, utilization {}, CPU {} (efficiency {})\n",
-               secs(run.t_total_s), run.speedup, run.slots, percent(run.utilization), secs(run.cpu_s),
-               percent(run.cpu_efficiency));
+               seconds_text(run.t_total_s), run.speedup, run.slots, percent_text(run.utilization),
+               seconds_text(run.cpu_s), percent_text(run.cpu_efficiency));
 }
 
 void print_jobs(std::ostream& out, const std::vector<core::JobReport>& jobs) {
@@ -51,8 +33,9 @@ void print_jobs(std::ostream& out, const std::vector<core::JobReport>& jobs) {
     for (const auto& j : jobs) {
         fmt::print(out, "{:<16} {:>6} {:>6} {:>5} {:>5} {:>6} {:>8} {:>7} {:>7} {:>7} {:>7} {:>6}\n",
                    j.name.substr(0, 16), j.shards.total, j.shards.succeeded, j.shards.failed, j.shards.skipped,
-                   j.attempts, secs(j.t_total_s), secs(j.duration_s.min), secs(j.duration_s.p50),
-                   secs(j.duration_s.p95), secs(j.duration_s.max), percent(j.cpu_efficiency));
+                   j.attempts, seconds_text(j.t_total_s), seconds_text(j.duration_s.min),
+                   seconds_text(j.duration_s.p50), seconds_text(j.duration_s.p95), seconds_text(j.duration_s.max),
+                   percent_text(j.cpu_efficiency));
     }
 }
 
@@ -61,8 +44,9 @@ void print_hosts(std::ostream& out, const std::vector<core::HostReport>& hosts) 
                "fail", "lost", "busy", "idle", "util", "cpu usr", "cpu sys", "setup");
     for (const auto& h : hosts) {
         fmt::print(out, "{:<16} {:>5} {:>6} {:>5} {:>5} {:>8} {:>8} {:>6} {:>8} {:>8} {:>7}\n", h.name.substr(0, 16),
-                   h.slots, h.shards, h.failures, h.losses, secs(h.busy_s), secs(h.idle_s), percent(h.utilization),
-                   secs(h.cpu_user_s), secs(h.cpu_sys_s), h.setup_s ? secs(*h.setup_s) : "n/a");
+                   h.slots, h.shards, h.failures, h.losses, seconds_text(h.busy_s), seconds_text(h.idle_s),
+                   percent_text(h.utilization), seconds_text(h.cpu_user_s), seconds_text(h.cpu_sys_s),
+                   h.setup_s ? seconds_text(*h.setup_s) : "n/a");
     }
 }
 
@@ -76,8 +60,8 @@ void print_host_use(std::ostream& out, const std::vector<core::HostReport>& host
                "mem peak", "mem total");
     for (const auto& h : hosts) {
         fmt::print(out, "{:<16} {:>8} {:>9} {:>9} {:>12} {:>12}\n", h.name.substr(0, 16), h.samples,
-                   h.cpu_busy_mean ? percent(*h.cpu_busy_mean) : "n/a",
-                   h.cpu_busy_peak ? percent(*h.cpu_busy_peak) : "n/a", mib(h.mem_used_peak), mib(h.mem_total));
+                   h.cpu_busy_mean ? percent_text(*h.cpu_busy_mean) : "n/a",
+                   h.cpu_busy_peak ? percent_text(*h.cpu_busy_peak) : "n/a", mib(h.mem_used_peak), mib(h.mem_total));
     }
 }
 

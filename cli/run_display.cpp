@@ -1,21 +1,12 @@
 #include "cli/run_display.hpp"
 
-#include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <iostream>
 
-#include "core/duration.hpp"
+#include "cli/units.hpp"
 
 namespace sshard::cli {
-
-namespace {
-
-std::string seconds_text(double s) {
-    return core::format_duration(core::Duration(static_cast<core::Duration::rep>(s * 1000.0 + 0.5)));
-}
-
-} // namespace
 
 RunDisplay::RunDisplay(const core::Plan& plan, bool progress)
     : m_plan(plan), m_progress(progress), m_started(std::chrono::steady_clock::now()) {}

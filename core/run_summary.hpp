@@ -17,7 +17,6 @@ struct JobSummary {
     std::uint64_t retried = 0;    // attempts that were tried again (after a failure or a lost host)
     std::uint64_t recalled = 0;   // of succeeded + failed: taken from the journal on resume, not run again
     double makespan_s = 0;        // from the job's first start to its last end, this run
-    std::string skip_reason;      // why shards were skipped, when any were
 };
 
 struct RunSummary {

@@ -475,7 +475,6 @@ void Scheduler::Impl::abandon_rest(JobRun& job, bool as_failed, const std::strin
         return;
     }
     (as_failed ? job.summary.failed : job.summary.skipped) += count;
-    job.summary.skip_reason = reason;
     listener.shards_not_run(*job.planned->job, count, as_failed, reason);
 }
 
