@@ -9,25 +9,11 @@
 #include <unistd.h>
 
 #include "core/error.hpp"
+#include "core/write_all.hpp"
 
 namespace sshard::core {
 
 namespace {
-
-// Writes all of `data`, across short writes and interruptions; returns errno on failure, 0 on success.
-int write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return errno;
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return 0;
-}
 
 // One group commit: a single write of the whole batch, then one fdatasync. Returns errno, or 0.
 int commit(int fd, std::string_view batch) {

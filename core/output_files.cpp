@@ -1,4 +1,5 @@
 #include "core/output_files.hpp"
+#include "core/write_all.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -34,21 +35,6 @@ void make_directories(const std::filesystem::path& dir) {
 int open_output(const std::string& path) {
     make_directories(std::filesystem::path(path).parent_path());
     return ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-}
-
-// Writes all of `data`, across short writes and interruptions; returns errno on failure, 0 on success.
-int write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return errno;
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return 0;
 }
 
 // Keeps the last k_tail_bytes of everything appended; memory stays bounded however much is written.

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/error.hpp"
+#include "core/write_all.hpp"
 
 namespace sshard::core {
 
@@ -45,16 +46,7 @@ void write_private_file(const std::string& path, const std::string& text) {
     if (fd < 0) {
         throw Error(fmt::format("cannot create '{}': {}", path, std::strerror(errno)));
     }
-    std::string_view rest = text;
-    int error = 0;
-    while (!rest.empty() && error == 0) {
-        ssize_t n = ::write(fd, rest.data(), rest.size());
-        if (n < 0) {
-            error = errno == EINTR ? 0 : errno;
-            continue;
-        }
-        rest.remove_prefix(static_cast<std::size_t>(n));
-    }
+    int error = write_all(fd, text);
     if (error == 0 && ::fsync(fd) != 0) {
         error = errno;
     }
