@@ -413,6 +413,9 @@ TEST_F(LocalTransportTest, FailureToCreatePipesIsTransportFailed) {
     // Everything the descriptor-starved stretch below calls has run once before it: sanitizer runtimes need
     // descriptors for their first checks of a type.
     EXPECT_EQ(run(launch("true")).outcome.exit_code, 0);
+    {
+        core::Launch warm_up = launch("true"); // its sink's destructor is checked here, not when starved
+    }
     core::Launch doomed = launch("true");
     const std::uint64_t attempt = doomed.attempt;
     // With the descriptor limit at the lowest free descriptor, no new one can be made.
