@@ -7,6 +7,12 @@
 
 namespace sshard::core {
 
+namespace {
+
+constexpr std::size_t k_max_shown_line = 120;
+
+} // namespace
+
 SpecError::SpecError(std::string file, std::vector<Diagnostic> diagnostics)
     : UsageError(fmt::format("{} error{} in {}", diagnostics.size(), diagnostics.size() == 1 ? "" : "s", file)),
       m_file(std::move(file)), m_diagnostics(std::move(diagnostics)) {}
@@ -25,13 +31,26 @@ std::string format_diagnostic(std::string_view file, const Diagnostic& diagnosti
     if (diagnostic.source_line.empty() || diagnostic.location.column < 1) {
         return out;
     }
+    // A very long line is shown as a window around the column, marked with "..." where it is cut.
+    std::string_view line = diagnostic.source_line;
+    std::size_t column = static_cast<std::size_t>(diagnostic.location.column - 1);
+    std::string prefix;
+    if (line.size() > k_max_shown_line) {
+        std::size_t from = column > k_max_shown_line / 2 ? column - k_max_shown_line / 2 : 0;
+        prefix = from > 0 ? "..." : "";
+        std::string_view shown = line.substr(from, k_max_shown_line);
+        column = column - from + prefix.size();
+        line = shown;
+    }
+    std::string text =
+        prefix + std::string(line) +
+        (line.data() + line.size() < diagnostic.source_line.data() + diagnostic.source_line.size() ? "..." : "");
     // Keep tabs in the caret line so the caret lines up under the offending column.
     std::string pad;
-    const auto& line = diagnostic.source_line;
-    for (int i = 0; i + 1 < diagnostic.location.column && i < static_cast<int>(line.size()); ++i) {
-        pad += line[i] == '\t' ? '\t' : ' ';
+    for (std::size_t i = 0; i < column && i < text.size(); ++i) {
+        pad += text[i] == '\t' ? '\t' : ' ';
     }
-    out += fmt::format("    {}\n    {}{}^{}\n", line, pad, green, reset);
+    out += fmt::format("    {}\n    {}{}^{}\n", text, pad, green, reset);
     return out;
 }
 

@@ -15,6 +15,15 @@ TEST(Diagnostic, CaretKeepsTabs) {
     EXPECT_EQ(format_diagnostic("a", d), "a:1:3: error: m\n    \t\tx\n    \t\t^\n");
 }
 
+TEST(Diagnostic, VeryLongLinesShowAWindowAroundTheColumn) {
+    std::string line = std::string(500, '[') + "x" + std::string(500, ']');
+    Diagnostic d{{1, 501}, "m", line};
+    std::string shown = "..." + std::string(60, '[') + "x" + std::string(59, ']') + "...";
+    EXPECT_EQ(format_diagnostic("a", d), "a:1:501: error: m\n    " + shown + "\n    " + std::string(63, ' ') + "^\n");
+    Diagnostic start{{1, 2}, "m", std::string(300, 'y')};
+    EXPECT_EQ(format_diagnostic("a", start), "a:1:2: error: m\n    " + std::string(120, 'y') + "...\n     ^\n");
+}
+
 TEST(Diagnostic, WholeFileHasNoPosition) {
     Diagnostic d{{}, "file is empty", ""};
     EXPECT_EQ(format_diagnostic("a.yaml", d), "a.yaml: error: file is empty\n");
