@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,8 +45,10 @@ Spawned spawn_sshard(const std::vector<std::string>& args, const std::string& wo
 
 Result wait_sshard(const Spawned& spawned) {
     int status = 0;
-    waitpid(spawned.pid, &status, 0);
+    rusage usage{};
+    wait4(spawned.pid, &status, 0, &usage);
     Result result;
+    result.max_rss_kib = usage.ru_maxrss;
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     result.out = read_file(spawned.out_path);
     result.err = read_file(spawned.err_path);

@@ -10,6 +10,7 @@ struct Result {
     int exit_code = -1; // 128 + signal when killed by a signal
     std::string out;
     std::string err;
+    long max_rss_kib = 0; // the peak resident memory of sshard
 };
 
 // Runs sshard with `args` in `workdir` (the current directory when empty), with NO_COLOR set and stdin from

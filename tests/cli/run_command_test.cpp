@@ -270,6 +270,32 @@ jobs:
     EXPECT_NE(log.find("\t0\t0\t4\t0\techo failing >&2; exit 4\n"), std::string::npos) << log;
 }
 
+TEST_F(RunCommand, CommandsThatMisbehaveKeepTheRunnerBoundedAndTheRecordRight) {
+    std::string spec = write_spec(R"(version: 1
+hosts: [{name: here, transport: local, slots: 4}]
+jobs:
+  - name: flood
+    command: 'head -c 300000000 /dev/zero'
+  - name: binary
+    command: 'printf "a\000b\377\n"; printf "no newline at the end"'
+  - name: closer
+    command: 'exec >&- 2>&-; sleep 1; exit 7'
+  - name: daemon
+    command: '(sleep 30 &) ; echo started'
+    timeout: 10s
+)");
+    Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run", "--stream"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_LT(r.max_rss_kib, 100 * 1024) << "300 MB of output must stream to disk, not into memory";
+    EXPECT_EQ(fs::file_size(m_dir + "/run/out/flood/0.1.out"), 300000000u);
+    EXPECT_EQ(read_file(m_dir + "/run/out/binary/0.1.out"), std::string("a\0b\377\nno newline at the end", 26));
+    EXPECT_NE(r.out.find("binary[0]@here: no newline at the end\n"), std::string::npos) << "the last line, unended";
+    EXPECT_NE(r.out.find("  closer[0] on here after 1 attempt: exit 7\n"), std::string::npos) << r.out;
+    EXPECT_EQ(read_file(m_dir + "/run/out/daemon/0.1.out"), "started\n");
+    auto attempts = count(journal(m_dir + "/run"), "attempt_end");
+    EXPECT_EQ(attempts, 4u);
+}
+
 TEST_F(RunCommand, StreamTagsOutputLines) {
     std::string spec = write_spec("version: 1\njobs: [{name: j, command: 'echo out; echo err >&2'}]\n");
     Result r = run_sshard({"run", spec, "--stream", "--run-dir", m_dir + "/run"});
