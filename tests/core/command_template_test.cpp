@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/core/shell_test_util.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -52,22 +54,7 @@ CommandTemplate::Resolver resolver(std::map<std::string, std::string> values) {
     };
 }
 
-std::string run_shell(const std::string& command) {
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) {
-        ADD_FAILURE() << "popen failed for: " << command;
-        return "";
-    }
-    std::string out;
-    char buffer[4096];
-    std::size_t n = 0;
-    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) {
-        out.append(buffer, n);
-    }
-    int status = pclose(pipe);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << " for: " << command;
-    return out;
-}
+using test::run_shell;
 
 const std::string k_unclosed = "unclosed '{' in command (write '{{' for a literal brace)";
 const std::string k_lone = "lone '}' in command (write '}}' for a literal brace)";
