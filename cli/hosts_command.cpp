@@ -60,7 +60,6 @@ int hosts_command(const HostsOptions& options) {
     if (!options.hosts.empty()) {
         load_options.hosts_override = options.hosts;
     }
-    load_options.local_cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     core::Spec spec = core::load_spec(options.spec, load_options);
     if (!options.check) {
         for (const auto& host : spec.hosts) {

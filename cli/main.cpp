@@ -2,7 +2,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <iostream>
-#include <thread>
 #include <unistd.h>
 
 #include "cli/exit_codes.hpp"
@@ -41,7 +40,6 @@ core::Spec load(const SpecOptions& options) {
     if (!options.hosts.empty()) {
         load_options.hosts_override = options.hosts;
     }
-    load_options.local_cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     return core::load_spec(options.spec, load_options);
 }
 

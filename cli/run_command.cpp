@@ -1,15 +1,11 @@
 #include "cli/run_command.hpp"
 
-#include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <random>
-#include <sstream>
-#include <thread>
 #include <unistd.h>
 
 #include "cli/exit_codes.hpp"
@@ -36,22 +32,6 @@ namespace sshard::cli {
 
 namespace {
 
-int local_cpus() {
-    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::error_code ec;
-    if (!in || std::filesystem::is_directory(path, ec)) {
-        throw core::UsageError(
-            fmt::format("cannot read spec '{}': {}", path, in ? "is a directory" : std::strerror(errno)));
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 // The spec to run and its text: the one named on the command line, or on resume without one, the run's copy
 // (loaded under its first path, so that relative `lines` files are found where they were).
 struct LoadedSpec {
@@ -65,20 +45,19 @@ LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& re
     if (!options.hosts.empty()) {
         load_options.hosts_override = options.hosts;
     }
-    load_options.local_cpus = local_cpus();
     LoadedSpec loaded;
     std::string path = options.spec;
     if (path.empty()) {
-        loaded.text = read_text(resumed->spec_path());
+        loaded.text = core::read_spec_file(resumed->spec_path());
         path = previous.spec_path;
     } else {
-        loaded.text = read_text(path);
+        loaded.text = core::read_spec_file(path);
     }
     loaded.spec = core::load_spec_text(path, loaded.text, load_options);
     if (options.local) {
         for (auto& host : loaded.spec.hosts) {
             host.transport = core::TransportKind::local;
-            host.slots = host.auto_slots ? local_cpus() : host.slots;
+            host.slots = host.auto_slots ? core::local_cpu_count() : host.slots;
         }
     }
     return loaded;

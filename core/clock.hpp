@@ -16,6 +16,12 @@ public:
     virtual std::chrono::system_clock::time_point wall() const = 0;
 };
 
+// Seconds since the Unix epoch, to the millisecond: how the journal and the joblog write times.
+inline double unix_seconds(std::chrono::system_clock::time_point time) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+    return static_cast<double>(ms) / 1000.0;
+}
+
 class SystemClock final : public Clock {
 public:
     SteadyTime now() const override { return std::chrono::steady_clock::now(); }

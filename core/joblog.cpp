@@ -5,17 +5,10 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
 
 namespace sshard::core {
-
-namespace {
-
-double unix_seconds(WallTime time) {
-    return std::chrono::duration<double>(time.time_since_epoch()).count();
-}
-
-} // namespace
 
 JoblogWriter::JoblogWriter(const std::string& path, const Spec& spec, bool append) : m_spec(spec) {
     m_file = std::fopen(path.c_str(), append ? "a" : "w");

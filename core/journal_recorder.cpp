@@ -45,11 +45,6 @@ json now_event(const char* name) {
 
 } // namespace
 
-double unix_seconds(WallTime time) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-    return static_cast<double>(ms) / 1000.0;
-}
-
 void JournalRecorder::run_started(const std::string& run_id, const std::string& spec_path, bool resumed,
                                   WallTime time) {
     json hosts = json::array();

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "core/clock.hpp"
 #include "core/journal.hpp"
 #include "core/plan.hpp"
 #include "core/run_listener.hpp"
@@ -29,8 +30,5 @@ private:
     JournalWriter& m_journal;
     const Plan& m_plan;
 };
-
-// Seconds since the Unix epoch, with millisecond precision: how the journal writes times.
-double unix_seconds(WallTime time);
 
 } // namespace sshard::core

@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.hpp"
@@ -885,7 +886,7 @@ Spec load_spec_text(const std::string& path, const std::string& text, const Load
     return Loader(path, text, options).load();
 }
 
-Spec load_spec(const std::string& path, const LoadOptions& options) {
+std::string read_spec_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::error_code ec;
     if (!in || std::filesystem::is_directory(path, ec)) {
@@ -893,7 +894,15 @@ Spec load_spec(const std::string& path, const LoadOptions& options) {
     }
     std::ostringstream text;
     text << in.rdbuf();
-    return load_spec_text(path, text.str(), options);
+    return text.str();
+}
+
+int local_cpu_count() {
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+Spec load_spec(const std::string& path, const LoadOptions& options) {
+    return load_spec_text(path, read_spec_file(path), options);
 }
 
 } // namespace sshard::core

@@ -8,11 +8,14 @@
 
 namespace sshard::core {
 
+// This machine's CPU count, at least 1.
+int local_cpu_count();
+
 struct LoadOptions {
     // Replaces the spec's `hosts` (the --hosts flag): comma-separated `[slots/][user@]hostlist[:port]`.
     std::optional<std::string> hosts_override;
     // The CPU count of this machine, for the implicit local host and `slots: auto` on local hosts.
-    int local_cpus = 1;
+    int local_cpus = local_cpu_count();
 };
 
 // Loads and checks the spec at `path`. Throws Error when the file cannot be read, SpecError with every
@@ -20,7 +23,10 @@ struct LoadOptions {
 // "localhost" with `local_cpus` slots.
 Spec load_spec(const std::string& path, const LoadOptions& options = {});
 
-// The same for a spec held in memory; `path` names it in messages and anchors relative `lines` files.
+// The bytes of the spec file at `path`. Throws UsageError when it cannot be read.
+std::string read_spec_file(const std::string& path);
+
+// The same as load_spec for a spec held in memory; `path` names it in messages and anchors relative `lines` files.
 Spec load_spec_text(const std::string& path, const std::string& text, const LoadOptions& options = {});
 
 } // namespace sshard::core

@@ -29,7 +29,7 @@ HostCheck check_host(const core::HostSpec& host, const SshOptions& options) {
         SshConnection connection(host, options);
         check.setup_s = since(start);
         check.server = connection.server_banner();
-        check.cpus = std::atoi(connection.run("getconf _NPROCESSORS_ONLN 2>/dev/null || nproc").c_str());
+        check.cpus = connection.cpu_count();
         start = std::chrono::steady_clock::now();
         connection.run("true");
         check.round_trip_s = since(start);

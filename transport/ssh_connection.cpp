@@ -1,5 +1,6 @@
 #include "transport/ssh_connection.hpp"
 
+#include <cstdlib>
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -137,6 +138,11 @@ void SshConnection::authenticate() {
 std::string SshConnection::server_banner() const {
     const char* banner = ssh_get_serverbanner(m_session);
     return banner != nullptr ? banner : "";
+}
+
+std::optional<int> SshConnection::cpu_count() {
+    int count = std::atoi(run("getconf _NPROCESSORS_ONLN 2>/dev/null || nproc").c_str());
+    return count > 0 ? std::optional(count) : std::nullopt;
 }
 
 std::string SshConnection::run(const std::string& command) {

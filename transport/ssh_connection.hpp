@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <libssh/libssh.h>
+#include <optional>
 #include <string>
 
 #include "core/spec.hpp"
@@ -29,6 +30,8 @@ public:
     std::string server_banner() const;
     // Runs a short command to its end and returns its stdout; throws SshError.
     std::string run(const std::string& command);
+    // The host's CPU count, where it tells; throws SshError.
+    std::optional<int> cpu_count();
 
 private:
     void configure(const core::HostSpec& host, const SshOptions& options);

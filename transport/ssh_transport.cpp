@@ -253,10 +253,7 @@ void SshTransport::Worker::connect() {
     core::HostState state;
     try {
         Session* session = open_session();
-        std::string cpus = session->connection->run("getconf _NPROCESSORS_ONLN 2>/dev/null || nproc");
-        if (int count = std::atoi(cpus.c_str()); count > 0) {
-            state.cpus = count;
-        }
+        state.cpus = session->connection->cpu_count();
         state.up = true;
         state.setup_s = std::chrono::duration<double>(Clock::now() - started).count();
         m_up = true;
