@@ -186,15 +186,15 @@ void SshTransport::Worker::join() {
 }
 
 void SshTransport::Worker::loop() {
+    // Each step may lose the host, which drops its sessions: the steps after it must not run then.
+    constexpr void (Worker::*steps[])() = {&Worker::start_pending, &Worker::pump, &Worker::reap_controls,
+                                           &Worker::check_liveness, &Worker::sample};
     while (take_requests()) {
-        if (m_up) {
-            start_pending();
-            pump();
-            reap_controls();
-            check_liveness();
-        }
-        if (m_up) {
-            sample();
+        for (auto step : steps) {
+            if (!m_up) {
+                break;
+            }
+            (this->*step)();
         }
         wait_for_io();
     }
