@@ -160,10 +160,10 @@ std::vector<HostBand> layout_hosts(const core::Report& report, const std::map<st
         auto found = lanes.find(h.name);
         bands.push_back({h.name, found == lanes.end() ? 0 : found->second, 0});
     }
-    for (const auto& [host, count] : lanes) {
-        auto known = [&](const HostBand& b) { return b.name == host; };
+    for (const auto& lane : lanes) {
+        auto known = [&lane](const HostBand& b) { return b.name == lane.first; };
         if (std::none_of(bands.begin(), bands.end(), known)) {
-            bands.push_back({host, count, 0});
+            bands.push_back({lane.first, lane.second, 0});
         }
     }
     double y = k_top + k_axis_height;

@@ -19,7 +19,8 @@ std::vector<std::string> expand_hostlist(std::string_view pattern, std::size_t l
 std::vector<std::string> split_hostlists(std::string_view list);
 
 // Folds names back into the shortest readable hostlist: {node03, node07, node08, node09} -> "node[03,07-09]".
-// Names that share a prefix and suffix around one number fold together; order of first appearance is kept.
+// Names that share a prefix and suffix around one number fold together; groups keep the order of their first
+// names, so "x[08-11][1-100]" folds into a group per digit count and lists the names in another order.
 std::string fold_hostlist(const std::vector<std::string>& names);
 
 class HostlistError : public std::runtime_error {

@@ -8,6 +8,8 @@ namespace sshard::core {
 namespace {
 
 template <class... Ts> struct Overloaded : Ts... { using Ts::operator()...; };
+// C++20 deduces this for aggregates; clang 14 (the fuzz build's compiler) still needs the guide.
+template <class... Ts> Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::uint64_t range_count(const RangeShards& r) {
     auto width = static_cast<std::uint64_t>(r.to - r.from);

@@ -1,6 +1,6 @@
 #include "transport/ssh_connection.hpp"
 
-#include <cstdlib>
+#include <charconv>
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -141,8 +141,10 @@ std::string SshConnection::server_banner() const {
 }
 
 std::optional<int> SshConnection::cpu_count() {
-    int count = std::atoi(run("getconf _NPROCESSORS_ONLN 2>/dev/null || nproc").c_str());
-    return count > 0 ? std::optional(count) : std::nullopt;
+    std::string answer = run("getconf _NPROCESSORS_ONLN 2>/dev/null || nproc");
+    int count = 0;
+    auto parsed = std::from_chars(answer.data(), answer.data() + answer.size(), count);
+    return parsed.ec == std::errc() && count > 0 ? std::optional(count) : std::nullopt;
 }
 
 std::string SshConnection::run(const std::string& command) {

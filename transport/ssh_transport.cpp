@@ -669,7 +669,8 @@ void SshTransport::start(core::Launch launch) {
         std::lock_guard lock(m_mutex);
         m_attempt_hosts[launch.attempt] = launch.host;
     }
-    m_workers[launch.host]->post_start(std::move(launch));
+    Worker& worker = *m_workers[launch.host];
+    worker.post_start(std::move(launch));
 }
 
 void SshTransport::cancel(std::uint64_t attempt, std::chrono::milliseconds grace) {

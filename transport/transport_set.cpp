@@ -34,7 +34,8 @@ void TransportSet::connect(std::size_t host) {
 }
 
 void TransportSet::start(core::Launch launch) {
-    for_host(launch.host).start(std::move(launch));
+    Transport& transport = for_host(launch.host);
+    transport.start(std::move(launch));
 }
 
 // Attempt ids are unique across the run, and each transport ignores ids it did not start.
