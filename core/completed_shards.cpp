@@ -1,8 +1,17 @@
 #include "core/completed_shards.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace sshard::core {
+
+namespace {
+
+bool is_ascii(std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+} // namespace
 
 std::uint64_t CompletedShards::hash(std::string_view job, std::string_view key) {
     // FNV-1a over job, a separator no job name holds, and key: collisions among a billion shards are unlikely
@@ -15,7 +24,13 @@ std::uint64_t CompletedShards::hash(std::string_view job, std::string_view key) 
     };
     mix(job);
     mix(std::string_view("\0", 1));
-    mix(key);
+    if (is_ascii(key)) {
+        mix(key);
+    } else {
+        // The journal holds keys as JSON, where bytes that are not UTF-8 became U+FFFD: hash every other key in
+        // its JSON form, so that a command with such bytes is found again, whether read back or computed.
+        mix(nlohmann::json(key).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
     return h;
 }
 

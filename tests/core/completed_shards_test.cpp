@@ -26,6 +26,18 @@ TEST(CompletedShards, ASuccessAfterAFailureCountsAsSuccess) {
     EXPECT_EQ(done.find("a", "x"), true);
 }
 
+TEST(CompletedShards, FindsKeysWithBytesThatAreNotUtf8AsTheJournalRecordsThem) {
+    // The journal is JSON: "\xff" is written, and read back, as U+FFFD.
+    CompletedShards done;
+    done.add("a", "cat caf\xef\xbf\xbd.txt", true);
+    done.add("a", "caf\xc3\xa9 ok", true);
+    done.seal();
+    EXPECT_EQ(done.find("a", "cat caf\xff.txt"), true);
+    EXPECT_EQ(done.find("a", "cat caf\xef\xbf\xbd.txt"), true);
+    EXPECT_EQ(done.find("a", "caf\xc3\xa9 ok"), true);
+    EXPECT_EQ(done.find("a", "cat cafe.txt"), std::nullopt);
+}
+
 TEST(CompletedShards, EmptyUntilSomethingIsAdded) {
     CompletedShards done;
     done.seal();
