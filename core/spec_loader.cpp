@@ -13,7 +13,6 @@
 #include <limits>
 #include <map>
 #include <set>
-#include <sstream>
 #include <thread>
 #include <yaml-cpp/yaml.h>
 
@@ -27,6 +26,11 @@ namespace sshard::core {
 namespace {
 
 constexpr std::uint64_t k_max_shards = 1'000'000'000'000;
+// yaml-cpp holds a few hundred bytes per node, so a spec of 16 MiB may take a few GiB; longer lists belong in a
+// `lines` file, which is read as plain text up to 1 GiB. Both bounds also stop /dev/zero and endless pipes.
+constexpr std::size_t k_max_spec_bytes = 16u << 20;
+constexpr std::size_t k_max_lines_bytes = 1u << 30;
+constexpr std::size_t k_max_line_bytes = 1u << 20; // a shard's value goes on a command line: ARG_MAX is 2 MiB
 
 std::string fnv1a_hex(std::string_view text) {
     std::uint64_t hash = 14695981039346656037ull;
@@ -524,14 +528,40 @@ std::optional<ShardsSpec> Loader::lines_shards(const YAML::Node& node) {
         return std::nullopt;
     }
     LinesShards lines{*path, {}};
-    for (std::string line; std::getline(in, line);) {
+    auto keep = [&lines](std::string_view line) {
         if (!line.empty() && line.back() == '\r') {
-            line.pop_back();
+            line.remove_suffix(1);
         }
-        if (line.find_first_not_of(" \t") != std::string::npos) {
-            lines.lines.push_back(std::move(line));
+        if (line.find_first_not_of(" \t") != std::string_view::npos) {
+            lines.lines.emplace_back(line);
+        }
+    };
+    // Read in blocks rather than by getline, which would follow a file without line breaks without bound.
+    std::string pending;
+    std::size_t total = 0;
+    std::size_t line_number = 1;
+    char block[65536];
+    while (in.read(block, sizeof block) || in.gcount() > 0) {
+        total += static_cast<std::size_t>(in.gcount());
+        if (total > k_max_lines_bytes) {
+            error(node, fmt::format("lines file '{}' is larger than {} MiB", full.string(), k_max_lines_bytes >> 20));
+            return std::nullopt;
+        }
+        pending.append(block, static_cast<std::size_t>(in.gcount()));
+        std::size_t start = 0;
+        for (auto end = pending.find('\n'); end != std::string::npos; end = pending.find('\n', start)) {
+            keep(std::string_view(pending).substr(start, end - start));
+            start = end + 1;
+            ++line_number;
+        }
+        pending.erase(0, start);
+        if (pending.size() > k_max_line_bytes) {
+            error(node, fmt::format("line {} of lines file '{}' is longer than {} MiB", line_number, full.string(),
+                                    k_max_line_bytes >> 20));
+            return std::nullopt;
         }
     }
+    keep(pending);
     return lines;
 }
 
@@ -892,9 +922,16 @@ std::string read_spec_file(const std::string& path) {
     if (!in || std::filesystem::is_directory(path, ec)) {
         throw UsageError(fmt::format("cannot read spec '{}': {}", path, in ? "is a directory" : std::strerror(errno)));
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    std::string text;
+    char block[65536];
+    while (text.size() <= k_max_spec_bytes && (in.read(block, sizeof block) || in.gcount() > 0)) {
+        text.append(block, static_cast<std::size_t>(in.gcount()));
+    }
+    if (text.size() > k_max_spec_bytes) {
+        throw UsageError(fmt::format("spec '{}' is larger than {} MiB: put long lists of shards in a 'lines' file",
+                                     path, k_max_spec_bytes >> 20));
+    }
+    return text;
 }
 
 int local_cpu_count() {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "core/shard_set.hpp"
 #include "tests/core/spec_test_util.hpp"
 
 namespace sshard::core {
@@ -231,6 +232,88 @@ jobs:
               "jobs.yaml:13:12: error: job 'b' needs unknown job 'c'\n"
               "        needs: [c]\n"
               "               ^\n");
+}
+
+TEST(SpecLoader, LongLinesFilesAreReadWholeAcrossBlocks) {
+    auto dir = std::filesystem::temp_directory_path() / "sshard_long_lines_test";
+    std::filesystem::create_directories(dir);
+    {
+        std::ofstream out(dir / "in.txt");
+        for (int i = 0; i < 100'000; ++i) {
+            out << "line-" << i << (i % 3 == 0 ? "\r\n" : "\n");
+        }
+        out << std::string(500'000, 'x'); // a long last line without a line break
+    }
+    Spec spec = load_spec_text((dir / "jobs.yaml").string(),
+                               "version: 1\njobs: [{name: a, command: 'x {item}', shards: {lines: in.txt}}]\n");
+    const auto& lines = std::get<LinesShards>(spec.jobs[0].shards).lines;
+    ASSERT_EQ(lines.size(), 100'001u);
+    for (int i : {0, 1, 5000, 5957, 99'999}) {
+        EXPECT_EQ(lines[static_cast<std::size_t>(i)], "line-" + std::to_string(i));
+    }
+    EXPECT_EQ(lines.back(), std::string(500'000, 'x'));
+    std::filesystem::remove_all(dir);
+}
+
+TEST(SpecLoader, EndlessOrHugeInputIsRefusedNotRead) {
+    EXPECT_EQ(spec_errors("version: 1\njobs: [{name: a, command: 'x {item}', shards: {lines: /dev/zero}}]\n"),
+              "jobs.yaml:2:55: error: line 1 of lines file '/dev/zero' is longer than 1 MiB\n"
+              "    jobs: [{name: a, command: 'x {item}', shards: {lines: /dev/zero}}]\n"
+              "                                                          ^\n");
+    try {
+        read_spec_file("/dev/zero");
+        ADD_FAILURE() << "read an endless spec";
+    } catch (const UsageError& e) {
+        EXPECT_STREQ(e.what(), "spec '/dev/zero' is larger than 16 MiB: put long lists of shards in a 'lines' file");
+    }
+}
+
+TEST(SpecLoader, DeeplyNestedYamlIsAnErrorNotACrash) {
+    std::string deep = "version: 1\njobs: [{name: a, command: x, shards: {items: " + std::string(100'000, '[') +
+                       std::string(100'000, ']') + "}}]\n";
+    EXPECT_NE(spec_errors(deep).find("jobs.yaml:2:"), std::string::npos);
+    std::string deep_maps = "version: 1\njobs: [{name: a, command: x, env: ";
+    for (int i = 0; i < 100'000; ++i) {
+        deep_maps += "{a: ";
+    }
+    deep_maps += "b" + std::string(100'000, '}') + "}]\n";
+    EXPECT_NE(spec_errors(deep_maps).find("error:"), std::string::npos);
+}
+
+TEST(SpecLoader, AliasesThatExpandExponentiallyAreNeverExpanded) {
+    // "Billion laughs": ten levels of ten aliases each would be 10^10 items if anything expanded them.
+    std::string laughs = "version: 1\njobs:\n  - name: a\n    command: 'echo {item}'\n    shards:\n      items:\n"
+                         "        - &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int level = 1; level < 10; ++level) {
+        laughs += "        - &l" + std::to_string(level) + " [";
+        for (int i = 0; i < 10; ++i) {
+            laughs += (i > 0 ? ", *l" : "*l") + std::to_string(level - 1);
+        }
+        laughs += "]\n";
+    }
+    std::string errors = spec_errors(laughs);
+    EXPECT_NE(errors.find("jobs.yaml:7:11: error:"), std::string::npos) << errors;
+    EXPECT_LT(errors.size(), 10'000u) << "each level is reported once, not once per expanded item";
+
+    // Aliases used where they are allowed share one list: a matrix of 1000^3 shards is planned, not stored.
+    std::string values;
+    for (int i = 0; i < 1000; ++i) {
+        values += (i > 0 ? ", " : "") + std::to_string(i);
+    }
+    Spec spec = load("version: 1\njobs: [{name: a, command: 'echo {a}{b}{c}', shards: {matrix: {a: &v [" + values +
+                     "], b: *v, c: *v}}}]\n");
+    ShardSet shards(spec.jobs[0]);
+    EXPECT_EQ(shards.size(), 1'000'000'000u);
+    EXPECT_EQ(shards.command(999'999'999), "echo 999999999");
+}
+
+TEST(SpecLoader, BytesThatAreNotUtf8ReachCommandsAsTheyAre) {
+    Spec spec =
+        load("version: 1\njobs: [{name: a, command: \"cat caf\xe9-{item}\", shards: {items: [\"\xff\xfe\"]}}]\n");
+    ShardSet shards(spec.jobs[0]);
+    EXPECT_EQ(shards.command(0), "cat caf\xe9-'\xff\xfe'");
+    EXPECT_NE(spec_errors("version: 1\njobs: [{name: \"caf\xe9\", command: x}]\n").find("bad job name"),
+              std::string::npos);
 }
 
 TEST(SpecLoader, YamlSyntaxError) {
