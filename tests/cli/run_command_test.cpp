@@ -283,6 +283,10 @@ jobs:
   - name: daemon
     command: '(sleep 30 &) ; echo started'
     timeout: 10s
+  - name: mute
+    command: 'echo $$ > mute.pid; exec >&- 2>&-; sleep 60'
+    workdir: )" + m_dir + R"(
+    timeout: 2s
 )");
     Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run", "--stream"});
     EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -292,8 +296,94 @@ jobs:
     EXPECT_NE(r.out.find("binary[0]@here: no newline at the end\n"), std::string::npos) << "the last line, unended";
     EXPECT_NE(r.out.find("  closer[0] on here after 1 attempt: exit 7\n"), std::string::npos) << r.out;
     EXPECT_EQ(read_file(m_dir + "/run/out/daemon/0.1.out"), "started\n");
+    EXPECT_NE(r.out.find("  mute[0] on here after 1 attempt: timed out after 2s\n"), std::string::npos) << r.out;
+    EXPECT_FALSE(process_alive(std::stoi(read_file(m_dir + "/mute.pid")))) << "closing stdout hid it from the timeout";
     auto attempts = count(journal(m_dir + "/run"), "attempt_end");
-    EXPECT_EQ(attempts, 4u);
+    EXPECT_EQ(attempts, 5u);
+}
+
+TEST_F(RunCommand, GigabytesOfOutputStreamToDisk) {
+    // 2.5 GB: past 2^31 bytes, where a 32-bit count would wrap.
+    constexpr std::uint64_t k_bytes = 2'500'000'000;
+    if (fs::space(m_dir).available < 3 * k_bytes) {
+        GTEST_SKIP() << "needs " << 3 * k_bytes / 1'000'000'000 << " GB free in " << m_dir;
+    }
+    std::string spec = write_spec("version: 1\nhosts: [{name: here, transport: local}]\n"
+                                  "jobs: [{name: flood, command: 'head -c " +
+                                  std::to_string(k_bytes) + " /dev/zero'}]\n");
+    Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_LT(r.max_rss_kib, 100 * 1024) << "output must stream to disk, not into memory";
+    EXPECT_EQ(fs::file_size(m_dir + "/run/out/flood/0.1.out"), k_bytes);
+    EXPECT_NE(r.out.find("shards 1: 1 succeeded"), std::string::npos) << r.out;
+}
+
+TEST_F(RunCommand, SpecWithBytesThatAreNotUtf8RunsAndResumesExactlyOnce) {
+    // File names in Latin-1, say: the values reach the command byte for byte, and the journal (JSON, so it
+    // writes U+FFFD for them) still knows the shards on resume.
+    std::string spec =
+        write_spec("version: 1\nhosts: [{name: here, transport: local}]\n"
+                   "jobs: [{name: j, command: 'printf %s {item}', shards: {items: [\"caf\xe9\", \"\xff\"]}}]\n");
+    Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(m_dir + "/run/out/j/0.1.out"), "caf\xe9");
+    EXPECT_EQ(read_file(m_dir + "/run/out/j/1.1.out"), "\xff");
+    Result resumed = run_sshard({"run", "--resume", m_dir + "/run"});
+    EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+    EXPECT_EQ(count(journal(m_dir + "/run"), "attempt_end"), 2u) << "nothing runs twice";
+}
+
+TEST_F(RunCommand, HostileItemsLinesAndMatrixValuesStayLiteral) {
+    const std::vector<std::string> hostile = {"$(touch pwned)",
+                                              "; touch pwned",
+                                              "`touch pwned`",
+                                              "' ; touch pwned '",
+                                              "a  b",
+                                              "\"",
+                                              "\\",
+                                              "*",
+                                              "$HOME",
+                                              "|| touch pwned",
+                                              "-n",
+                                              "{item}",
+                                              "x > pwned",
+                                              "&& touch pwned #"};
+    auto yaml_quoted = [](const std::string& value) {
+        std::string out = "\"";
+        for (char c : value) {
+            out += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
+        }
+        return out + "\"";
+    };
+    std::string items;
+    std::string lines;
+    for (const auto& value : hostile) {
+        items += (items.empty() ? "" : ", ") + yaml_quoted(value);
+        lines += value + "\n";
+    }
+    std::ofstream(m_dir + "/lines.txt") << lines;
+    std::string spec = write_spec("version: 1\nhosts: [{name: here, transport: local, slots: 4}]\njobs:\n"
+                                  "  - {name: items, command: \"printf '<%s>' {item}\", workdir: " +
+                                  m_dir + ", shards: {items: [" + items +
+                                  "]}}\n"
+                                  "  - {name: lines, command: \"printf '<%s>' {item}\", workdir: " +
+                                  m_dir +
+                                  ", shards: {lines: lines.txt}}\n"
+                                  "  - {name: matrix, command: \"printf '<%s>' {a} {b}\", workdir: " +
+                                  m_dir + ", shards: {matrix: {a: [" + items + "], b: [" + items + "]}}}\n");
+    Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    const std::size_t n = hostile.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        std::string index = std::to_string(i);
+        EXPECT_EQ(read_file(m_dir + "/run/out/items/" + index + ".1.out"), "<" + hostile[i] + ">");
+        EXPECT_EQ(read_file(m_dir + "/run/out/lines/" + index + ".1.out"), "<" + hostile[i] + ">");
+        for (std::size_t j = 0; j < n; ++j) {
+            EXPECT_EQ(read_file(m_dir + "/run/out/matrix/" + std::to_string(i * n + j) + ".1.out"),
+                      "<" + hostile[i] + "><" + hostile[j] + ">");
+        }
+    }
+    EXPECT_FALSE(fs::exists(m_dir + "/pwned"));
 }
 
 TEST_F(RunCommand, StreamTagsOutputLines) {
