@@ -53,18 +53,25 @@ public:
     explicit Chaos(unsigned long seed) : m_rng(seed) { m_state.fill(State::up); }
     ~Chaos() { heal(); }
 
-    // One fault or repair on a random host.
+    // Continues the stopped hosts whose time has come, then strikes a random host: a dead one is started
+    // again, a running one killed or stopped. A stop lasts 0.5 to 3 s, or one time in four 12 to 15 s: long
+    // enough for sshard to find the host unresponsive and give its shards to others.
     void strike() {
+        for (int host = 1; host <= k_hosts; ++host) {
+            if (m_state[host - 1] == State::paused && Clock::now() >= m_resume_at[host - 1]) {
+                act("resume-host", host, m_state[host - 1], State::up, resumes);
+            }
+        }
         int host = std::uniform_int_distribution<int>(1, k_hosts)(m_rng);
         State& state = m_state[host - 1];
         if (state == State::dead) {
             act("start-host", host, state, State::up, restarts);
-        } else if (state == State::paused) {
-            act("resume-host", host, state, State::up, resumes);
-        } else if (up_count() > 1) {
+        } else if (state == State::up && up_count() > 1) {
             if (std::bernoulli_distribution(0.5)(m_rng)) {
                 act("kill-host", host, state, State::dead, kills);
             } else {
+                bool long_stop = std::bernoulli_distribution(0.25)(m_rng);
+                m_resume_at[host - 1] = Clock::now() + (long_stop ? between(12'000, 15'000) : between(500, 3000));
                 act("pause-host", host, state, State::paused, pauses);
             }
         }
@@ -108,6 +115,7 @@ private:
 
     std::mt19937_64 m_rng;
     std::array<State, k_hosts> m_state{};
+    std::array<Clock::time_point, k_hosts> m_resume_at{};
 };
 
 // What one shard's records in a journal add up to.
@@ -123,6 +131,7 @@ struct JournalTally {
     nlohmann::json last_end;
     std::map<std::string, int> not_run;
     int run_starts = 0;
+    int host_downs = 0;
 };
 
 JournalTally tally(const std::string& journal_path) {
@@ -137,6 +146,8 @@ JournalTally tally(const std::string& journal_path) {
             ++t.run_starts;
             t.last_end = nullptr;
             t.not_run.clear();
+        } else if (event["event"] == "host_down") {
+            ++t.host_downs;
         } else if (event["event"] == "run_end") {
             t.last_end = event;
         } else if (event["event"] == "shards_not_run") {
@@ -264,8 +275,9 @@ TEST_F(ChaosRun, EveryShardIsAccountedForOnceAndResumeFinishesTheRest) {
     EXPECT_EQ(succeeded["sum"], dependents);
 
     std::printf("chaos: survived %d host kills, %d host restarts, %d stops, %d continues, %d runner kills over "
-                "%d runs\n",
-                chaos.kills, chaos.restarts, chaos.pauses, chaos.resumes, m_runner_kills, last.run_starts);
+                "%d runs; the journal records %d hosts going down\n",
+                chaos.kills, chaos.restarts, chaos.pauses, chaos.resumes, m_runner_kills, last.run_starts,
+                last.host_downs);
 }
 
 } // namespace
