@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.hpp"
@@ -842,6 +843,11 @@ Spec Loader::load() {
     YAML::Node root;
     try {
         root = YAML::Load(m_text);
+    } catch (const YAML::DeepRecursion& e) {
+        // yaml-cpp's own message for this is "bad file".
+        m_diag.error({e.mark.line + 1, e.mark.column + 1},
+                     fmt::format("invalid YAML: nested {} or more levels deep", e.depth()));
+        throw SpecError(m_path, m_diag.take());
     } catch (const YAML::ParserException& e) {
         m_diag.error({e.mark.line + 1, e.mark.column + 1}, fmt::format("invalid YAML: {}", e.msg));
         throw SpecError(m_path, m_diag.take());
