@@ -1,5 +1,6 @@
 // The sshard driver: parses flags, calls into core, prints, and turns every outcome into an exit code.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <fmt/format.h>
 #include <iostream>
 #include <unistd.h>
@@ -190,6 +191,10 @@ int run(int argc, char** argv) {
 } // namespace sshard::cli
 
 int main(int argc, char** argv) {
+    // A reader that goes away (`sshard run --stream | head`) must not kill the runner between a shard's start
+    // and its record, nor leave shards running: writes fail with EPIPE instead, and the run stops in order
+    // (see run_command). Shards get the default action back.
+    std::signal(SIGPIPE, SIG_IGN);
     try {
         return sshard::cli::run(argc, argv);
     } catch (const std::exception& e) {

@@ -1,5 +1,6 @@
 #include "cli/run_command.hpp"
 
+#include <csignal>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -71,14 +72,25 @@ bool show_progress(const RunOptions& options) {
 }
 
 // Prints each output line of a shard as it comes, tagged with where it ran: stdout lines on stdout, stderr
-// lines on stderr, like GNU parallel's --tag --line-buffer.
-core::LineListener stream_listener(const core::Attempt& attempt, const core::Spec& spec, std::mutex& mutex) {
+// lines on stderr, like GNU parallel's --tag --line-buffer. When the output is closed (its reader went away),
+// the run is stopped as by SIGTERM: its shards are recorded, none is left running.
+core::LineListener stream_listener(const core::Attempt& attempt, const core::Spec& spec, std::mutex& mutex,
+                                   bool& closed) {
     std::string tag = fmt::format("{}[{}]@{}: ", attempt.job->name, attempt.index, spec.hosts[attempt.host].name);
-    return [tag, &mutex](core::Stream stream, std::string_view line) {
+    return [tag, &mutex, &closed](core::Stream stream, std::string_view line) {
         std::lock_guard lock(mutex);
         std::ostream& out = stream == core::Stream::out ? std::cout : std::cerr;
+        if (closed) {
+            return;
+        }
         out << tag << line << '\n';
         out.flush();
+        if (!out) {
+            closed = true;
+            std::cerr << "sshard: standard " << (stream == core::Stream::out ? "output" : "error")
+                      << " was closed: stopping\n";
+            ::kill(::getpid(), SIGTERM);
+        }
     };
 }
 
@@ -141,6 +153,7 @@ int run_command(const RunOptions& options) {
     core::ListenerList listeners(listened);
     core::SystemClock clock;
     std::mutex stream_mutex;
+    bool stream_closed = false; // guarded by stream_mutex
     core::SchedulerOptions scheduling;
     scheduling.fail_fast = options.fail_fast;
     scheduling.max_parallel = options.max_parallel;
@@ -150,10 +163,10 @@ int run_command(const RunOptions& options) {
     scheduling.completed = resumed ? &previous.completed : nullptr;
     scheduling.retry_failed = options.retry_failed;
     scheduling.make_output = [&](const core::Attempt& a) {
-        return std::make_shared<core::OutputFiles>(dir.output_path(a.job->name, a.index, a.number, core::Stream::out),
-                                                   dir.output_path(a.job->name, a.index, a.number, core::Stream::err),
-                                                   options.stream ? stream_listener(a, spec, stream_mutex)
-                                                                  : core::LineListener{});
+        return std::make_shared<core::OutputFiles>(
+            dir.output_path(a.job->name, a.index, a.number, core::Stream::out),
+            dir.output_path(a.job->name, a.index, a.number, core::Stream::err),
+            options.stream ? stream_listener(a, spec, stream_mutex, stream_closed) : core::LineListener{});
     };
     recorder.run_started(dir.id(), spec_path, resumed.has_value(), clock.wall());
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "tests/cli/binary.hpp"
+#include "tests/core/shell_test_util.hpp"
 
 namespace sshard::test {
 namespace {
@@ -384,6 +385,24 @@ TEST_F(RunCommand, HostileItemsLinesAndMatrixValuesStayLiteral) {
         }
     }
     EXPECT_FALSE(fs::exists(m_dir + "/pwned"));
+}
+
+TEST_F(RunCommand, ClosedOutputStopsTheRunInOrder) {
+    // `sshard run --stream | head -n 1`: the reader goes; the runner must not die of SIGPIPE mid-run.
+    std::string spec = write_spec("version: 1\nhosts: [{name: here, transport: local, slots: 2}]\n"
+                                  "jobs: [{name: j, command: 'for i in 1 2 3 4 5 6 7 8 9 10; do echo $i; sleep 0.3; "
+                                  "done', shards: {count: 6}}]\n");
+    std::string command = "( " + std::string(SSHARD_BINARY) + " run " + spec + " --run-dir " + m_dir +
+                          "/run --stream 2>" + m_dir + "/err; echo $? >" + m_dir + "/status ) | head -n 1";
+    std::string first = core::test::run_shell(command);
+    EXPECT_TRUE(first == "j[0]@here: 1\n" || first == "j[1]@here: 1\n") << first;
+    EXPECT_EQ(read_file(m_dir + "/status"), "130\n") << read_file(m_dir + "/err");
+    EXPECT_NE(read_file(m_dir + "/err").find("sshard: standard output was closed: stopping\n"), std::string::npos);
+    auto events = journal(m_dir + "/run");
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back()["event"], "run_end");
+    EXPECT_EQ(events.back()["interrupted"], true);
+    EXPECT_EQ(count(events, "attempt_start"), count(events, "attempt_end")) << "every started shard is recorded";
 }
 
 TEST_F(RunCommand, StreamTagsOutputLines) {
