@@ -291,6 +291,9 @@ std::optional<Backoff> Loader::backoff(const YAML::Node& node) {
     };
     set("initial", value.initial);
     set("max", value.max);
+    if (!node["max"]) {
+        value.max = std::max(value.max, value.initial); // as for a single duration: {initial: 2m} waits 2m
+    }
     if (node["factor"]) {
         auto text = scalar(node["factor"], "factor");
         char* end = nullptr;

@@ -269,6 +269,28 @@ TEST(SpecLoader, EndlessOrHugeInputIsRefusedNotRead) {
     }
 }
 
+TEST(SpecLoader, BackoffMaxGrowsToALongerInitialUnlessGiven) {
+    for (const char* backoff : {"2m", "{initial: 2m}", "{initial: 2m, factor: 3}"}) {
+        Spec spec = load(std::string("version: 1\njobs: [{name: a, command: x, backoff: ") + backoff + "}]\n");
+        EXPECT_EQ(spec.jobs[0].backoff.initial, std::chrono::minutes(2)) << backoff;
+        EXPECT_EQ(spec.jobs[0].backoff.max, std::chrono::minutes(2)) << backoff;
+    }
+    EXPECT_NE(spec_errors("version: 1\njobs: [{name: a, command: x, backoff: {initial: 2m, max: 1m}}]\n")
+                  .find("backoff 'max' (1m) is shorter than 'initial' (2m)"),
+              std::string::npos);
+}
+
+TEST(SpecLoader, LargeSpecsLoadWhole) {
+    std::string text = "version: 1\njobs:\n  - name: big\n    command: 'echo {item}'\n    shards:\n      items:\n";
+    for (int i = 0; i < 100'000; ++i) {
+        text += "        - item-" + std::to_string(i) + "\n";
+    }
+    Spec spec = load(text);
+    const auto& items = std::get<ItemsShards>(spec.jobs[0].shards).items;
+    ASSERT_EQ(items.size(), 100'000u);
+    EXPECT_EQ(items.back(), "item-99999");
+}
+
 TEST(SpecLoader, DeeplyNestedYamlIsAnErrorNotACrash) {
     std::string deep = "version: 1\njobs: [{name: a, command: x, shards: {items: " + std::string(100'000, '[') +
                        std::string(100'000, ']') + "}}]\n";
