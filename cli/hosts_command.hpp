@@ -1,13 +1,14 @@
 // `sshard hosts`: the spec's hosts, expanded, and with --check whether each can be reached and used.
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace sshard::cli {
 
 struct HostsOptions {
     std::string spec;
-    std::string hosts; // --hosts
+    std::optional<std::string> hosts; // --hosts
     bool check = false;
     std::string ssh_config;
     bool accept_new_host_keys = false;

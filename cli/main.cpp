@@ -3,6 +3,7 @@
 #include <csignal>
 #include <fmt/format.h>
 #include <iostream>
+#include <optional>
 #include <unistd.h>
 
 #include "cli/exit_codes.hpp"
@@ -24,7 +25,7 @@ namespace {
 
 struct SpecOptions {
     std::string spec;
-    std::string hosts;
+    std::optional<std::string> hosts; // --hosts: absent, or a list (an empty one is an error)
     std::string format = "text";
     bool show_env = false;
 };
@@ -38,9 +39,7 @@ void add_spec_options(CLI::App& command, SpecOptions& options) {
 
 core::Spec load(const SpecOptions& options) {
     core::LoadOptions load_options;
-    if (!options.hosts.empty()) {
-        load_options.hosts_override = options.hosts;
-    }
+    load_options.hosts_override = options.hosts;
     return core::load_spec(options.spec, load_options);
 }
 

@@ -43,9 +43,7 @@ struct LoadedSpec {
 LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& resumed,
                 const core::RecordedRun& previous) {
     core::LoadOptions load_options;
-    if (!options.hosts.empty()) {
-        load_options.hosts_override = options.hosts;
-    }
+    load_options.hosts_override = options.hosts;
     LoadedSpec loaded;
     std::string path = options.spec;
     if (path.empty()) {

@@ -3,13 +3,14 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace sshard::cli {
 
 struct RunOptions {
-    std::string spec;  // empty with --resume: the run's own copy
-    std::string hosts; // --hosts
+    std::string spec;                 // empty with --resume: the run's own copy
+    std::optional<std::string> hosts; // --hosts
     bool show_env = false;
     bool dry_run = false;
     bool local = false; // every host runs on this machine

@@ -72,6 +72,14 @@ TEST(PlanCommand, HostsFlagReplacesHosts) {
     EXPECT_EQ(plan["hosts"][2]["name"], "x2");
 }
 
+TEST(PlanCommand, EmptyHostsFlagIsAnErrorNotTheSpecsHosts) {
+    for (const char* command : {"plan", "hosts"}) {
+        Result r = run_sshard({command, data_path("plan_hosts.yaml"), "--hosts", ""});
+        EXPECT_EQ(r.exit_code, 2) << command;
+        EXPECT_EQ(r.err, "sshard: error: bad --hosts value '': empty hostlist\n") << command;
+    }
+}
+
 TEST(PlanCommand, HostsFlagThatBreaksAFilterIsASpecError) {
     Result r = run_sshard({"plan", data_path("plan_basic.yaml"), "--hosts", "x[1-2]"});
     EXPECT_EQ(r.exit_code, 2);
