@@ -261,7 +261,9 @@ void Loader::load_retry_settings(const YAML::Node& node, int& retries, Backoff& 
         backoff_value = backoff(node["backoff"]).value_or(backoff_value);
     }
     if (node["timeout"]) {
-        if (auto value = duration(node["timeout"], "timeout", false)) {
+        if (node["timeout"].IsScalar() && node["timeout"].Scalar() == "none") {
+            timeout.reset(); // lifts a timeout set under defaults
+        } else if (auto value = duration(node["timeout"], "timeout", false)) {
             timeout = value;
         }
     }

@@ -280,6 +280,13 @@ TEST(SpecLoader, BackoffMaxGrowsToALongerInitialUnlessGiven) {
               std::string::npos);
 }
 
+TEST(SpecLoader, TimeoutNoneLiftsTheDefaultsTimeout) {
+    Spec spec = load("version: 1\ndefaults: {timeout: 5m}\n"
+                     "jobs: [{name: a, command: x}, {name: b, command: x, timeout: none}]\n");
+    EXPECT_EQ(spec.jobs[0].timeout, std::chrono::minutes(5));
+    EXPECT_EQ(spec.jobs[1].timeout, std::nullopt);
+}
+
 TEST(SpecLoader, LargeSpecsLoadWhole) {
     std::string text = "version: 1\njobs:\n  - name: big\n    command: 'echo {item}'\n    shards:\n      items:\n";
     for (int i = 0; i < 100'000; ++i) {
