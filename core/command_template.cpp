@@ -61,6 +61,93 @@ std::size_t read_placeholder(std::string_view source, std::size_t open, std::vec
     return close + 1;
 }
 
+// Finds where each placeholder stands in the shell's reading of the command, so that its value can be quoted
+// for that place: as a word, or as text inside the command's own '...' or "..." (there a quoted word's quotes
+// would close the command's or be printed, and $(...) in a value would run). This follows POSIX sh quoting far
+// enough for that: quotes, backslashes, $(...) (a fresh level, even within "...") and `...`; not here-documents,
+// which a one-line template rarely holds. No quoting holds after a backslash, nor inside `...`, whose
+// backslashes the shell reads twice: a placeholder there is a problem.
+void place_placeholders(std::vector<Segment>& segments, std::vector<Problem>& problems) {
+    enum class Level { plain, single, double_quoted, backtick };
+    struct Frame {
+        Level level;
+        int parens = 0; // open '(' of a $( ... ) level; it ends when they all close
+    };
+    std::vector<Frame> stack = {{Level::plain}};
+    bool escaped = false;
+    for (auto& segment : segments) {
+        if (segment.placeholder) {
+            Level level = stack.back().level;
+            if (!is_name(segment.text)) {
+                // already reported as a bad placeholder
+            } else if (escaped) {
+                problems.push_back(Problem{segment.offset, fmt::format("placeholder '{{{}}}' after a backslash in "
+                                                                       "command: no quoting of its value holds there",
+                                                                       segment.text)});
+            } else if (level == Level::backtick) {
+                problems.push_back(Problem{segment.offset, fmt::format("placeholder '{{{}}}' inside `...` in "
+                                                                       "command: write $(...) instead",
+                                                                       segment.text)});
+            }
+            segment.quoting = level == Level::single          ? CommandTemplate::Quoting::single
+                              : level == Level::double_quoted ? CommandTemplate::Quoting::double_quoted
+                                                              : CommandTemplate::Quoting::word;
+            escaped = false;
+            continue;
+        }
+        const std::string& text = segment.text;
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            char c = text[i];
+            Frame& frame = stack.back();
+            if (escaped) {
+                escaped = false;
+                continue;
+            }
+            bool opens_command = c == '$' && i + 1 < text.size() && text[i + 1] == '(';
+            switch (frame.level) {
+            case Level::single:
+                if (c == '\'') {
+                    stack.pop_back();
+                }
+                break;
+            case Level::double_quoted:
+                if (c == '\\') {
+                    escaped = true;
+                } else if (c == '"') {
+                    stack.pop_back();
+                } else if (c == '`') {
+                    stack.push_back({Level::backtick});
+                } else if (opens_command) {
+                    stack.push_back({Level::plain, 1});
+                    ++i;
+                }
+                break;
+            case Level::plain:
+            case Level::backtick:
+                if (c == '\\') {
+                    escaped = true;
+                } else if (c == '\'') {
+                    stack.push_back({Level::single});
+                } else if (c == '"') {
+                    stack.push_back({Level::double_quoted});
+                } else if (c == '`' && frame.level == Level::backtick) {
+                    stack.pop_back();
+                } else if (c == '`') {
+                    stack.push_back({Level::backtick});
+                } else if (opens_command) {
+                    stack.push_back({Level::plain, 1});
+                    ++i;
+                } else if (c == '(' && frame.parens > 0) {
+                    ++frame.parens;
+                } else if (c == ')' && frame.parens > 0 && --frame.parens == 0) {
+                    stack.pop_back();
+                }
+                break;
+            }
+        }
+    }
+}
+
 } // namespace
 
 CommandTemplate CommandTemplate::parse(std::string_view source, std::vector<Problem>& problems) {
@@ -81,6 +168,7 @@ CommandTemplate CommandTemplate::parse(std::string_view source, std::vector<Prob
         append_literal(result.m_segments, c, pos);
         pos += (c == '{' || c == '}') && doubled ? 2 : 1;
     }
+    place_placeholders(result.m_segments, problems);
     return result;
 }
 
@@ -92,7 +180,15 @@ std::string CommandTemplate::render(const Resolver& resolve) const {
             continue;
         }
         std::optional<std::string> value = resolve(segment.text);
-        out += value ? shell_quote(*value) : fmt::format("{{{}}}", segment.text);
+        if (!value) {
+            out += fmt::format("{{{}}}", segment.text);
+        } else if (segment.quoting == Quoting::single) {
+            out += shell_quote_in_single(*value);
+        } else if (segment.quoting == Quoting::double_quoted) {
+            out += shell_quote_in_double(*value);
+        } else {
+            out += shell_quote(*value);
+        }
     }
     return out;
 }

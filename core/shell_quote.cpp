@@ -34,4 +34,23 @@ std::string shell_quote(std::string_view text) {
     return out;
 }
 
+std::string shell_quote_in_single(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        out += c == '\'' ? std::string_view("'\\''") : std::string_view(&c, 1);
+    }
+    return out;
+}
+
+std::string shell_quote_in_double(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '$' || c == '`' || c == '"' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out;
+}
+
 } // namespace sshard::core

@@ -10,4 +10,11 @@ namespace sshard::core {
 // ([A-Za-z0-9_@%+=:,./-]); otherwise wraps it in single quotes, writing each ' as '\''. "" becomes ''.
 std::string shell_quote(std::string_view text);
 
+// For text placed inside a command's own '...': each ' becomes '\'' (close, escaped quote, reopen).
+std::string shell_quote_in_single(std::string_view text);
+
+// For text placed inside a command's own "...": a backslash before each $ ` " and \, the characters that keep
+// a meaning there.
+std::string shell_quote_in_double(std::string_view text);
+
 } // namespace sshard::core

@@ -335,6 +335,7 @@ TEST_F(RunCommand, SpecWithBytesThatAreNotUtf8RunsAndResumesExactlyOnce) {
 }
 
 TEST_F(RunCommand, HostileItemsLinesAndMatrixValuesStayLiteral) {
+    // As words, inside the command's double quotes (lines) and inside its single quotes (matrix {b}).
     const std::vector<std::string> hostile = {"$(touch pwned)",
                                               "; touch pwned",
                                               "`touch pwned`",
@@ -367,10 +368,10 @@ TEST_F(RunCommand, HostileItemsLinesAndMatrixValuesStayLiteral) {
                                   "  - {name: items, command: \"printf '<%s>' {item}\", workdir: " +
                                   m_dir + ", shards: {items: [" + items +
                                   "]}}\n"
-                                  "  - {name: lines, command: \"printf '<%s>' {item}\", workdir: " +
+                                  "  - {name: lines, command: \"printf '<%s>' \\\"{item}\\\"\", workdir: " +
                                   m_dir +
                                   ", shards: {lines: lines.txt}}\n"
-                                  "  - {name: matrix, command: \"printf '<%s>' {a} {b}\", workdir: " +
+                                  "  - {name: matrix, command: \"printf '<%s>' {a} '{b}'\", workdir: " +
                                   m_dir + ", shards: {matrix: {a: [" + items + "], b: [" + items + "]}}}\n");
     Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run"});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;

@@ -160,8 +160,34 @@ TEST(CommandTemplateRender, LeavesUnresolvedPlaceholdersAsWritten) {
 }
 
 TEST(CommandTemplateRender, WritesEscapedBracesOnce) {
-    CommandTemplate command = parse_ok("awk '{{print {col}}}'");
-    EXPECT_EQ(command.render(resolver({{"col", "$1"}})), "awk '{print '$1'}'");
+    CommandTemplate command = parse_ok("awk '{{print {col}}}' {{}}");
+    EXPECT_EQ(command.render(resolver({{"col", "$1"}})), "awk '{print $1}' {}");
+}
+
+TEST(CommandTemplateParse, FindsWhereEachPlaceholderStands) {
+    using Q = CommandTemplate::Quoting;
+    auto quoting_of = [](std::string_view source) {
+        std::vector<Q> out;
+        CommandTemplate command = parse_ok(source);
+        for (const auto& segment : command.segments()) {
+            if (segment.placeholder) {
+                out.push_back(segment.quoting);
+            }
+        }
+        return out;
+    };
+    EXPECT_EQ(quoting_of("echo {a} '{b}' \"{c}\" x{d}y"),
+              (std::vector<Q>{Q::word, Q::single, Q::double_quoted, Q::word}));
+    EXPECT_EQ(quoting_of("echo \"$(cat {a}) {b}\" '\"' {c} \"'\" {d}"),
+              (std::vector<Q>{Q::word, Q::double_quoted, Q::word, Q::word}));
+    EXPECT_EQ(quoting_of("echo $(( {a} + $(f \"{b}\") )) {c} \\' {d}"),
+              (std::vector<Q>{Q::word, Q::double_quoted, Q::word, Q::word}));
+    EXPECT_EQ(problems_of("echo \\{a} \"\\{b}\""),
+              (std::vector<std::string>{
+                  "6: placeholder '{a}' after a backslash in command: no quoting of its value holds there",
+                  "12: placeholder '{b}' after a backslash in command: no quoting of its value holds there"}));
+    EXPECT_EQ(problems_of("echo `cat {a}`"),
+              std::vector<std::string>{"10: placeholder '{a}' inside `...` in command: write $(...) instead"});
 }
 
 TEST(CommandTemplateRender, AsksTheResolverForEachPlaceholderByName) {
@@ -199,11 +225,21 @@ TEST(CommandTemplateRender, HostileValuesReachTheShellAsOneLiteralWord) {
                                              "",
                                              "\t",
                                              "x && echo pwned #"};
-    CommandTemplate command = parse_ok("printf '<%s>' {value}");
-    for (const auto& value : values) {
-        std::string rendered = command.render(resolver({{"value", value}}));
-        // '<%s>' repeats per argument, so a value split into two words would print two pairs of brackets.
-        EXPECT_EQ(run_shell("HOME=" + home + "; " + rendered), "<" + value + ">") << rendered;
+    // As a word of its own, inside the command's single quotes, inside its double quotes, and inside $(...)
+    // within double quotes.
+    for (const char* source : {"printf '<%s>' {value}", "printf '<%s>' '{value}'", "printf '<%s>' \"{value}\"",
+                               "printf '<%s>' \"$(printf %s {value})\""}) {
+        CommandTemplate command = parse_ok(source);
+        for (const auto& value : values) {
+            std::string rendered = command.render(resolver({{"value", value}}));
+            // '<%s>' repeats per argument, so a value split into two words would print two pairs of brackets.
+            // $(...) drops trailing newlines, as the shell always does.
+            std::string expected = value;
+            if (std::string_view(source).find("$(") != std::string_view::npos) {
+                expected.erase(expected.find_last_not_of('\n') + 1);
+            }
+            EXPECT_EQ(run_shell("HOME=" + home + "; " + rendered), "<" + expected + ">") << rendered;
+        }
     }
     EXPECT_TRUE(std::filesystem::exists(home + "/canary"));
     std::filesystem::remove_all(home);

@@ -1,6 +1,7 @@
 // Fuzzes the command template and its quoting. The input is a template, then NUL-separated values for its
-// placeholders. Any template parses or reports problems at offsets inside it; and every value, once rendered,
-// must read back through POSIX shell word rules as exactly itself in one word: no value can inject syntax.
+// placeholders. Any template parses or reports problems at offsets inside it; and every value, quoted as a word,
+// inside '...' or inside "...", must read back through POSIX sh rules as exactly itself: no value can inject
+// syntax.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,40 @@ bool read_word(std::string_view word, std::string& value) {
     return !word.empty();
 }
 
+// Reads text placed inside '...' back: it must not close the quotes but through '\'' (close, quote, reopen).
+bool read_in_single(std::string_view text, std::string& value) {
+    value.clear();
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\'') {
+            value += text[i];
+        } else if (text.substr(i, 4) == "'\\''") {
+            value += '\'';
+            i += 3;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Reads text placed inside "..." back by POSIX rules: \ before $ ` " \ is dropped; those four unescaped would
+// end the quotes or expand.
+bool read_in_double(std::string_view text, std::string& value) {
+    value.clear();
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        bool special = text[i] == '$' || text[i] == '`' || text[i] == '"' || text[i] == '\\';
+        if (text[i] == '\\' && i + 1 < text.size() &&
+            std::string_view("$`\"\\").find(text[i + 1]) != std::string_view::npos) {
+            value += text[++i];
+        } else if (special) {
+            return false;
+        } else {
+            value += text[i];
+        }
+    }
+    return true;
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -80,6 +115,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& value : values) {
         fuzz::check(read_word(core::shell_quote(value), read_back), "a quoted value is not one inert word");
         fuzz::check(read_back == value, "a quoted value reads back as something else");
+        fuzz::check(read_in_single(core::shell_quote_in_single(value), read_back) && read_back == value,
+                    "a value inside '...' does not read back as itself");
+        fuzz::check(read_in_double(core::shell_quote_in_double(value), read_back) && read_back == value,
+                    "a value inside \"...\" does not read back as itself");
     }
     return 0;
 }
