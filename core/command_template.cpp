@@ -103,46 +103,34 @@ void place_placeholders(std::vector<Segment>& segments, std::vector<Problem>& pr
                 escaped = false;
                 continue;
             }
-            bool opens_command = c == '$' && i + 1 < text.size() && text[i + 1] == '(';
-            switch (frame.level) {
-            case Level::single:
+            if (frame.level == Level::single) {
                 if (c == '\'') {
                     stack.pop_back();
                 }
-                break;
-            case Level::double_quoted:
-                if (c == '\\') {
-                    escaped = true;
-                } else if (c == '"') {
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '`') {
+                // Closes a `...` level, or opens one, in "..." as anywhere else.
+                if (frame.level == Level::backtick) {
                     stack.pop_back();
-                } else if (c == '`') {
+                } else {
                     stack.push_back({Level::backtick});
-                } else if (opens_command) {
-                    stack.push_back({Level::plain, 1});
-                    ++i;
                 }
-                break;
-            case Level::plain:
-            case Level::backtick:
-                if (c == '\\') {
-                    escaped = true;
-                } else if (c == '\'') {
-                    stack.push_back({Level::single});
-                } else if (c == '"') {
-                    stack.push_back({Level::double_quoted});
-                } else if (c == '`' && frame.level == Level::backtick) {
-                    stack.pop_back();
-                } else if (c == '`') {
-                    stack.push_back({Level::backtick});
-                } else if (opens_command) {
-                    stack.push_back({Level::plain, 1});
-                    ++i;
-                } else if (c == '(' && frame.parens > 0) {
-                    ++frame.parens;
-                } else if (c == ')' && frame.parens > 0 && --frame.parens == 0) {
+            } else if (c == '$' && i + 1 < text.size() && text[i + 1] == '(') {
+                stack.push_back({Level::plain, 1});
+                ++i;
+            } else if (frame.level == Level::double_quoted) {
+                if (c == '"') {
                     stack.pop_back();
                 }
-                break;
+            } else if (c == '\'') {
+                stack.push_back({Level::single});
+            } else if (c == '"') {
+                stack.push_back({Level::double_quoted});
+            } else if (c == '(' && frame.parens > 0) {
+                ++frame.parens;
+            } else if (c == ')' && frame.parens > 0 && --frame.parens == 0) {
+                stack.pop_back();
             }
         }
     }
