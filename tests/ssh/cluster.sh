@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs a real OpenSSH test cluster on loopback, for sshard's SSH tests.
 #
-# Host I (1..N) is an sshd of its own listening on 127.0.0.(10+I):22022, with its
+# Host I (1..N) is an sshd of its own listening on 127.0.0.(10+I):PORT, with its
 # own ed25519 host key; every host lets the local test user sshard-test in with
 # one passphrase-less user key. Everything lives in DIR:
 #
 #   DIR/id_ed25519{,.pub}      the user key
 #   DIR/hostI/                 sshd_config, ssh_host_ed25519_key{,.pub}, sshd.pid, sshd.log
-#   DIR/known_hosts            "[127.0.0.X]:22022 <host key>" for every host
+#   DIR/known_hosts            "[127.0.0.X]:PORT <host key>" for every host
 #   DIR/ssh_config             "Host nodeI" blocks for OpenSSH's client (ssh -F DIR/ssh_config nodeI)
 #   DIR/hosts                  node1..nodeN, one per line
 #   DIR/env                    SSHARD_CLUSTER=DIR and friends, for scripts to source
@@ -21,11 +21,13 @@
 #   cluster.sh pause-host DIR I    SIGSTOP host I's sshd and its sessions: a hung machine
 #   cluster.sh resume-host DIR I   SIGCONT them
 #
+# PORT is $SSHARD_CLUSTER_PORT when start runs (22022 when unset), so that two checkouts on one machine can
+# each run a cluster; the other commands take it from DIR/env.
+#
 # Needs root (it creates the user and starts sshd), OpenSSH's server and client,
 # and Linux's /proc. Sends traffic to 127.0.0.0/8 only.
 set -euo pipefail
 
-readonly PORT=22022
 readonly TEST_USER=sshard-test
 readonly SSHD=/usr/sbin/sshd
 readonly MAX_HOSTS=64
@@ -606,6 +608,13 @@ cluster=$(realpath -m -- "$2")
 # sshd_config takes paths without quotes.
 [[ $cluster != *[[:space:]]* ]] || die "DIR must not contain white space: '$cluster'"
 declare -A log_offsets=()
+if [[ $command != start && -f $cluster/env ]]; then
+  PORT=$(sed -n 's/^SSHARD_CLUSTER_PORT=//p' "$cluster/env")
+else
+  PORT=${SSHARD_CLUSTER_PORT:-22022}
+fi
+[[ $PORT =~ ^[0-9]+$ ]] && ((PORT > 0 && PORT < 65536)) || die "bad port '$PORT' (SSHARD_CLUSTER_PORT)"
+readonly PORT
 
 case $command in
   start)

@@ -19,6 +19,14 @@ using namespace std::chrono_literals;
 
 const std::string k_cluster = SSHARD_CLUSTER_DIR;
 
+// The port every host of the cluster listens on, as cluster.sh wrote it in DIR/env.
+std::string cluster_port() {
+    std::string env = read_file(k_cluster + "/env");
+    const std::string key = "SSHARD_CLUSTER_PORT=";
+    auto at = env.find(key);
+    return at == std::string::npos ? "22022" : env.substr(at + key.size(), env.find('\n', at) - at - key.size());
+}
+
 void cluster(const std::string& verb, int host) {
     std::string command = std::string(SSHARD_CLUSTER_SCRIPT) + " " + verb + " " + k_cluster + " " +
                           std::to_string(host) + " >/dev/null 2>&1";
@@ -184,10 +192,10 @@ TEST_F(SshRun, UnknownHostKeyAndFailedAuthenticationLeaveOtherHostsWorking) {
     std::ofstream(m_dir + "/empty_known_hosts").flush();
     std::string key = m_dir + "/stranger_key";
     ASSERT_EQ(std::system(("ssh-keygen -q -t ed25519 -N '' -f " + key).c_str()), 0);
-    std::ofstream(config) << "Host stranger\n  HostName 127.0.0.12\n  Port 22022\n  User sshard-test\n"
+    std::ofstream(config) << "Host stranger\n  HostName 127.0.0.12\n  Port " << cluster_port() << "\n  User sshard-test\n"
                           << "  IdentityFile " << k_cluster << "/id_ed25519\n"
                           << "  UserKnownHostsFile " << m_dir << "/empty_known_hosts\n"
-                          << "Host impostor\n  HostName 127.0.0.13\n  Port 22022\n  User sshard-test\n"
+                          << "Host impostor\n  HostName 127.0.0.13\n  Port " << cluster_port() << "\n  User sshard-test\n"
                           << "  IdentityFile " << key << "\n  IdentitiesOnly yes\n"
                           << "  UserKnownHostsFile " << k_cluster << "/known_hosts\n"
                           << read_file(k_cluster + "/ssh_config");
@@ -208,7 +216,7 @@ TEST_F(SshRun, AcceptNewHostKeysRecordsUnknownKeysButNeverChangedOnes) {
     std::string known = m_dir + "/known_hosts";
     std::ofstream(known).flush();
     std::string config = m_dir + "/ssh_config";
-    std::ofstream(config) << "Host fresh\n  HostName 127.0.0.12\n  Port 22022\n  User sshard-test\n"
+    std::ofstream(config) << "Host fresh\n  HostName 127.0.0.12\n  Port " << cluster_port() << "\n  User sshard-test\n"
                           << "  IdentityFile " << k_cluster << "/id_ed25519\n  UserKnownHostsFile " << known << "\n";
     std::string spec = write_spec("version: 1\nhosts: [fresh]\njobs: [{name: j, command: 'true'}]\n");
     Result refused =
@@ -221,7 +229,7 @@ TEST_F(SshRun, AcceptNewHostKeysRecordsUnknownKeysButNeverChangedOnes) {
 
     // Now the recorded key belongs to another host: a changed key, refused even with the flag.
     std::string other = read_file(k_cluster + "/host1/ssh_host_ed25519_key.pub");
-    std::ofstream(known) << "[127.0.0.12]:22022 " << other;
+    std::ofstream(known) << "[127.0.0.12]:" << cluster_port() << " " << other;
     Result changed = run_sshard({"run", spec, "--ssh-config", config, "--run-dir", m_dir + "/run3",
                                  "--accept-new-host-keys", "--down-limit", "1s"});
     EXPECT_EQ(changed.exit_code, 3);
