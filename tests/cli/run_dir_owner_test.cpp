@@ -117,6 +117,23 @@ TEST_F(RunDirOwner, ASwappedOutputFolderIsRefused) {
     EXPECT_TRUE(fs::is_empty(m_elsewhere));
 }
 
+TEST_F(RunDirOwner, OutputFolderSwappedDuringTheRunIsNotFollowed) {
+    // The shard waits (at most 30 s) for `go`, so the swap happens before it prints.
+    std::string spec = write_spec("i=0; while [ ! -e " + m_dir +
+                                  "/go ] && [ $i -lt 600 ]; do sleep 0.05; "
+                                  "i=$((i+1)); done; echo secret");
+    Spawned run = spawn_sshard({"run", spec, "--run-dir", m_run, "--progress", "never"});
+    ASSERT_TRUE(
+        eventually([&] { return read_file(m_run + "/journal.jsonl").find("attempt_start") != std::string::npos; }));
+    fs::rename(m_run + "/out", m_run + "/out.moved");
+    fs::create_directory_symlink(m_elsewhere, m_run + "/out");
+    std::ofstream(m_dir + "/go");
+    Result r = wait_sshard(run);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(m_run + "/out.moved/out/0.1.out"), "secret\n");
+    EXPECT_TRUE(fs::is_empty(m_elsewhere));
+}
+
 TEST_F(RunDirOwner, ASwappedJobFolderCannotRedirectOutput) {
     std::string spec = finished_run();
     fs::create_directory_symlink(m_elsewhere, m_run + "/out/out");
