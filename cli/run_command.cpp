@@ -22,7 +22,6 @@
 #include "core/journal_recorder.hpp"
 #include "core/output_files.hpp"
 #include "core/plan.hpp"
-#include "core/private_dir.hpp"
 #include "core/report.hpp"
 #include "core/resume.hpp"
 #include "core/run_dir.hpp"
@@ -147,7 +146,7 @@ int run_command(const RunOptions& options) {
     if (!lock) {
         lock.emplace(dir);
     }
-    core::OpenDir outputs(dir.outputs_path());
+    core::OpenDir outputs = dir.open_outputs();
     if (resumed && !options.spec.empty()) {
         dir.replace_spec(loaded.text);
     }

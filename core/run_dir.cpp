@@ -173,4 +173,10 @@ void RunDir::replace_spec(const std::string& spec_text) const {
     }
 }
 
+OpenDir RunDir::open_outputs() const {
+    std::string path = m_path + "/out";
+    make_private_dir(path, true); // the user may have removed it between a run and its resume
+    return OpenDir(path);
+}
+
 } // namespace sshard::core

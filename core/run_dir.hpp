@@ -9,6 +9,8 @@
 
 #include <string>
 
+#include "core/private_dir.hpp"
+
 namespace sshard::core {
 
 class RunDir {
@@ -35,8 +37,9 @@ public:
     const std::string& id() const { return m_id; }
     std::string journal_path() const { return m_path + "/journal.jsonl"; }
     std::string spec_path() const { return m_path + "/spec.yaml"; }
-    // The folder of the attempts' output; a job's folder in it is made on first use by the output sink.
-    std::string outputs_path() const { return m_path + "/out"; }
+    // Opens the folder of the attempts' output (made 0700 when missing); a job's folder in it is made on first
+    // use by the output sink. Throws UsageError when it is a symbolic link, Error when it cannot be opened.
+    OpenDir open_outputs() const;
 
 private:
     RunDir(std::string path, std::string id) : m_path(std::move(path)), m_id(std::move(id)) {}

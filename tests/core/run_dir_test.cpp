@@ -223,6 +223,17 @@ TEST_F(RunDirTest, OpenRefusesWhatOthersCanWrite) {
     EXPECT_EQ(RunDir::open(created.path()).id(), created.id()) << "by its own path, the root does not matter";
 }
 
+TEST_F(RunDirTest, OutputsAreOpenedAndMadeAgainWhenRemovedButNeverThroughALink) {
+    RunDir dir = RunDir::create(m_root, "job", "spec");
+    fs::remove(dir.path() + "/out");
+    EXPECT_EQ(dir.open_outputs().path(), dir.path() + "/out");
+    EXPECT_EQ(mode_of(dir.path() + "/out"), 0700u);
+    fs::remove(dir.path() + "/out");
+    fs::create_directory_symlink(m_dir, dir.path() + "/out");
+    EXPECT_EQ(error_of([&] { dir.open_outputs(); }),
+              "'" + dir.path() + "/out' is a symbolic link: sshard writes run records only in real directories");
+}
+
 TEST_F(RunDirTest, WhatAnotherUserOwnsIsRefused) {
     if (::geteuid() != 0) {
         GTEST_SKIP() << "making a directory of another user needs root";
