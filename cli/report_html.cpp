@@ -362,8 +362,9 @@ void print_failures(std::ostream& out, const core::Report& report) {
     out << "<h2>Failures</h2>\n<table class=\"failures\">\n";
     print_row(out, {"shard", "hosts", "attempts", "reason"}, "th");
     for (const auto& f : report.failures) {
-        print_row(out, {fmt::format("{}[{}]", f.job, f.index), core::fold_hostlist(f.hosts), std::to_string(f.attempts),
-                        f.reason});
+        print_row(out,
+                  {fmt::format("{}[{}]", f.job, f.index), core::fold_hostlist(f.hosts), std::to_string(f.attempts),
+                   f.output_error.empty() || f.output_error == f.reason ? f.reason : f.reason + "; " + f.output_error});
         if (!f.stderr_tail.empty()) {
             fmt::print(out, "<tr><td colspan=\"4\"><pre>{}</pre></td></tr>\n", escape(f.stderr_tail));
         }

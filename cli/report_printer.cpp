@@ -73,6 +73,9 @@ void print_failures(std::ostream& out, const core::Report& report) {
     for (const auto& f : report.failures) {
         fmt::print(out, "  {}[{}] on {} after {} attempt{}: {}\n", f.job, f.index, core::fold_hostlist(f.hosts),
                    f.attempts, f.attempts == 1 ? "" : "s", f.reason);
+        if (!f.output_error.empty() && f.output_error != f.reason) {
+            fmt::print(out, "    and {}\n", f.output_error);
+        }
         std::size_t start = 0;
         while (start < f.stderr_tail.size()) {
             std::size_t end = f.stderr_tail.find('\n', start);
@@ -188,12 +191,12 @@ void print_report_json(std::ostream& out, const core::Report& report) {
     }
     doc["failures"] = ordered_json::array();
     for (const auto& f : report.failures) {
-        doc["failures"].push_back({{"job", f.job},
-                                   {"index", f.index},
-                                   {"hosts", f.hosts},
-                                   {"attempts", f.attempts},
-                                   {"reason", f.reason},
-                                   {"stderr_tail", f.stderr_tail}});
+        ordered_json failure = {{"job", f.job},           {"index", f.index},   {"hosts", f.hosts},
+                                {"attempts", f.attempts}, {"reason", f.reason}, {"stderr_tail", f.stderr_tail}};
+        if (!f.output_error.empty()) {
+            failure["output_error"] = f.output_error;
+        }
+        doc["failures"].push_back(std::move(failure));
     }
     doc["more_failures"] = report.more_failures;
     doc["not_run"] = ordered_json::array();
@@ -229,9 +232,9 @@ std::string csv_value(const nlohmann::json& e, const char* key) {
 } // namespace
 
 void print_report_csv(std::ostream& out, const std::string& run_dir) {
-    static const char* const columns[] = {"job",        "index",     "attempt",   "host",   "start",
-                                          "end",        "outcome",   "exit_code", "signal", "verdict",
-                                          "cpu_user_s", "cpu_sys_s", "reason",    "command"};
+    static const char* const columns[] = {"job",        "index",     "attempt",   "host",         "start",
+                                          "end",        "outcome",   "exit_code", "signal",       "verdict",
+                                          "cpu_user_s", "cpu_sys_s", "reason",    "output_error", "command"};
     std::string header;
     for (const char* column : columns) {
         header += (header.empty() ? "" : ",") + std::string(column);

@@ -25,6 +25,7 @@
 #include "core/report.hpp"
 #include "core/resume.hpp"
 #include "core/run_dir.hpp"
+#include "core/run_lock.hpp"
 #include "core/scheduler.hpp"
 #include "core/spec_loader.hpp"
 #include "transport/transport_set.hpp"
@@ -120,9 +121,11 @@ int exit_code(const core::RunSummary& summary) {
 int run_command(const RunOptions& options) {
     SignalWatcher signals; // first: every thread made after it inherits the blocked signals
     std::optional<core::RunDir> resumed;
+    std::optional<core::RunLock> lock; // held to the end: one runner per run directory
     core::RecordedRun previous;
     if (!options.resume.empty()) {
         resumed = core::RunDir::open(options.resume);
+        lock.emplace(*resumed); // before anything in the run is read or written
         previous = core::read_recorded_run(resumed->journal_path());
     }
     LoadedSpec loaded = load(options, resumed, previous);
@@ -132,9 +135,18 @@ int run_command(const RunOptions& options) {
         print_plan_text(std::cout, plan, options.show_env);
         return k_exit_ok;
     }
+    // Opened before a new run directory is made, so that a joblog that cannot be written leaves none behind.
+    std::optional<core::JoblogWriter> joblog;
+    if (!options.joblog.empty()) {
+        joblog.emplace(options.joblog, spec, resumed.has_value());
+    }
     core::RunDir dir = resumed                   ? *resumed
                        : options.run_dir.empty() ? core::RunDir::create(".sshard/runs", spec.name, loaded.text)
                                                  : core::RunDir::create_at(options.run_dir, loaded.text);
+    if (!lock) {
+        lock.emplace(dir);
+    }
+    core::OpenDir outputs = dir.open_outputs();
     if (resumed && !options.spec.empty()) {
         dir.replace_spec(loaded.text);
     }
@@ -143,12 +155,7 @@ int run_command(const RunOptions& options) {
     core::JournalWriter journal(dir.journal_path());
     core::JournalRecorder recorder(journal, plan);
     RunDisplay display(plan, show_progress(options));
-    std::vector<core::RunListener*> listened = {&recorder, &display};
-    std::optional<core::JoblogWriter> joblog;
-    if (!options.joblog.empty()) {
-        listened.push_back(&joblog.emplace(options.joblog, spec, resumed.has_value()));
-    }
-    core::ListenerList listeners(listened);
+    core::ListenerList listeners({&recorder, &display});
     core::SystemClock clock;
     std::mutex stream_mutex;
     bool stream_closed = false; // guarded by stream_mutex
@@ -162,10 +169,12 @@ int run_command(const RunOptions& options) {
     scheduling.retry_failed = options.retry_failed;
     scheduling.make_output = [&](const core::Attempt& a) {
         return std::make_shared<core::OutputFiles>(
-            dir.output_path(a.job->name, a.index, a.number, core::Stream::out),
-            dir.output_path(a.job->name, a.index, a.number, core::Stream::err),
+            outputs, a.job->name, fmt::format("{}.{}", a.index, a.number),
             options.stream ? stream_listener(a, spec, stream_mutex, stream_closed) : core::LineListener{});
     };
+    if (joblog) {
+        scheduling.record_end = [&](const core::Attempt& a, const core::Outcome& o) { return joblog->write(a, o); };
+    }
     recorder.run_started(dir.id(), spec_path, resumed.has_value(), clock.wall());
 
     core::Scheduler scheduler(plan, clock, listeners, std::move(scheduling));

@@ -1,32 +1,52 @@
 #include "core/joblog.hpp"
 
+#include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/write_all.hpp"
 
 namespace sshard::core {
 
-JoblogWriter::JoblogWriter(const std::string& path, const Spec& spec, bool append) : m_spec(spec) {
-    m_file = std::fopen(path.c_str(), append ? "a" : "w");
-    if (m_file == nullptr) {
-        throw Error(fmt::format("cannot write joblog '{}': {}", path, std::strerror(errno)));
+namespace {
+
+std::string open_failure(const std::string& path, int error) {
+    return fmt::format("cannot write joblog '{}': {}", path,
+                       error == ELOOP ? "it is a symbolic link" : std::strerror(error));
+}
+
+} // namespace
+
+JoblogWriter::JoblogWriter(const std::string& path, const Spec& spec, bool append) : m_path(path), m_spec(spec) {
+    // The joblog holds every command line: private like the run directory, and never written through a link
+    // that someone else may have put at its path.
+    int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
+    m_fd = ::open(path.c_str(), flags, 0600);
+    if (m_fd < 0) {
+        throw UsageError(open_failure(path, errno));
     }
-    if (std::ftell(m_file) == 0) {
-        std::fputs("Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n", m_file);
-        std::fflush(m_file);
+    struct stat info {};
+    int error = ::fstat(m_fd, &info) != 0 ? errno : 0;
+    if (error == 0 && info.st_size == 0) {
+        error = write_all(m_fd, "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n");
+    }
+    if (error != 0) {
+        ::close(m_fd);
+        throw UsageError(open_failure(path, error));
     }
 }
 
 JoblogWriter::~JoblogWriter() {
-    std::fclose(m_file);
+    ::close(m_fd);
 }
 
-void JoblogWriter::attempt_finished(const Attempt& attempt, const AttemptEnd& end) {
-    const Outcome& outcome = end.outcome;
+std::string JoblogWriter::write(const Attempt& attempt, const Outcome& outcome) {
     int exit_value = outcome.kind == Outcome::Kind::exited             ? outcome.exit_code
                      : outcome.kind == Outcome::Kind::transport_failed ? 255
                                                                        : 0;
@@ -38,9 +58,19 @@ void JoblogWriter::attempt_finished(const Attempt& attempt, const AttemptEnd& en
     for (char& c : command) {
         c = c == '\n' || c == '\r' || c == '\t' ? ' ' : c;
     }
-    fmt::print(m_file, "{}\t{}\t{:.3f}\t{:10.3f}\t0\t0\t{}\t{}\t{}\n", attempt.id, m_spec.hosts[attempt.host].name,
-               unix_seconds(outcome.start), runtime, exit_value, signal, command);
-    std::fflush(m_file);
+    std::string line =
+        fmt::format("{}\t{}\t{:.3f}\t{:10.3f}\t0\t0\t{}\t{}\t{}\n", attempt.id, m_spec.hosts[attempt.host].name,
+                    unix_seconds(outcome.start), runtime, exit_value, signal, command);
+    off_t end = ::lseek(m_fd, 0, SEEK_END);
+    int error = end < 0 ? errno : write_all(m_fd, line);
+    if (error == 0) {
+        return {};
+    }
+    // A full disk can take part of the line: cut it off, so that the next line starts where a line should.
+    if (end >= 0 && ::ftruncate(m_fd, end) == 0) {
+        ::lseek(m_fd, end, SEEK_SET);
+    }
+    return fmt::format("cannot write joblog '{}': {}", m_path, std::strerror(error));
 }
 
 } // namespace sshard::core

@@ -121,6 +121,9 @@ void JournalRecorder::attempt_finished(const Attempt& attempt, const AttemptEnd&
     if (!end.reason.empty()) {
         event["reason"] = end.reason;
     }
+    if (!end.output_error.empty()) {
+        event["output_error"] = end.output_error;
+    }
     if (outcome.cpu_user_s && outcome.cpu_sys_s) {
         event["cpu_user_s"] = *outcome.cpu_user_s;
         event["cpu_sys_s"] = *outcome.cpu_sys_s;

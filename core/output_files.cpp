@@ -3,10 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <filesystem>
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace sshard::core {
@@ -18,24 +15,6 @@ constexpr std::size_t k_max_line = 64 * 1024;
 // File::fd besides an open descriptor: -1 not opened yet, or one of these.
 constexpr int k_failed_fd = -2; // a write failed: the rest of the stream is dropped
 constexpr int k_closed_fd = -3; // close() was called: late data must not reopen (and truncate) the file
-
-// Makes `dir` and its missing parents 0700. The sinks of one job race to make the same folder: EEXIST means
-// another one won, which is as good. A failure is left for open() to report, with the file's path.
-void make_directories(const std::filesystem::path& dir) {
-    if (dir.empty() || ::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) {
-        return;
-    }
-    if (errno == ENOENT && dir.has_relative_path()) {
-        make_directories(dir.parent_path());
-        ::mkdir(dir.c_str(), 0700);
-    }
-}
-
-// Returns the open descriptor, or -1 with errno set.
-int open_output(const std::string& path) {
-    make_directories(std::filesystem::path(path).parent_path());
-    return ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-}
 
 // Keeps the last k_tail_bytes of everything appended; memory stays bounded however much is written.
 void keep_tail(std::string& tail, std::string_view data) {
@@ -51,10 +30,10 @@ void keep_tail(std::string& tail, std::string_view data) {
 
 } // namespace
 
-OutputFiles::OutputFiles(std::string out_path, std::string err_path, LineListener listener)
-    : m_listener(std::move(listener)) {
-    m_out.path = std::move(out_path);
-    m_err.path = std::move(err_path);
+OutputFiles::OutputFiles(const OpenDir& dir, std::string folder, const std::string& stem, LineListener listener)
+    : m_dir(dir), m_folder(std::move(folder)), m_listener(std::move(listener)) {
+    m_out.name = stem + ".out";
+    m_err.name = stem + ".err";
 }
 
 OutputFiles::~OutputFiles() {
@@ -81,18 +60,36 @@ void OutputFiles::write(Stream stream, std::string_view data) {
         return;
     }
     if (file.fd < 0) {
-        file.fd = open_output(file.path);
+        file.fd = open_file(file);
     }
     int error = file.fd < 0 ? errno : write_all(file.fd, data);
     if (error != 0) {
         if (m_error.empty()) {
-            m_error = fmt::format("cannot write '{}': {}", file.path, std::strerror(error));
+            m_error = fmt::format("cannot write '{}': {}", path_of(file), std::strerror(error));
         }
         if (file.fd >= 0) {
             ::close(file.fd);
         }
         file.fd = k_failed_fd;
     }
+}
+
+// Returns the open descriptor, or -1 with errno set. The folder is opened anew for each file: it costs little
+// next to the file, and nothing is held open between attempts.
+int OutputFiles::open_file(const File& file) const {
+    int folder = open_folder_at(m_dir.fd(), m_folder);
+    if (folder < 0) {
+        return -1;
+    }
+    int fd = create_file_at(folder, file.name);
+    int error = errno;
+    ::close(folder);
+    errno = error;
+    return fd;
+}
+
+std::string OutputFiles::path_of(const File& file) const {
+    return fmt::format("{}/{}/{}", m_dir.path(), m_folder, file.name);
 }
 
 // Lines are only assembled when someone listens: without a listener nothing is buffered.
@@ -121,7 +118,7 @@ void OutputFiles::emit_lines(Stream stream, File& file, std::string_view data) {
     }
 }
 
-void OutputFiles::close() {
+std::string OutputFiles::close() {
     std::lock_guard lock(m_mutex);
     for (Stream stream : {Stream::out, Stream::err}) {
         File& file = stream == Stream::out ? m_out : m_err;
@@ -134,10 +131,11 @@ void OutputFiles::close() {
         std::string().swap(file.partial_line);
         // Linux closes the descriptor even when close() reports EINTR; anything else may mean lost data (NFS).
         if (file.fd >= 0 && ::close(file.fd) != 0 && errno != EINTR && m_error.empty()) {
-            m_error = fmt::format("cannot write '{}': {}", file.path, std::strerror(errno));
+            m_error = fmt::format("cannot write '{}': {}", path_of(file), std::strerror(errno));
         }
         file.fd = k_closed_fd;
     }
+    return m_error;
 }
 
 std::uint64_t OutputFiles::bytes(Stream stream) const {
@@ -148,11 +146,6 @@ std::uint64_t OutputFiles::bytes(Stream stream) const {
 std::string OutputFiles::stderr_tail() const {
     std::lock_guard lock(m_mutex);
     return m_tail;
-}
-
-std::string OutputFiles::error() const {
-    std::lock_guard lock(m_mutex);
-    return m_error;
 }
 
 } // namespace sshard::core

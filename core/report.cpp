@@ -200,7 +200,7 @@ void Collector::attempt_end(const json& e) {
     if (verdict == "failed") {
         ++j.report.shards.failed;
         FailedShard& f = m_failed[key];
-        f = {job_name, index, hosts, tries, e.value("reason", ""), {}};
+        f = {job_name, index, hosts, tries, e.value("reason", ""), e.value("output_error", ""), {}};
     }
 }
 

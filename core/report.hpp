@@ -79,8 +79,9 @@ struct FailedShard {
     std::uint64_t index = 0;
     std::vector<std::string> hosts; // where its attempts ran, in order, without repeats
     int attempts = 0;
-    std::string reason;      // the last attempt's
-    std::string stderr_tail; // the last lines of the last attempt's stderr
+    std::string reason;       // the last attempt's
+    std::string output_error; // the last attempt's failure to keep its output, or ""
+    std::string stderr_tail;  // the last lines of the last attempt's stderr
 };
 
 // Shards given up on as a group, without running: skipped, or failed for want of a host.

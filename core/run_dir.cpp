@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/error.hpp"
+#include "core/private_dir.hpp"
 #include "core/write_all.hpp"
 
 namespace sshard::core {
@@ -65,6 +66,20 @@ void make_private_dir(const std::string& path, bool may_exist) {
     }
 }
 
+// Makes `dir` and its missing parents 0700: like mkdir -p, but private whatever the umask. Returns 0 or errno.
+int make_private_dirs(const fs::path& dir) {
+    if (dir.empty() || ::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) {
+        return 0;
+    }
+    if (errno != ENOENT || !dir.has_relative_path()) {
+        return errno;
+    }
+    if (int error = make_private_dirs(dir.parent_path()); error != 0) {
+        return error;
+    }
+    return ::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST ? 0 : errno;
+}
+
 // A reader of `latest` sees the old run or the new one, never a missing link: rename replaces it atomically.
 void point_latest(const std::string& root, const std::string& id) {
     std::string temporary = fmt::format("{}/latest.tmp-{}", root, ::getpid());
@@ -83,11 +98,10 @@ void point_latest(const std::string& root, const std::string& id) {
 } // namespace
 
 RunDir RunDir::create(const std::string& root, const std::string& name, const std::string& spec_text) {
-    std::error_code ec;
-    fs::create_directories(root, ec);
-    if (ec) {
-        throw Error(fmt::format("cannot create run directory root '{}': {}", root, ec.message()));
+    if (int error = make_private_dirs(root); error != 0) {
+        throw Error(fmt::format("cannot create run directory root '{}': {}", root, std::strerror(error)));
     }
+    check_private_dir(root, "runs folder");
     std::string base = name + "-" + timestamp();
     // mkdir's EEXIST decides which suffix is free, so two runs started together never share a directory.
     for (int n = 1; n < 1000; ++n) {
@@ -120,6 +134,7 @@ RunDir RunDir::create_at(const std::string& path, const std::string& spec_text) 
         fs::create_directories(parent, ec); // a failure shows as mkdir's error just below
     }
     make_private_dir(path, true);
+    check_own_dir(path, "run directory");
     // An empty directory the user made for us has their default mode: outputs can hold secrets.
     if (::chmod(path.c_str(), 0700) != 0) {
         throw Error(fmt::format("cannot create run directory '{}': {}", path, std::strerror(errno)));
@@ -134,6 +149,8 @@ RunDir RunDir::open(const std::string& path) {
     std::error_code ec;
     std::string dir = path;
     if (!fs::exists(dir + "/journal.jsonl", ec) && fs::exists(dir + "/latest/journal.jsonl", ec)) {
+        check_private_dir(dir, "runs folder");
+        check_own_link(dir + "/latest");
         // Followed here so that the id is the run's, not "latest".
         fs::path target = fs::read_symlink(dir + "/latest", ec);
         dir = (fs::path(path) / (ec ? fs::path("latest") : target)).string();
@@ -141,6 +158,7 @@ RunDir RunDir::open(const std::string& path) {
     if (!fs::exists(dir + "/journal.jsonl", ec)) {
         throw UsageError(fmt::format("'{}' is not a run directory (no journal.jsonl in it)", path));
     }
+    check_private_dir(dir, "run directory");
     return RunDir(dir, last_component(dir));
 }
 
@@ -155,8 +173,10 @@ void RunDir::replace_spec(const std::string& spec_text) const {
     }
 }
 
-std::string RunDir::output_path(std::string_view job, std::uint64_t index, int attempt, Stream stream) const {
-    return fmt::format("{}/out/{}/{}.{}.{}", m_path, job, index, attempt, stream == Stream::out ? "out" : "err");
+OpenDir RunDir::open_outputs() const {
+    std::string path = m_path + "/out";
+    make_private_dir(path, true); // the user may have removed it between a run and its resume
+    return OpenDir(path);
 }
 
 } // namespace sshard::core

@@ -1,16 +1,15 @@
 // A run's directory: the spec it ran, its journal, and every attempt's output, private to the user (0700 and
-// 0600: outputs can hold secrets). Layout:
+// 0600: outputs can hold secrets; see core/private_dir.hpp). Layout:
 //   <root>/<run-id>/spec.yaml               the spec's text as the run started with it
 //   <root>/<run-id>/journal.jsonl           see core/journal.hpp
+//   <root>/<run-id>/lock                    held by the run's runner, see core/run_lock.hpp
 //   <root>/<run-id>/out/<job>/<index>.<attempt>.out|.err   an attempt's stdout and stderr, when not empty
 //   <root>/latest -> <run-id>               the newest run
 #pragma once
 
-#include <cstdint>
 #include <string>
-#include <string_view>
 
-#include "core/transport.hpp"
+#include "core/private_dir.hpp"
 
 namespace sshard::core {
 
@@ -18,15 +17,17 @@ class RunDir {
 public:
     // Creates a new run directory under `root` (made with parents when missing) with id
     // `<name>-<YYYYMMDD>-<HHMMSS>` (local time), suffixed `-2`, `-3`... if taken; writes spec.yaml and points
-    // `latest` at it. Throws Error when anything cannot be made or written.
+    // `latest` at it. Missing folders of `root` are made 0700. Throws UsageError when `root` belongs to another
+    // user or others may write in it (core/private_dir.hpp), Error when anything cannot be made or written.
     static RunDir create(const std::string& root, const std::string& name, const std::string& spec_text);
 
     // Creates the run directory `path` itself (the --run-dir flag): it must not exist, or be an empty
-    // directory. The id is its last path component; no `latest` link is made. Throws Error.
+    // directory of this user. The id is its last path component; no `latest` link is made. Throws Error.
     static RunDir create_at(const std::string& path, const std::string& spec_text);
 
     // Opens an existing run directory: `path` is a run directory or a root holding `latest` (which is then
-    // followed). Throws Error when it has no journal.jsonl.
+    // followed). Throws UsageError when it has no journal.jsonl, or when the run directory, the root or its
+    // `latest` link belongs to another user or the run directory or the root can be written by others.
     static RunDir open(const std::string& path);
 
     // Replaces spec.yaml (atomically) with the spec a resume runs with. Throws Error.
@@ -36,8 +37,9 @@ public:
     const std::string& id() const { return m_id; }
     std::string journal_path() const { return m_path + "/journal.jsonl"; }
     std::string spec_path() const { return m_path + "/spec.yaml"; }
-    // Where an attempt's output goes; the job's folder is made on first use by the output sink.
-    std::string output_path(std::string_view job, std::uint64_t index, int attempt, Stream stream) const;
+    // Opens the folder of the attempts' output (made 0700 when missing); a job's folder in it is made on first
+    // use by the output sink. Throws UsageError when it is a symbolic link, Error when it cannot be opened.
+    OpenDir open_outputs() const;
 
 private:
     RunDir(std::string path, std::string id) : m_path(std::move(path)), m_id(std::move(id)) {}

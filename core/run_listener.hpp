@@ -38,6 +38,9 @@ struct AttemptEnd {
     bool timed_out = false; // the scheduler cancelled it at its timeout
     Verdict verdict = Verdict::failed;
     std::string reason; // for humans: "exit 3", "killed by SIGKILL", "timed out after 30s", ...
+    // The first failure to keep the attempt's output or joblog line ("cannot write 'PATH': REASON"), or "".
+    // An attempt whose records are incomplete did not succeed, whatever its command did.
+    std::string output_error;
 };
 
 class RunListener {

@@ -49,6 +49,7 @@ struct Running {
     Attempt attempt;
     std::optional<SteadyTime> deadline;
     bool timed_out = false;
+    std::shared_ptr<OutputSink> output;
 };
 
 double seconds(SteadyTime from, SteadyTime to) {
@@ -63,13 +64,14 @@ Duration backoff_delay(const Backoff& backoff, int failures, std::mt19937_64& rn
     return Duration(static_cast<Duration::rep>(delay * jitter(rng)));
 }
 
-std::string describe(const Outcome& outcome, bool timed_out, const JobSpec& job) {
-    if (timed_out) {
+std::string describe(const AttemptEnd& end, const JobSpec& job) {
+    const Outcome& outcome = end.outcome;
+    if (end.timed_out) {
         return fmt::format("timed out after {}", format_duration(job.timeout.value_or(Duration(0))));
     }
     switch (outcome.kind) {
     case Outcome::Kind::exited:
-        return fmt::format("exit {}", outcome.exit_code);
+        return outcome.exit_code == 0 ? end.output_error : fmt::format("exit {}", outcome.exit_code);
     case Outcome::Kind::signaled: {
         const char* name = sigabbrev_np(outcome.signal);
         return name != nullptr ? fmt::format("killed by SIG{}", name)
@@ -103,6 +105,7 @@ private:
     bool better_host(std::size_t a, std::size_t b) const;
     void launch(std::size_t job_index, Shard shard, std::size_t host);
     std::vector<std::pair<std::string, std::string>> environment(const JobRun& job, const Attempt& attempt) const;
+    std::string close_records(Running& run, const Outcome& outcome);
     void settle_failure(JobRun& job, Running& run, AttemptEnd& end);
     void mark_down(std::size_t host, const std::string& reason);
     void advance_cursor(JobRun& job);
@@ -278,6 +281,7 @@ void Scheduler::Impl::launch(std::size_t job_index, Shard shard, std::size_t hos
     launch.workdir = job.planned->job->workdir;
     if (options.make_output) {
         launch.output = options.make_output(run.attempt);
+        run.output = launch.output;
     }
     listener.attempt_started(run.attempt);
     running.emplace(run.attempt.id, std::move(run));
@@ -311,7 +315,8 @@ void Scheduler::Impl::handle_finished(std::uint64_t id, const Outcome& outcome) 
     AttemptEnd end;
     end.outcome = outcome;
     end.timed_out = run.timed_out;
-    if (outcome.kind == Outcome::Kind::exited && outcome.exit_code == 0 && !run.timed_out) {
+    end.output_error = close_records(run, outcome);
+    if (outcome.kind == Outcome::Kind::exited && outcome.exit_code == 0 && !run.timed_out && end.output_error.empty()) {
         end.verdict = Verdict::succeeded;
         ++job.summary.succeeded;
     } else if (interrupted) {
@@ -325,11 +330,18 @@ void Scheduler::Impl::handle_finished(std::uint64_t id, const Outcome& outcome) 
     check_done(job);
 }
 
+// Completes the attempt's output files and joblog line; returns the first failure to write them, or "".
+std::string Scheduler::Impl::close_records(Running& run, const Outcome& outcome) {
+    std::string error = run.output ? run.output->close() : std::string();
+    std::string record_error = options.record_end ? options.record_end(run.attempt, outcome) : std::string();
+    return error.empty() ? record_error : error;
+}
+
 // Decides between a retry, a requeue and a final failure.
 void Scheduler::Impl::settle_failure(JobRun& job, Running& run, AttemptEnd& end) {
     const JobSpec& spec = *job.planned->job;
     Shard& shard = run.shard;
-    end.reason = describe(end.outcome, run.timed_out, spec);
+    end.reason = describe(end, spec);
     bool host_lost = end.outcome.kind == Outcome::Kind::transport_failed && !run.timed_out;
     if (host_lost) {
         mark_down(run.attempt.host, end.outcome.reason);

@@ -42,6 +42,9 @@ struct SchedulerOptions {
     bool retry_failed = false;
     // Where an attempt's output goes; null or returning null discards it.
     std::function<std::shared_ptr<OutputSink>(const Attempt&)> make_output;
+    // Writes an ended attempt's other records (the joblog) before its verdict is made; returns the failure to
+    // write them, naming the file, or "". Null: none.
+    std::function<std::string(const Attempt&, const Outcome&)> record_end;
 };
 
 class Scheduler final : public TransportEvents {

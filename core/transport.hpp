@@ -38,11 +38,14 @@ struct Outcome {
     std::optional<double> cpu_sys_s;
 };
 
-// Where an attempt's output goes. Called from transport threads, one call at a time per attempt.
+// Where an attempt's output goes. write() is called from transport threads, one call at a time per attempt.
 class OutputSink {
 public:
     virtual ~OutputSink() = default;
     virtual void write(Stream stream, std::string_view data) = 0;
+    // Called by the scheduler once the attempt has ended, after its last output: completes what was written.
+    // Returns the first failure to keep the output, naming the file, or "": the attempt then failed.
+    virtual std::string close() { return {}; }
 };
 
 struct Launch {

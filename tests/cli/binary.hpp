@@ -1,6 +1,8 @@
 // Runs the real sshard binary for end-to-end tests and captures what it printed.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,5 +40,8 @@ std::string data_path(const std::string& name);
 
 // Reads a whole file; "" when it cannot.
 std::string read_file(const std::string& path);
+
+// Polls `condition` every 10 ms until it holds (true) or `limit` passes (false).
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = std::chrono::seconds(20));
 
 } // namespace sshard::test

@@ -129,8 +129,9 @@ TEST_F(RunDirTest, OpenARootWhoseLatestHasNoJournalFails) {
 TEST_F(RunDirTest, RootThatIsAFileFails) {
     std::string root = m_dir + "/file";
     std::ofstream(root) << "x";
-    EXPECT_EQ(error_of([&] { RunDir::create(root, "job", "spec"); }),
-              "cannot create run directory root '" + root + "': Not a directory");
+    EXPECT_EQ(error_of([&] { RunDir::create(root, "job", "spec"); }), "runs folder '" + root + "' is not a directory");
+    EXPECT_EQ(error_of([&] { RunDir::create(root + "/runs", "job", "spec"); }),
+              "cannot create run directory root '" + root + "/runs': Not a directory");
 }
 
 TEST_F(RunDirTest, UnwritableRootFails) {
@@ -185,10 +186,83 @@ TEST_F(RunDirTest, ReplaceSpecSwapsTheText) {
     EXPECT_EQ(names, (std::vector<std::string>{"out", "spec.yaml"}));
 }
 
-TEST_F(RunDirTest, OutputPaths) {
+TEST_F(RunDirTest, RootIsMadePrivateWhateverTheUmask) {
+    mode_t old = ::umask(002);
+    RunDir::create(m_root, "job", "spec");
+    ::umask(old);
+    EXPECT_EQ(mode_of(m_dir + "/.sshard"), 0700u);
+    EXPECT_EQ(mode_of(m_root), 0700u);
+}
+
+TEST_F(RunDirTest, RootOthersCanWriteIsRefused) {
+    fs::create_directories(m_root);
+    fs::permissions(m_root, fs::perms::all);
+    EXPECT_EQ(error_of([&] { RunDir::create(m_root, "job", "spec"); }),
+              "runs folder '" + m_root +
+                  "' is writable by group and others (mode 0777): make it private with "
+                  "'chmod go-w " +
+                  m_root + "'");
+    EXPECT_EQ(std::distance(fs::directory_iterator(m_root), fs::directory_iterator()), 0);
+}
+
+TEST_F(RunDirTest, OpenRefusesWhatOthersCanWrite) {
+    RunDir created = RunDir::create(m_root, "job", "spec");
+    std::ofstream(created.journal_path()) << "{}\n";
+    fs::permissions(created.path(), fs::perms::group_write, fs::perm_options::add);
+    EXPECT_EQ(error_of([&] { RunDir::open(created.path()); }),
+              "run directory '" + created.path() +
+                  "' is writable by group (mode 0720): make it private with "
+                  "'chmod go-w " +
+                  created.path() + "'");
+    EXPECT_EQ(error_of([&] { RunDir::open(m_root); }), error_of([&] { RunDir::open(created.path()); }));
+    fs::permissions(created.path(), fs::perms::group_write, fs::perm_options::remove);
+    fs::permissions(m_root, fs::perms::others_write, fs::perm_options::add);
+    EXPECT_EQ(error_of([&] { RunDir::open(m_root); }),
+              "runs folder '" + m_root + "' is writable by others (mode 0702): make it private with 'chmod go-w " +
+                  m_root + "'");
+    EXPECT_EQ(RunDir::open(created.path()).id(), created.id()) << "by its own path, the root does not matter";
+}
+
+TEST_F(RunDirTest, OutputsAreOpenedAndMadeAgainWhenRemovedButNeverThroughALink) {
     RunDir dir = RunDir::create(m_root, "job", "spec");
-    EXPECT_EQ(dir.output_path("build", 12, 3, Stream::out), dir.path() + "/out/build/12.3.out");
-    EXPECT_EQ(dir.output_path("build", 0, 1, Stream::err), dir.path() + "/out/build/0.1.err");
+    fs::remove(dir.path() + "/out");
+    EXPECT_EQ(dir.open_outputs().path(), dir.path() + "/out");
+    EXPECT_EQ(mode_of(dir.path() + "/out"), 0700u);
+    fs::remove(dir.path() + "/out");
+    fs::create_directory_symlink(m_dir, dir.path() + "/out");
+    EXPECT_EQ(error_of([&] { dir.open_outputs(); }),
+              "'" + dir.path() + "/out' is a symbolic link: sshard writes run records only in real directories");
+}
+
+TEST_F(RunDirTest, WhatAnotherUserOwnsIsRefused) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "making a directory of another user needs root";
+    }
+    RunDir created = RunDir::create(m_root, "job", "spec");
+    std::ofstream(created.journal_path()) << "{}\n";
+    ASSERT_EQ(::lchown((m_root + "/latest").c_str(), 65534, 65534), 0);
+    EXPECT_EQ(error_of([&] { RunDir::open(m_root); }),
+              "link '" + m_root +
+                  "/latest' is owned by 'nobody', not by 'root': sshard follows only its own user's "
+                  "links");
+    ASSERT_EQ(::chown(created.path().c_str(), 65534, 65534), 0);
+    EXPECT_EQ(error_of([&] { RunDir::open(created.path()); }),
+              "run directory '" + created.path() +
+                  "' is owned by 'nobody', not by 'root': sshard uses only its own "
+                  "user's run directories");
+    ASSERT_EQ(::chown(m_root.c_str(), 65534, 65534), 0);
+    EXPECT_EQ(error_of([&] { RunDir::create(m_root, "job", "spec"); }),
+              "runs folder '" + m_root +
+                  "' is owned by 'nobody', not by 'root': sshard uses only its own user's "
+                  "run directories");
+    std::string empty = m_dir + "/empty";
+    fs::create_directory(empty);
+    ASSERT_EQ(::chown(empty.c_str(), 65534, 65534), 0);
+    EXPECT_EQ(error_of([&] { RunDir::create_at(empty, "spec"); }),
+              "run directory '" + empty +
+                  "' is owned by 'nobody', not by 'root': sshard uses only its own user's "
+                  "run directories");
+    EXPECT_TRUE(fs::is_empty(empty));
 }
 
 } // namespace

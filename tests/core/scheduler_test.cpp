@@ -57,6 +57,9 @@ public:
         static const char* verdicts[] = {"succeeded", "retry", "requeued", "failed", "unfinished"};
         log.push_back(fmt::format("{}[{}]#{} {} {}", a.job->name, a.index, a.number,
                                   verdicts[static_cast<int>(end.verdict)], end.reason));
+        if (!end.output_error.empty()) {
+            log.back() += " [" + end.output_error + "]";
+        }
     }
     void shards_not_run(const JobSpec& job, std::uint64_t count, bool failed, const std::string& reason) override {
         log.push_back(fmt::format("{} {} {}: {}", job.name, count, failed ? "failed" : "skipped", reason));
@@ -397,6 +400,43 @@ TEST(Scheduler, ShardEnvironment) {
                                                             {"SSHARD_HOST", "a"},
                                                             {"SSHARD_RUN", "r-1"}};
     EXPECT_EQ(h.transport.launches[0].env, env);
+}
+
+// The output of one attempt, lost to a full disk when `error` is set.
+class LosingSink final : public OutputSink {
+public:
+    explicit LosingSink(std::string error) : m_error(std::move(error)) {}
+    void write(Stream, std::string_view) override {}
+    std::string close() override { return m_error; }
+
+private:
+    std::string m_error;
+};
+
+TEST(Scheduler, AnAttemptWhoseRecordsCannotBeWrittenFails) {
+    SchedulerOptions options;
+    options.make_output = [](const Attempt& a) {
+        return std::make_shared<LosingSink>(a.index % 2 == 0 ? fmt::format("cannot write '{}.out': full", a.index)
+                                                             : "");
+    };
+    std::vector<std::string> recorded;
+    options.record_end = [&](const Attempt& a, const Outcome& o) {
+        recorded.push_back(fmt::format("{}[{}] exit {}", a.job->name, a.index, o.exit_code));
+        return a.index >= 2 ? std::string("cannot write joblog 'log': full") : std::string();
+    };
+    Harness h("version: 1\nhosts: [4/a]\njobs: [{name: j, command: x, shards: {count: 4}}]\n", options);
+    h.finish(0);
+    h.finish(1);
+    h.finish(2, 3);
+    h.finish(3);
+    EXPECT_EQ(h.recorder.log, (std::vector<std::string>{
+                                  "j[0]#1 failed cannot write '0.out': full [cannot write '0.out': full]",
+                                  "j[1]#1 succeeded ",
+                                  "j[2]#1 failed exit 3 [cannot write '2.out': full]",
+                                  "j[3]#1 failed cannot write joblog 'log': full [cannot write joblog 'log': full]",
+                              }));
+    EXPECT_EQ(recorded, (std::vector<std::string>{"j[0] exit 0", "j[1] exit 0", "j[2] exit 3", "j[3] exit 0"}));
+    EXPECT_EQ(h.job("j").failed, 3u);
 }
 
 TEST(Scheduler, EmptyJobIsDoneAtOnce) {
