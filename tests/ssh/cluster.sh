@@ -326,7 +326,13 @@ ensure_test_user() {
   # StrictModes refuses a home directory that others may write.
   chmod go-w "$home"
   install -d -m 0700 -o "$TEST_USER" -g "$group" "$home/.ssh"
-  install -m 0600 -o "$TEST_USER" -g "$group" "$cluster/id_ed25519.pub" "$home/.ssh/authorized_keys"
+  install -m 0600 -o "$TEST_USER" -g "$group" "$cluster/id_ed25519.pub" "$home/.ssh/$(authorized_keys_name)"
+}
+
+# The test user's authorized_keys file of this cluster, below ~/.ssh (where StrictModes checks only the home
+# directory's modes): one per DIR, so clusters of two checkouts never replace each other's key.
+authorized_keys_name() {
+  printf 'authorized_keys.%s' "$(printf '%s' "$cluster" | cksum | cut -d' ' -f1)"
 }
 
 # Generates an ed25519 key at PATH unless a valid one is already there (keys
@@ -362,7 +368,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 PubkeyAuthentication yes
 PermitRootLogin no
-AuthorizedKeysFile .ssh/authorized_keys
+AuthorizedKeysFile .ssh/$(authorized_keys_name)
 StrictModes yes
 LogLevel VERBOSE
 EOF
