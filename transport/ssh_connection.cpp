@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <fmt/format.h>
+#include <libssh/callbacks.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -26,6 +27,20 @@ void tune_socket(int fd) {
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
     setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
+}
+
+// libssh's log settings are per thread (its LIBSSH_THREAD globals), and every connection is made and used by one
+// thread: a worker serves one host, a check one host at a time. So the thread remembers where its lines go.
+struct LogTarget {
+    std::string host;
+    const std::function<void(std::string_view)>* sink = nullptr;
+};
+thread_local LogTarget t_log_target;
+
+void forward_log(int, const char*, const char* line, void*) {
+    if (t_log_target.sink != nullptr && *t_log_target.sink) {
+        (*t_log_target.sink)(fmt::format("{}: libssh: {}", t_log_target.host, line));
+    }
 }
 
 std::string fingerprint(ssh_session session) {
@@ -77,6 +92,9 @@ SshConnection::~SshConnection() {
 }
 
 void SshConnection::configure(const core::HostSpec& host, const SshOptions& options) {
+    // Without a sink, libssh would print its lines (an ssh_config's LogLevel turns them on) straight to stderr.
+    t_log_target = {host.name, &options.log};
+    ssh_set_log_callback(forward_log);
     ssh_options_set(m_session, SSH_OPTIONS_HOST, host.name.c_str());
     // The user's ssh_config first, as OpenSSH reads it; what the spec says explicitly wins.
     const char* config = options.config_file.empty() ? nullptr : options.config_file.c_str();
@@ -84,6 +102,10 @@ void SshConnection::configure(const core::HostSpec& host, const SshOptions& opti
         std::string message = fmt::format("{}: cannot read ssh config: {}", host.name, error());
         ssh_free(m_session);
         throw SshError(message);
+    }
+    if (options.log && ssh_get_log_level() < SSH_LOG_WARNING) {
+        int warnings = SSH_LOG_WARNING;
+        ssh_options_set(m_session, SSH_OPTIONS_LOG_VERBOSITY, &warnings);
     }
     if (!host.user.empty()) {
         ssh_options_set(m_session, SSH_OPTIONS_USER, host.user.c_str());

@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <semaphore>
@@ -43,6 +44,8 @@ struct SshOptions {
     std::chrono::seconds dead_after{10};
     std::chrono::seconds keepalive_interval{2};
     int max_handshakes = 8; // connection set-ups in flight across all hosts
+    // Where libssh's own log lines go, each with its host's name in front; when empty, nowhere.
+    std::function<void(std::string_view)> log;
 };
 
 class SshTransport final : public core::Transport {

@@ -1,0 +1,84 @@
+// What reaches a terminal is safe: terminal_safe() itself, then the real binary printing a hostile shard's bytes
+// and a hostile host name.
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+
+#include "cli/terminal.hpp"
+#include "tests/cli/binary.hpp"
+
+namespace sshard::test {
+namespace {
+
+using cli::terminal_safe;
+
+TEST(TerminalSafe, EscapesControlCharactersVisibly) {
+    EXPECT_EQ(terminal_safe("plain text, ünïcode ✓"), "plain text, ünïcode ✓");
+    EXPECT_EQ(terminal_safe(std::string("a\x1b[2Jb\rc\0d\ne\tf\x7f", 15)), "a\\e[2Jb\\rc\\x00d\\ne\\tf\\x7f");
+    EXPECT_EQ(terminal_safe("\xc2\x9b"
+                            "31m"),
+              "\\u009b31m")
+        << "C1 CSI, which some terminals obey";
+}
+
+TEST(TerminalSafe, ReplacesBytesThatAreNotUtf8) {
+    const std::string replacement = "\xef\xbf\xbd";
+    EXPECT_EQ(terminal_safe("a\xff"
+                            "b"),
+              "a" + replacement + "b");
+    EXPECT_EQ(terminal_safe("\xc0\xaf"), replacement + replacement) << "overlong '/'";
+    EXPECT_EQ(terminal_safe("\xed\xa0\x80"), replacement + replacement + replacement) << "a surrogate";
+    EXPECT_EQ(terminal_safe("\xf4\x90\x80\x80"), replacement + replacement + replacement + replacement);
+    EXPECT_EQ(terminal_safe("cut \xe2\x9c"), "cut " + replacement + replacement);
+    EXPECT_EQ(terminal_safe("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80");
+}
+
+class TerminalOutput : public testing::Test {
+protected:
+    void SetUp() override { m_dir = make_temp_dir(); }
+    void TearDown() override { std::filesystem::remove_all(m_dir); }
+
+    std::string m_dir;
+};
+
+// No byte that a terminal acts on, from C0 and DEL; the report's own line breaks aside.
+bool has_raw_control(const std::string& text) {
+    return text.find_first_of(std::string("\x1b\r\x07\x7f\0", 5)) != std::string::npos;
+}
+
+TEST_F(TerminalOutput, HostileHostNameAndStderrAreEscapedButStreamedOutputIsNot) {
+    std::string spec = m_dir + "/jobs.yaml";
+    std::ofstream(spec) << "version: 1\nhosts: [{name: \"h\\ex\", transport: local}]\n"
+                        << "jobs:\n  - name: j\n    command: |\n"
+                        << "      printf 'a\\033[2Jb\\r\\000c\\377\\007\\n' >&2; printf 'raw\\033[1m\\n'; exit 3\n";
+    Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run", "--stream"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.out.find("\n    | a\\e[2Jb\\r\\x00c\xef\xbf\xbd\\x07\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  j[0] on h\\ex after 1 attempt: exit 3\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("j[0]@h\\ex: raw\x1b[1m\n"), std::string::npos) << "--stream passes the shard's bytes";
+    EXPECT_NE(r.err.find(std::string("j[0]@h\\ex: a\x1b[2Jb\r\0c\xff\x07\n", 21)), std::string::npos);
+    std::string report = r.out.substr(r.out.find("\nrun "));
+    EXPECT_FALSE(has_raw_control(report)) << report;
+
+    Result again = run_sshard({"report", m_dir + "/run"});
+    EXPECT_FALSE(has_raw_control(again.out)) << again.out;
+    EXPECT_NE(again.out.find("a\\e[2Jb"), std::string::npos) << again.out;
+}
+
+TEST_F(TerminalOutput, LibsshLogsOnlyWithVerbose) {
+    // The ssh_config asks libssh for its debug log; the host refuses the connection at once.
+    std::string config = m_dir + "/ssh_config";
+    std::ofstream(config) << "Host *\n  LogLevel DEBUG\n";
+    std::string spec = m_dir + "/jobs.yaml";
+    std::ofstream(spec) << "version: 1\nhosts: [\"127.0.0.99:1\"]\njobs: [{name: j, command: 'true'}]\n";
+    Result quiet = run_sshard({"hosts", spec, "--check", "--ssh-config", config});
+    EXPECT_EQ(quiet.exit_code, 1);
+    EXPECT_NE(quiet.out.find("127.0.0.99               FAIL  127.0.0.99: cannot connect: "), std::string::npos);
+    EXPECT_EQ(quiet.err, "");
+    Result verbose = run_sshard({"hosts", spec, "--check", "--ssh-config", config, "-v"});
+    EXPECT_EQ(verbose.exit_code, 1);
+    EXPECT_EQ(verbose.err.find("sshard: 127.0.0.99: libssh: ssh_connect: "), 0u) << verbose.err;
+}
+
+} // namespace
+} // namespace sshard::test
