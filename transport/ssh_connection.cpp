@@ -1,12 +1,20 @@
 #include "transport/ssh_connection.hpp"
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <libssh/callbacks.h>
+#include <libssh/server.h> // ssh_send_keepalive
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include "core/error.hpp"
 #include "transport/ssh_transport.hpp"
 
 namespace sshard::transport {
@@ -61,29 +69,153 @@ std::string fingerprint(ssh_session session) {
     return text;
 }
 
+// A gate's slot, held until the end of a handshake.
+class Slot {
+public:
+    explicit Slot(HandshakeGate* gate) : m_gate(gate) {}
+    ~Slot() {
+        if (m_held) {
+            m_gate->release();
+        }
+    }
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+
+    bool needed() const { return m_gate != nullptr && !m_held; }
+    bool acquire() { return m_held = m_gate->acquire(); }
+
+private:
+    HandshakeGate* m_gate;
+    bool m_held = false;
+};
+
+// Whether a socket has its peer yet: until then, libssh waits for it to become writable (connected).
+bool has_peer(int fd) {
+    sockaddr_storage peer{};
+    socklen_t length = sizeof peer;
+    return getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) == 0;
+}
+
 } // namespace
 
-SshConnection::SshConnection(const core::HostSpec& host, const SshOptions& options) {
+HandshakeGate::HandshakeGate(int slots) {
+    if (pipe2(m_tokens, O_CLOEXEC | O_NONBLOCK) != 0) {
+        throw core::Error(fmt::format("cannot create a pipe: {}", std::strerror(errno)));
+    }
+    m_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (m_stop_fd < 0) {
+        close(m_tokens[0]);
+        close(m_tokens[1]);
+        throw core::Error(fmt::format("cannot create an eventfd: {}", std::strerror(errno)));
+    }
+    for (int i = 0; i < slots; ++i) {
+        release();
+    }
+}
+
+HandshakeGate::~HandshakeGate() {
+    close(m_tokens[0]);
+    close(m_tokens[1]);
+    close(m_stop_fd);
+}
+
+void HandshakeGate::stop() {
+    m_stopped = true;
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto written = write(m_stop_fd, &one, sizeof one);
+}
+
+bool HandshakeGate::acquire() {
+    while (!stopped()) {
+        char token = 0;
+        if (read(m_tokens[0], &token, 1) == 1) {
+            return true;
+        }
+        pollfd fds[] = {{m_tokens[0], POLLIN, 0}, {m_stop_fd, POLLIN, 0}};
+        poll(fds, 2, -1);
+    }
+    return false;
+}
+
+void HandshakeGate::release() {
+    char token = 0;
+    // The pipe holds far more than 64 bytes, so a token always fits.
+    [[maybe_unused]] auto written = write(m_tokens[1], &token, 1);
+}
+
+SshConnection::SshConnection(const core::HostSpec& host, const SshOptions& options, HandshakeGate* gate)
+    : m_label(host.name), m_timeout(options.connect_timeout) {
     m_session = ssh_new();
     if (m_session == nullptr) {
         throw SshError(fmt::format("{}: cannot create an SSH session", host.name));
     }
-    m_label = host.name;
-    configure(host, options);
-    if (ssh_connect(m_session) != SSH_OK) {
-        std::string message = fmt::format("{}: cannot connect: {}", m_label, error());
-        ssh_free(m_session);
-        throw SshError(message);
-    }
-    tune_socket(fd());
     try {
-        check_host_key(options);
-        authenticate();
+        configure(host, options);
+        handshake(options, gate);
     } catch (...) {
         ssh_disconnect(m_session);
         ssh_free(m_session);
         throw;
     }
+}
+
+void SshConnection::handshake(const SshOptions& options, HandshakeGate* gate) {
+    ssh_set_blocking(m_session, 0);
+    Slot slot(gate);
+    bool banner = false;
+    auto deadline = Clock::now() + m_timeout;
+    int result = SSH_AGAIN;
+    while ((result = ssh_connect(m_session)) == SSH_AGAIN) {
+        if (!banner && ssh_get_serverbanner(m_session) != nullptr) {
+            banner = true;
+            deadline = Clock::now() + m_timeout;
+        }
+        short ready = await(deadline, banner ? "the key exchange" : "the server's SSH banner", gate);
+        // The server has spoken, or closed: its bytes wait in the socket until a slot is ours.
+        if (slot.needed() && (ready & (POLLIN | POLLHUP | POLLERR)) != 0 && has_peer(fd())) {
+            if (!slot.acquire()) {
+                throw SshError(fmt::format("{}: not connected: sshard is stopping", m_label));
+            }
+            deadline = Clock::now() + m_timeout;
+        }
+    }
+    if (result != SSH_OK) {
+        throw SshError(fmt::format("{}: cannot connect: {}", m_label, error()));
+    }
+    tune_socket(fd());
+    check_host_key(options);
+    // The agent first, then the default keys and the config's IdentityFile, as OpenSSH does.
+    deadline = Clock::now() + m_timeout;
+    while ((result = ssh_userauth_publickey_auto(m_session, nullptr, nullptr)) == SSH_AUTH_AGAIN) {
+        await(deadline, "the authentication", gate);
+    }
+    if (result != SSH_AUTH_SUCCESS) {
+        throw SshError(fmt::format("{}: authentication failed: no key from the agent or the identity files was "
+                                   "accepted{}",
+                                   m_label, result == SSH_AUTH_ERROR ? ": " + error() : std::string()));
+    }
+    ssh_set_blocking(m_session, 1);
+}
+
+// Waits until the socket is ready for what libssh waits for; throws SshError when `deadline` passes first or
+// the gate is stopped. Returns the socket's poll events.
+short SshConnection::await(Clock::time_point deadline, const char* phase, HandshakeGate* gate) {
+    short events = POLLIN;
+    if (!has_peer(fd()) || (ssh_get_poll_flags(m_session) & SSH_WRITE_PENDING) != 0) {
+        events |= POLLOUT;
+    }
+    pollfd fds[] = {{fd(), events, 0}, {gate != nullptr ? gate->stop_fd() : -1, POLLIN, 0}};
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+        throw SshError(fmt::format("{}: timed out after {} s waiting for {}", m_label, m_timeout.count(), phase));
+    }
+    if (poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR) {
+        throw SshError(fmt::format("{}: cannot wait for the connection: {}", m_label, std::strerror(errno)));
+    }
+    if (fds[1].revents != 0) {
+        throw SshError(fmt::format("{}: not connected: sshard is stopping", m_label));
+    }
+    return fds[0].revents;
 }
 
 SshConnection::~SshConnection() {
@@ -114,8 +246,7 @@ void SshConnection::configure(const core::HostSpec& host, const SshOptions& opti
         unsigned int port = static_cast<unsigned int>(host.port);
         ssh_options_set(m_session, SSH_OPTIONS_PORT, &port);
     }
-    long timeout = options.connect_timeout.count();
-    ssh_options_set(m_session, SSH_OPTIONS_TIMEOUT, &timeout);
+    set_timeout(m_timeout);
     int nodelay = 1; // short commands are ~20x faster without Nagle's delay
     ssh_options_set(m_session, SSH_OPTIONS_NODELAY, &nodelay);
 }
@@ -147,14 +278,23 @@ void SshConnection::check_host_key(const SshOptions& options) {
     throw SshError(fmt::format("{}: cannot check the host key: {}", m_label, error()));
 }
 
-void SshConnection::authenticate() {
-    // The agent first, then the default keys and the config's IdentityFile, as OpenSSH does.
-    int result = ssh_userauth_publickey_auto(m_session, nullptr, nullptr);
-    if (result != SSH_AUTH_SUCCESS) {
-        throw SshError(fmt::format("{}: authentication failed: no key from the agent or the identity files was "
-                                   "accepted{}",
-                                   m_label, result == SSH_AUTH_ERROR ? ": " + error() : std::string()));
+// Bounds what each blocking libssh call on the session waits for an answer.
+void SshConnection::set_timeout(std::chrono::seconds timeout) {
+    long seconds = timeout.count();
+    ssh_options_set(m_session, SSH_OPTIONS_TIMEOUT, &seconds);
+}
+
+bool SshConnection::keepalive(std::chrono::seconds wait) {
+    auto start = Clock::now();
+    set_timeout(wait);
+    // It waits for the server's answer, a refusal (OpenSSH does not know the request), within the timeout.
+    ssh_send_keepalive(m_session);
+    set_timeout(m_timeout);
+    if (Clock::now() - start >= wait) {
+        m_last_unanswered = Clock::now();
+        return false;
     }
+    return connected();
 }
 
 std::string SshConnection::server_banner() const {
@@ -163,33 +303,51 @@ std::string SshConnection::server_banner() const {
 }
 
 std::optional<int> SshConnection::cpu_count() {
-    std::string answer = run("getconf _NPROCESSORS_ONLN 2>/dev/null || nproc");
+    std::string answer = run("getconf _NPROCESSORS_ONLN 2>/dev/null || nproc", m_timeout);
     int count = 0;
     auto parsed = std::from_chars(answer.data(), answer.data() + answer.size(), count);
     return parsed.ec == std::errc() && count > 0 ? std::optional(count) : std::nullopt;
 }
 
-std::string SshConnection::run(const std::string& command) {
+ssh_channel SshConnection::exec(const std::string& command, std::chrono::seconds wait) {
+    auto start = Clock::now();
+    set_timeout(wait);
     ssh_channel channel = ssh_channel_new(m_session);
-    if (channel == nullptr || ssh_channel_open_session(channel) != SSH_OK ||
-        ssh_channel_request_exec(channel, command.c_str()) != SSH_OK) {
-        std::string message = fmt::format("{}: cannot run '{}': {}", m_label, command, error());
-        if (channel != nullptr) {
-            ssh_channel_free(channel);
+    if (channel != nullptr &&
+        (ssh_channel_open_session(channel) != SSH_OK || ssh_channel_request_exec(channel, command.c_str()) != SSH_OK)) {
+        ssh_channel_free(channel);
+        channel = nullptr;
+        if (Clock::now() - start >= wait) {
+            m_last_unanswered = Clock::now();
         }
-        throw SshError(message);
+    }
+    set_timeout(m_timeout);
+    return channel;
+}
+
+std::string SshConnection::run(const std::string& command, std::chrono::seconds limit) {
+    auto deadline = Clock::now() + limit;
+    ssh_channel channel = exec(command, limit);
+    if (channel == nullptr) {
+        throw SshError(fmt::format("{}: cannot run '{}': {}", m_label, command, error()));
     }
     std::string out;
     char buffer[4096];
     int n = 0;
-    while ((n = ssh_channel_read_timeout(channel, buffer, sizeof buffer, 0, 10000)) > 0) {
+    auto left = [&] {
+        return static_cast<int>(std::max<std::chrono::milliseconds::rep>(
+            1, std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count()));
+    };
+    while (Clock::now() < deadline && (n = ssh_channel_read_timeout(channel, buffer, sizeof buffer, 0, left())) > 0) {
         out.append(buffer, static_cast<std::size_t>(n));
     }
+    bool finished = ssh_channel_is_eof(channel) != 0;
     ssh_channel_send_eof(channel);
     ssh_channel_close(channel);
     ssh_channel_free(channel);
-    if (n == SSH_ERROR) {
-        throw SshError(fmt::format("{}: '{}' failed: {}", m_label, command, error()));
+    if (n == SSH_ERROR || !finished) {
+        throw SshError(fmt::format("{}: '{}' failed: {}", m_label, command,
+                                   n == SSH_ERROR ? error() : fmt::format("no end within {} s", limit.count())));
     }
     return out;
 }

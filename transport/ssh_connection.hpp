@@ -1,7 +1,14 @@
 // One authenticated libssh session to a host, set up the way OpenSSH users expect: their ssh_config, their
 // known_hosts, their agent and keys. Used by one thread only.
+//
+// The handshake runs in libssh's non-blocking mode, so that it can be given up at any moment, and in three
+// phases of its own time limit each: the connection up to the server's banner, the key exchange, and the
+// authentication. A host that accepts TCP but never speaks SSH fails the first phase and never holds one of
+// the HandshakeGate's slots: they are taken only once the server has spoken, for what OpenSSH's MaxStartups
+// counts (connections that are not yet authenticated) and what costs the server work.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <libssh/libssh.h>
 #include <optional>
@@ -13,12 +20,38 @@ namespace sshard::transport {
 
 struct SshOptions;
 
+// Bounds the handshakes in flight across hosts, and stops them all at shutdown. Thread-safe.
+class HandshakeGate {
+public:
+    // `slots` handshakes at a time past the server's banner. Throws core::Error when its descriptors cannot
+    // be made.
+    explicit HandshakeGate(int slots);
+    ~HandshakeGate();
+    HandshakeGate(const HandshakeGate&) = delete;
+    HandshakeGate& operator=(const HandshakeGate&) = delete;
+
+    // Makes every handshake, waiting or to come, give up at once; for good.
+    void stop();
+    bool stopped() const { return m_stopped.load(); }
+    // Readable once stopped.
+    int stop_fd() const { return m_stop_fd; }
+    // Waits for a free slot; false when stopped first.
+    bool acquire();
+    void release();
+
+private:
+    int m_tokens[2] = {-1, -1}; // a pipe holding one byte per free slot
+    int m_stop_fd = -1;
+    std::atomic<bool> m_stopped{false};
+};
+
 class SshConnection {
 public:
-    // Connects, checks the host key, authenticates. Throws SshError with a message naming the host and what
-    // failed: resolution, refusal, timeout, an unknown or changed host key (with its fingerprint and how to
-    // accept it), or authentication.
-    SshConnection(const core::HostSpec& host, const SshOptions& options);
+    // Connects, checks the host key, authenticates, each phase within options.connect_timeout, holding one of
+    // `gate`'s slots (when given) from the server's banner to the end. Throws SshError with a message naming
+    // the host and what failed: resolution, refusal, a phase that timed out, an unknown or changed host key
+    // (with its fingerprint and how to accept it), authentication, or the gate that was stopped.
+    SshConnection(const core::HostSpec& host, const SshOptions& options, HandshakeGate* gate = nullptr);
     ~SshConnection();
     SshConnection(const SshConnection&) = delete;
     SshConnection& operator=(const SshConnection&) = delete;
@@ -28,19 +61,33 @@ public:
     bool connected() const { return ssh_is_connected(m_session) != 0; }
     // The server's banner, e.g. "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3".
     std::string server_banner() const;
-    // Runs a short command to its end and returns its stdout; throws SshError.
-    std::string run(const std::string& command);
+    // Opens a channel running `command`, waiting at most `wait` for each of the server's answers; returns null
+    // when the server refused or did not answer in time.
+    ssh_channel exec(const std::string& command, std::chrono::seconds wait);
+    // Runs a short command to its end, within `limit`, and returns its stdout; throws SshError.
+    std::string run(const std::string& command, std::chrono::seconds limit);
     // The host's CPU count, where it tells; throws SshError.
     std::optional<int> cpu_count();
+    // Sends a keepalive, which the server must answer, and waits for the answer (or the one to an earlier
+    // keepalive) for at most `wait`. Returns whether it came.
+    bool keepalive(std::chrono::seconds wait);
+    // When a bounded call (exec, keepalive) last went without an answer in time; the epoch if never.
+    std::chrono::steady_clock::time_point last_unanswered() const { return m_last_unanswered; }
 
 private:
+    using Clock = std::chrono::steady_clock;
+
     void configure(const core::HostSpec& host, const SshOptions& options);
+    void handshake(const SshOptions& options, HandshakeGate* gate);
+    short await(Clock::time_point deadline, const char* phase, HandshakeGate* gate);
     void check_host_key(const SshOptions& options);
-    void authenticate();
+    void set_timeout(std::chrono::seconds timeout);
     std::string error() const { return ssh_get_error(m_session); }
 
     ssh_session m_session = nullptr;
-    std::string m_label; // "user@host:port" as the user wrote it, for messages
+    std::string m_label;              // "user@host:port" as the user wrote it, for messages
+    std::chrono::seconds m_timeout{}; // what one blocking libssh call may wait, and each handshake phase
+    Clock::time_point m_last_unanswered{};
 };
 
 class SshError : public std::runtime_error {

@@ -192,10 +192,12 @@ TEST_F(SshRun, UnknownHostKeyAndFailedAuthenticationLeaveOtherHostsWorking) {
     std::ofstream(m_dir + "/empty_known_hosts").flush();
     std::string key = m_dir + "/stranger_key";
     ASSERT_EQ(std::system(("ssh-keygen -q -t ed25519 -N '' -f " + key).c_str()), 0);
-    std::ofstream(config) << "Host stranger\n  HostName 127.0.0.12\n  Port " << cluster_port() << "\n  User sshard-test\n"
+    std::ofstream(config) << "Host stranger\n  HostName 127.0.0.12\n  Port " << cluster_port()
+                          << "\n  User sshard-test\n"
                           << "  IdentityFile " << k_cluster << "/id_ed25519\n"
                           << "  UserKnownHostsFile " << m_dir << "/empty_known_hosts\n"
-                          << "Host impostor\n  HostName 127.0.0.13\n  Port " << cluster_port() << "\n  User sshard-test\n"
+                          << "Host impostor\n  HostName 127.0.0.13\n  Port " << cluster_port()
+                          << "\n  User sshard-test\n"
                           << "  IdentityFile " << key << "\n  IdentitiesOnly yes\n"
                           << "  UserKnownHostsFile " << k_cluster << "/known_hosts\n"
                           << read_file(k_cluster + "/ssh_config");
