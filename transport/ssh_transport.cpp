@@ -138,6 +138,7 @@ private:
     Clock::time_point m_last_keepalive{};
     Clock::time_point m_retry_start_at{};
     Clock::time_point m_last_sample{};
+    Clock::time_point m_requests_taken{}; // when the requests being handled were taken from the inbox
     std::map<std::uint64_t, Clock::time_point> m_cancel_due; // when a cancelled attempt must have ended
     std::optional<core::ProcReading> m_last_reading;
 };
@@ -212,6 +213,7 @@ bool SshTransport::Worker::take_requests() {
         std::lock_guard lock(m_mutex);
         requests.swap(m_inbox);
     }
+    m_requests_taken = Clock::now();
     for (auto& request : requests) {
         handle(request);
     }
@@ -231,7 +233,8 @@ void SshTransport::Worker::handle(Request& request) {
         }
         break;
     case Request::Kind::cancel: {
-        auto due = Clock::now() + request.grace;
+        // From when the request came, not when its turn came: a cancel before it may have waited on the host.
+        auto due = m_requests_taken + request.grace;
         auto [it, fresh] = m_cancel_due.try_emplace(request.attempt, due);
         it->second = std::min(it->second, due);
         cancel(request.attempt, request.grace);
@@ -523,24 +526,26 @@ void SshTransport::Worker::reap_controls() {
 
 // A host silent for keepalive_interval gets a keepalive, which a live server answers and a stopped or vanished
 // one does not; each wait for the answer is at most k_answer_wait. A host silent for dead_after is lost, and so
-// is one that does not answer within k_answer_wait when a cancelled shard on it is past its grace: a frozen
-// host must not hold up an interrupted run.
+// is one that does not answer within k_answer_wait when a cancelled shard on it is past its grace (or that left
+// a wait unanswered since it was last heard): a frozen host must not hold up an interrupted run.
 void SshTransport::Worker::check_liveness() {
     auto now = Clock::now();
-    bool owed = cancel_overdue(now) && now - m_last_keepalive >= k_answer_wait;
-    if (!owed && now - m_last_heard < m_options.keepalive_interval) {
+    bool owed = cancel_overdue(now);
+    bool silent = now - m_last_heard >= m_options.keepalive_interval;
+    if (!silent && !(owed && now - m_last_keepalive >= k_answer_wait)) {
         return;
     }
     m_last_keepalive = now;
     SshConnection& connection = *m_sessions.front().connection;
-    if (connection.keepalive(k_answer_wait)) {
+    bool unanswered = connection.last_unanswered() > m_last_heard;
+    if (!(owed && unanswered) && connection.keepalive(k_answer_wait)) {
         m_last_heard = Clock::now();
         return;
     }
-    auto silent = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - m_last_heard);
-    if (!connection.connected() || owed || silent >= m_options.dead_after) {
-        lose_host(owed ? fmt::format("no answer after a cancel's grace ({} s silent)", silent.count())
-                       : fmt::format("no answer for {} s", silent.count()));
+    auto silence = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - m_last_heard);
+    if (!connection.connected() || owed || silence >= m_options.dead_after) {
+        lose_host(owed ? fmt::format("no answer after a cancel's grace ({} s silent)", silence.count())
+                       : fmt::format("no answer for {} s", silence.count()));
     }
 }
 
