@@ -1,6 +1,6 @@
 // End-to-end over SSH: a stalled or silent host blocks nothing else. Hosts that accept TCP but never speak SSH,
-// next to the loopback cluster; a frozen host (its sshd stopped) found in the time sshard(1) says; a run that
-// stops promptly, at its end and on Ctrl-C, whatever its hosts do.
+// next to the loopback cluster; a run that stops promptly, at its end and on Ctrl-C, whatever its hosts do.
+// (The time a frozen host takes to be found is checked in ssh_run_test.cpp.)
 #include <arpa/inet.h>
 #include <chrono>
 #include <csignal>
@@ -24,7 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 const std::string k_cluster = SSHARD_CLUSTER_DIR;
 constexpr double k_connect_timeout_s = 10; // each handshake phase, SshOptions::connect_timeout
-constexpr double k_dead_after_s = 10;      // SshOptions::dead_after
 constexpr auto k_grace = 5s;               // the cancel grace
 
 void cluster(const std::string& verb, int host) {
@@ -35,10 +34,6 @@ void cluster(const std::string& verb, int host) {
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double wall_now() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // TCP listeners on 127.0.0.101.. that complete every connection (the kernel does, from the backlog) and
@@ -140,29 +135,6 @@ TEST_F(Stall, SilentHostsNeverKeepHealthyOnesWaiting) {
             EXPECT_EQ(event["host"].get<std::string>().rfind("node", 0), 0u) << event;
         }
     }
-}
-
-TEST_F(Stall, FrozenHostIsLostAfterTheDocumentedSilence) {
-    std::string spec = write_spec("version: 1\nhosts: [\"2/node[3-4]\"]\n"
-                                  "jobs: [{name: j, command: 'sleep 1; echo done', shards: {count: 8}}]\n");
-    Spawned running = spawn_sshard(args(spec));
-    ASSERT_TRUE(wait_for_starts(1, "node4"));
-    cluster("pause-host", 4);
-    double paused = wall_now();
-    Result r = wait_sshard(running);
-    cluster("resume-host", 4);
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    std::optional<double> lost;
-    for (const auto& event : journal()) {
-        if (event["event"] == "host_down" && event["host"] == "node4" && !lost) {
-            lost = event["time"].get<double>() - paused;
-        }
-    }
-    ASSERT_TRUE(lost) << r.err;
-    // sshard(1): lost after 10 s without a word, plus at most the 1 s wait for a keepalive's answer. The host
-    // was heard just before the pause; before, it took about 21 s.
-    EXPECT_GT(*lost, k_dead_after_s - 2) << "lost before it was silent for long";
-    EXPECT_LT(*lost, k_dead_after_s + 3) << "found later than sshard(1) says";
 }
 
 TEST_F(Stall, InterruptWithAFrozenHostExitsWithinTheGrace) {
