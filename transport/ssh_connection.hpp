@@ -8,42 +8,17 @@
 // counts (connections that are not yet authenticated) and what costs the server work.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <libssh/libssh.h>
 #include <optional>
 #include <string>
 
 #include "core/spec.hpp"
+#include "transport/handshake_gate.hpp"
 
 namespace sshard::transport {
 
 struct SshOptions;
-
-// Bounds the handshakes in flight across hosts, and stops them all at shutdown. Thread-safe.
-class HandshakeGate {
-public:
-    // `slots` handshakes at a time past the server's banner. Throws core::Error when its descriptors cannot
-    // be made.
-    explicit HandshakeGate(int slots);
-    ~HandshakeGate();
-    HandshakeGate(const HandshakeGate&) = delete;
-    HandshakeGate& operator=(const HandshakeGate&) = delete;
-
-    // Makes every handshake, waiting or to come, give up at once; for good.
-    void stop();
-    bool stopped() const { return m_stopped.load(); }
-    // Readable once stopped.
-    int stop_fd() const { return m_stop_fd; }
-    // Waits for a free slot; false when stopped first.
-    bool acquire();
-    void release();
-
-private:
-    int m_tokens[2] = {-1, -1}; // a pipe holding one byte per free slot
-    int m_stop_fd = -1;
-    std::atomic<bool> m_stopped{false};
-};
 
 class SshConnection {
 public:

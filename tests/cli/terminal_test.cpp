@@ -118,11 +118,19 @@ TEST_F(TerminalOutput, ServerDisconnectMessageIsEscaped) {
             std::string packet = disconnect_packet("\x1b[31mred\r\a"
                                                    "bell");
             char buffer[4096];
-            // The disconnect goes after the client's banner, as a server's would.
+            // The disconnect goes after the client's banner and its first packet (its key exchange offer), as a
+            // server's would.
             [[maybe_unused]] auto sent = ::send(fd, banner.data(), banner.size(), MSG_NOSIGNAL);
-            if (::recv(fd, buffer, sizeof buffer, 0) > 0) {
-                sent = ::send(fd, packet.data(), packet.size(), MSG_NOSIGNAL);
+            std::string received;
+            auto offered = [&] {
+                auto end = received.find('\n');
+                return end != std::string::npos && received.size() > end + 5;
+            };
+            for (ssize_t got = 1; got > 0 && !offered();) {
+                got = ::recv(fd, buffer, sizeof buffer, 0);
+                received.append(buffer, static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
             }
+            sent = ::send(fd, packet.data(), packet.size(), MSG_NOSIGNAL);
             while (::recv(fd, buffer, sizeof buffer, 0) > 0) {
             }
             ::close(fd);
