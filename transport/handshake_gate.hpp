@@ -8,8 +8,8 @@ namespace sshard::transport {
 // Bounds the handshakes in flight across hosts, and stops them all at shutdown. Thread-safe.
 class HandshakeGate {
 public:
-    // `slots` handshakes at a time past the server's banner. Throws core::Error when its descriptors cannot
-    // be made.
+    // `slots` handshakes at a time, not counting those whose server has been silent for a while. Throws core::Error
+    // when its descriptors cannot be made.
     explicit HandshakeGate(int slots);
     ~HandshakeGate();
     HandshakeGate(const HandshakeGate&) = delete;

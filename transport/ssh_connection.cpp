@@ -18,6 +18,9 @@ namespace sshard::transport {
 
 namespace {
 
+// How long a server may take to send its banner before its connection gives back its handshake slot.
+constexpr std::chrono::seconds k_first_word{2};
+
 // Detects a dead peer on the socket level too: keepalive probes after 5 s idle, and unacknowledged data
 // failing the connection after 10 s. (A stopped sshd still has its kernel answer, which only the SSH-level
 // keepalives of the worker catch.)
@@ -79,7 +82,12 @@ public:
     Slot& operator=(const Slot&) = delete;
 
     bool needed() const { return m_gate != nullptr && !m_held; }
+    bool held() const { return m_held; }
     bool acquire() { return m_held = m_gate->acquire(); }
+    void release() {
+        m_gate->release();
+        m_held = false;
+    }
 
 private:
     HandshakeGate* m_gate;
@@ -114,21 +122,29 @@ SshConnection::SshConnection(const core::HostSpec& host, const SshOptions& optio
 void SshConnection::handshake(const SshOptions& options, HandshakeGate* gate) {
     ssh_set_blocking(m_session, 0);
     Slot slot(gate);
+    if (slot.needed() && !slot.acquire()) {
+        throw SshError(fmt::format("{}: not connected: sshard is stopping", m_label));
+    }
     bool banner = false;
-    auto deadline = Clock::now() + m_timeout;
+    auto started = Clock::now();
+    auto deadline = started + m_timeout;
     int result = SSH_AGAIN;
     while ((result = ssh_connect(m_session)) == SSH_AGAIN) {
         if (!banner && ssh_get_serverbanner(m_session) != nullptr) {
             banner = true;
             deadline = Clock::now() + m_timeout;
         }
-        short ready = await(deadline, banner ? "the key exchange" : "the server's SSH banner", gate);
-        // The server has spoken, or closed: its bytes wait in the socket until a slot is ours.
-        if (slot.needed() && (ready & (POLLIN | POLLHUP | POLLERR)) != 0 && has_peer(fd())) {
-            if (!slot.acquire()) {
-                throw SshError(fmt::format("{}: not connected: sshard is stopping", m_label));
-            }
-            deadline = Clock::now() + m_timeout;
+        // A server still silent after k_first_word gives its slot back until it speaks: a host that accepts
+        // connections and never says a word holds up no other for longer than that.
+        bool silent = !banner && slot.held();
+        short ready = await(silent ? std::min(deadline, started + k_first_word) : deadline, deadline,
+                            banner ? "the key exchange" : "the server's SSH banner", gate);
+        if (silent && Clock::now() >= started + k_first_word) {
+            slot.release();
+        }
+        // The server has spoken, or closed: its bytes wait in the socket until a slot is ours again.
+        if (slot.needed() && (ready & (POLLIN | POLLHUP | POLLERR)) != 0 && !slot.acquire()) {
+            throw SshError(fmt::format("{}: not connected: sshard is stopping", m_label));
         }
     }
     if (result != SSH_OK) {
@@ -139,7 +155,7 @@ void SshConnection::handshake(const SshOptions& options, HandshakeGate* gate) {
     // The agent first, then the default keys and the config's IdentityFile, as OpenSSH does.
     deadline = Clock::now() + m_timeout;
     while ((result = ssh_userauth_publickey_auto(m_session, nullptr, nullptr)) == SSH_AUTH_AGAIN) {
-        await(deadline, "the authentication", gate);
+        await(deadline, deadline, "the authentication", gate);
     }
     if (result != SSH_AUTH_SUCCESS) {
         throw SshError(fmt::format("{}: authentication failed: no key from the agent or the identity files was "
@@ -149,19 +165,21 @@ void SshConnection::handshake(const SshOptions& options, HandshakeGate* gate) {
     ssh_set_blocking(m_session, 1);
 }
 
-// Waits until the socket is ready for what libssh waits for; throws SshError when `deadline` passes first or
-// the gate is stopped. Returns the socket's poll events.
-short SshConnection::await(Clock::time_point deadline, const char* phase, HandshakeGate* gate) {
+// Waits until the socket is ready for what libssh waits for, or until `until`; throws SshError when `deadline`
+// has passed or the gate is stopped. Returns the socket's poll events, none when `until` came first.
+short SshConnection::await(Clock::time_point until, Clock::time_point deadline, const char* phase,
+                           HandshakeGate* gate) {
     short events = POLLIN;
     if (!has_peer(fd()) || (ssh_get_poll_flags(m_session) & SSH_WRITE_PENDING) != 0) {
         events |= POLLOUT;
     }
     pollfd fds[] = {{fd(), events, 0}, {gate != nullptr ? gate->stop_fd() : -1, POLLIN, 0}};
-    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) {
+    if (Clock::now() >= deadline) {
         throw SshError(fmt::format("{}: timed out after {} s waiting for {}", m_label, m_timeout.count(), phase));
     }
-    if (poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
+    if (poll(fds, 2, static_cast<int>(std::max<std::chrono::milliseconds::rep>(left.count(), 0))) < 0 &&
+        errno != EINTR) {
         throw SshError(fmt::format("{}: cannot wait for the connection: {}", m_label, std::strerror(errno)));
     }
     if (fds[1].revents != 0) {

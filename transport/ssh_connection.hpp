@@ -4,8 +4,9 @@
 // The handshake runs in libssh's non-blocking mode, so that it can be given up at any moment, and in three
 // phases of its own time limit each: the connection up to the server's banner, the key exchange, and the
 // authentication. A host that accepts TCP but never speaks SSH fails the first phase and never holds one of
-// the HandshakeGate's slots: they are taken only once the server has spoken, for what OpenSSH's MaxStartups
-// counts (connections that are not yet authenticated) and what costs the server work.
+// the HandshakeGate's slots for long: a connection takes a slot to start, as OpenSSH's MaxStartups counts every
+// connection not yet authenticated, but gives it back when the server has not spoken within 2 seconds, and takes
+// one again once it does.
 #pragma once
 
 #include <chrono>
@@ -23,7 +24,7 @@ struct SshOptions;
 class SshConnection {
 public:
     // Connects, checks the host key, authenticates, each phase within options.connect_timeout, holding one of
-    // `gate`'s slots (when given) from the server's banner to the end. Throws SshError with a message naming
+    // `gate`'s slots (when given) while the server talks (see above). Throws SshError with a message naming
     // the host and what failed: resolution, refusal, a phase that timed out, an unknown or changed host key
     // (with its fingerprint and how to accept it), authentication, or the gate that was stopped.
     SshConnection(const core::HostSpec& host, const SshOptions& options, HandshakeGate* gate = nullptr);
@@ -54,7 +55,7 @@ private:
 
     void configure(const core::HostSpec& host, const SshOptions& options);
     void handshake(const SshOptions& options, HandshakeGate* gate);
-    short await(Clock::time_point deadline, const char* phase, HandshakeGate* gate);
+    short await(Clock::time_point until, Clock::time_point deadline, const char* phase, HandshakeGate* gate);
     void check_host_key(const SshOptions& options);
     void set_timeout(std::chrono::seconds timeout);
     std::string error() const { return ssh_get_error(m_session); }
