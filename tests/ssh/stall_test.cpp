@@ -150,8 +150,8 @@ TEST_F(Stall, InterruptWithAFrozenHostExitsWithinTheGrace) {
     cluster("resume-host", 4);
     EXPECT_EQ(r.exit_code, 130) << r.err;
     // The healthy host's shards end at the TERM; the frozen host's never answer and are given up 1 s after
-    // the grace. Before, the run waited for the frozen host to be found dead, and longer.
-    EXPECT_LT(took, std::chrono::duration<double>(k_grace).count() + 1 + 2) << r.err;
+    // the grace; the rest is slack for a loaded machine. Before, it took 50 s.
+    EXPECT_LT(took, std::chrono::duration<double>(k_grace).count() + 5) << r.err;
 }
 
 } // namespace
