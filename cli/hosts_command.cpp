@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/terminal.hpp"
 #include "core/spec_loader.hpp"
 #include "transport/host_check.hpp"
 
@@ -31,7 +32,7 @@ std::string describe(const core::HostSpec& host) {
     for (const auto& label : host.labels) {
         text += " +" + label;
     }
-    return text;
+    return terminal_safe(text);
 }
 
 // Checks every host, a few at a time, each on a thread of its own.
@@ -68,17 +69,20 @@ int hosts_command(const HostsOptions& options) {
     transport::SshOptions ssh_options;
     ssh_options.config_file = options.ssh_config;
     ssh_options.accept_new_host_keys = options.accept_new_host_keys;
+    if (options.verbose) {
+        ssh_options.log = print_log_line;
+    }
     auto checks = check_all(spec.hosts, ssh_options);
     int failed = 0;
     for (std::size_t i = 0; i < spec.hosts.size(); ++i) {
         const auto& check = checks[i];
         if (check.ok) {
             fmt::print(std::cout, "{:<24} ok    cpus {:<4} setup {:>6.0f} ms  rtt {:>6.1f} ms  {}\n",
-                       spec.hosts[i].name, check.cpus ? std::to_string(*check.cpus) : "?", check.setup_s * 1000,
-                       check.round_trip_s * 1000, check.server);
+                       terminal_safe(spec.hosts[i].name), check.cpus ? std::to_string(*check.cpus) : "?",
+                       check.setup_s * 1000, check.round_trip_s * 1000, terminal_safe(check.server));
         } else {
             ++failed;
-            fmt::print(std::cout, "{:<24} FAIL  {}\n", spec.hosts[i].name, check.error);
+            fmt::print(std::cout, "{:<24} FAIL  {}\n", terminal_safe(spec.hosts[i].name), terminal_safe(check.error));
         }
     }
     std::cout.flush();

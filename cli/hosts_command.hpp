@@ -12,6 +12,7 @@ struct HostsOptions {
     bool check = false;
     std::string ssh_config;
     bool accept_new_host_keys = false;
+    bool verbose = false;
 };
 
 // Prints one line per host; with --check, connects to all hosts (several at a time) and returns 1 when any

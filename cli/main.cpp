@@ -43,11 +43,12 @@ core::Spec load(const SpecOptions& options) {
     return core::load_spec(options.spec, load_options);
 }
 
-void add_ssh_options(CLI::App& command, std::string& config, bool& accept_new) {
+void add_ssh_options(CLI::App& command, std::string& config, bool& accept_new, bool& verbose) {
     command.add_option("--ssh-config", config, "Read this ssh_config instead of ~/.ssh/config")
         ->check(CLI::ExistingFile);
     command.add_flag("--accept-new-host-keys", accept_new,
                      "Record the keys of hosts not yet in known_hosts (StrictHostKeyChecking=accept-new)");
+    command.add_flag("--verbose,-v", verbose, "Also print libssh's own log lines, at the ssh_config's LogLevel");
 }
 
 void add_run_options(CLI::App& command, RunOptions& options) {
@@ -76,7 +77,7 @@ void add_run_options(CLI::App& command, RunOptions& options) {
         ->capture_default_str();
     command.add_flag("--stream", options.stream, "Print every output line as it comes, tagged job[index]@host");
     command.add_option("--joblog", options.joblog, "Also log each attempt to FILE in GNU parallel's joblog format");
-    add_ssh_options(command, options.ssh_config, options.accept_new_host_keys);
+    add_ssh_options(command, options.ssh_config, options.accept_new_host_keys, options.verbose);
 }
 
 int plan_command(const SpecOptions& options) {
@@ -139,7 +140,7 @@ int run(int argc, char** argv) {
                       "Replace the spec's hosts: comma-separated [slots/][user@]hostlist[:port]");
     hosts->add_flag("--check", hosts_options.check,
                     "Connect to each host: reachable, host key known, authenticated, CPUs, round trip");
-    add_ssh_options(*hosts, hosts_options.ssh_config, hosts_options.accept_new_host_keys);
+    add_ssh_options(*hosts, hosts_options.ssh_config, hosts_options.accept_new_host_keys, hosts_options.verbose);
 
     std::string report_dir = ".sshard/runs";
     std::string report_format = "text";
@@ -176,10 +177,10 @@ int run(int argc, char** argv) {
         print_spec_error(e);
         return k_exit_usage;
     } catch (const core::UsageError& e) {
-        std::cerr << "sshard: error: " << e.what() << '\n';
+        std::cerr << "sshard: error: " << terminal_safe(e.what()) << '\n';
         return k_exit_usage;
     } catch (const core::Error& e) {
-        std::cerr << "sshard: error: " << e.what() << '\n';
+        std::cerr << "sshard: error: " << terminal_safe(e.what()) << '\n';
         return k_exit_cannot_proceed;
     }
     return k_exit_usage;
@@ -197,7 +198,7 @@ int main(int argc, char** argv) {
     try {
         return sshard::cli::run(argc, argv);
     } catch (const std::exception& e) {
-        std::cerr << "sshard: error: " << e.what() << '\n';
+        std::cerr << "sshard: error: " << sshard::cli::terminal_safe(e.what()) << '\n';
         return sshard::cli::k_exit_cannot_proceed;
     }
 }

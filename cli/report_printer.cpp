@@ -4,6 +4,7 @@
 #include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/terminal.hpp"
 #include "cli/units.hpp"
 #include "core/hostlist.hpp"
 #include "core/journal.hpp"
@@ -14,8 +15,14 @@ namespace {
 
 using nlohmann::ordered_json;
 
+// A name for a table column: its first `width` bytes, safe for the terminal.
+std::string cell(const std::string& name, std::size_t width = 16) {
+    return terminal_safe(std::string_view(name).substr(0, width));
+}
+
 void print_run(std::ostream& out, const core::RunReport& run) {
-    fmt::print(out, "run {} ({}){}\n", run.name, run.run_id, run.interrupted ? ", interrupted" : "");
+    fmt::print(out, "run {} ({}){}\n", terminal_safe(run.name), terminal_safe(run.run_id),
+               run.interrupted ? ", interrupted" : "");
     fmt::print(out, "  shards {}: {} succeeded, {} failed, {} skipped, {} not run\n", run.shards.total,
                run.shards.succeeded, run.shards.failed, run.shards.skipped,
                run.shards.total -
@@ -31,11 +38,10 @@ void print_jobs(std::ostream& out, const std::vector<core::JobReport>& jobs) {
     fmt::print(out, "\n{:<16} {:>6} {:>6} {:>5} {:>5} {:>6} {:>8} {:>7} {:>7} {:>7} {:>7} {:>6}\n", "job", "shards",
                "ok", "fail", "skip", "tries", "T_total", "min", "p50", "p95", "max", "cpu");
     for (const auto& j : jobs) {
-        fmt::print(out, "{:<16} {:>6} {:>6} {:>5} {:>5} {:>6} {:>8} {:>7} {:>7} {:>7} {:>7} {:>6}\n",
-                   j.name.substr(0, 16), j.shards.total, j.shards.succeeded, j.shards.failed, j.shards.skipped,
-                   j.attempts, seconds_text(j.t_total_s), seconds_text(j.duration_s.min),
-                   seconds_text(j.duration_s.p50), seconds_text(j.duration_s.p95), seconds_text(j.duration_s.max),
-                   percent_text(j.cpu_efficiency));
+        fmt::print(out, "{:<16} {:>6} {:>6} {:>5} {:>5} {:>6} {:>8} {:>7} {:>7} {:>7} {:>7} {:>6}\n", cell(j.name),
+                   j.shards.total, j.shards.succeeded, j.shards.failed, j.shards.skipped, j.attempts,
+                   seconds_text(j.t_total_s), seconds_text(j.duration_s.min), seconds_text(j.duration_s.p50),
+                   seconds_text(j.duration_s.p95), seconds_text(j.duration_s.max), percent_text(j.cpu_efficiency));
     }
 }
 
@@ -43,8 +49,8 @@ void print_hosts(std::ostream& out, const std::vector<core::HostReport>& hosts) 
     fmt::print(out, "\n{:<16} {:>5} {:>6} {:>5} {:>5} {:>8} {:>8} {:>6} {:>8} {:>8} {:>7}\n", "host", "slots", "shards",
                "fail", "lost", "busy", "idle", "util", "cpu usr", "cpu sys", "setup");
     for (const auto& h : hosts) {
-        fmt::print(out, "{:<16} {:>5} {:>6} {:>5} {:>5} {:>8} {:>8} {:>6} {:>8} {:>8} {:>7}\n", h.name.substr(0, 16),
-                   h.slots, h.shards, h.failures, h.losses, seconds_text(h.busy_s), seconds_text(h.idle_s),
+        fmt::print(out, "{:<16} {:>5} {:>6} {:>5} {:>5} {:>8} {:>8} {:>6} {:>8} {:>8} {:>7}\n", cell(h.name), h.slots,
+                   h.shards, h.failures, h.losses, seconds_text(h.busy_s), seconds_text(h.idle_s),
                    percent_text(h.utilization), seconds_text(h.cpu_user_s), seconds_text(h.cpu_sys_s),
                    h.setup_s ? seconds_text(*h.setup_s) : "n/a");
     }
@@ -59,7 +65,7 @@ void print_host_use(std::ostream& out, const std::vector<core::HostReport>& host
     fmt::print(out, "\n{:<16} {:>8} {:>9} {:>9} {:>12} {:>12}\n", "host use", "samples", "cpu mean", "cpu peak",
                "mem peak", "mem total");
     for (const auto& h : hosts) {
-        fmt::print(out, "{:<16} {:>8} {:>9} {:>9} {:>12} {:>12}\n", h.name.substr(0, 16), h.samples,
+        fmt::print(out, "{:<16} {:>8} {:>9} {:>9} {:>12} {:>12}\n", cell(h.name), h.samples,
                    h.cpu_busy_mean ? percent_text(*h.cpu_busy_mean) : "n/a",
                    h.cpu_busy_peak ? percent_text(*h.cpu_busy_peak) : "n/a", mib(h.mem_used_peak), mib(h.mem_total));
     }
@@ -71,16 +77,17 @@ void print_failures(std::ostream& out, const core::Report& report) {
     }
     fmt::print(out, "\nfailures\n");
     for (const auto& f : report.failures) {
-        fmt::print(out, "  {}[{}] on {} after {} attempt{}: {}\n", f.job, f.index, core::fold_hostlist(f.hosts),
-                   f.attempts, f.attempts == 1 ? "" : "s", f.reason);
+        fmt::print(out, "  {}[{}] on {} after {} attempt{}: {}\n", terminal_safe(f.job), f.index,
+                   terminal_safe(core::fold_hostlist(f.hosts)), f.attempts, f.attempts == 1 ? "" : "s",
+                   terminal_safe(f.reason));
         if (!f.output_error.empty() && f.output_error != f.reason) {
-            fmt::print(out, "    and {}\n", f.output_error);
+            fmt::print(out, "    and {}\n", terminal_safe(f.output_error));
         }
         std::size_t start = 0;
         while (start < f.stderr_tail.size()) {
             std::size_t end = f.stderr_tail.find('\n', start);
             end = end == std::string::npos ? f.stderr_tail.size() : end;
-            fmt::print(out, "    | {}\n", f.stderr_tail.substr(start, std::min<std::size_t>(end - start, 90)));
+            fmt::print(out, "    | {}\n", cell(f.stderr_tail.substr(start, end - start), 90));
             start = end + 1;
         }
     }
@@ -88,8 +95,8 @@ void print_failures(std::ostream& out, const core::Report& report) {
         fmt::print(out, "  ... and {} more failed shards (--format csv lists every attempt)\n", report.more_failures);
     }
     for (const auto& n : report.not_run) {
-        fmt::print(out, "  {}: {} shard{} {}: {}\n", n.job, n.count, n.count == 1 ? "" : "s",
-                   n.failed ? "failed" : "skipped", n.reason);
+        fmt::print(out, "  {}: {} shard{} {}: {}\n", terminal_safe(n.job), n.count, n.count == 1 ? "" : "s",
+                   n.failed ? "failed" : "skipped", terminal_safe(n.reason));
     }
 }
 
@@ -103,7 +110,7 @@ void print_timeline(std::ostream& out, const std::vector<core::HostReport>& host
         for (double busy : h.timeline) {
             line += blocks[static_cast<int>(std::lround(busy * 8))];
         }
-        fmt::print(out, "  {:<16} |{}|\n", h.name.substr(0, 16), line);
+        fmt::print(out, "  {:<16} |{}|\n", cell(h.name), line);
     }
 }
 

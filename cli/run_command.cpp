@@ -14,6 +14,7 @@
 #include "cli/report_printer.hpp"
 #include "cli/run_display.hpp"
 #include "cli/signals.hpp"
+#include "cli/terminal.hpp"
 #include "core/clock.hpp"
 #include "core/duration.hpp"
 #include "core/error.hpp"
@@ -71,11 +72,13 @@ bool show_progress(const RunOptions& options) {
 }
 
 // Prints each output line of a shard as it comes, tagged with where it ran: stdout lines on stdout, stderr
-// lines on stderr, like GNU parallel's --tag --line-buffer. When the output is closed (its reader went away),
+// lines on stderr, like GNU parallel's --tag --line-buffer. The lines are the shard's own bytes; the tag is
+// sshard's, so it is made safe. When the output is closed (its reader went away),
 // the run is stopped as by SIGTERM: its shards are recorded, none is left running.
 core::LineListener stream_listener(const core::Attempt& attempt, const core::Spec& spec, std::mutex& mutex,
                                    bool& closed) {
-    std::string tag = fmt::format("{}[{}]@{}: ", attempt.job->name, attempt.index, spec.hosts[attempt.host].name);
+    std::string tag =
+        terminal_safe(fmt::format("{}[{}]@{}: ", attempt.job->name, attempt.index, spec.hosts[attempt.host].name));
     return [tag, &mutex, &closed](core::Stream stream, std::string_view line) {
         std::lock_guard lock(mutex);
         std::ostream& out = stream == core::Stream::out ? std::cout : std::cerr;
@@ -181,6 +184,9 @@ int run_command(const RunOptions& options) {
     transport::SshOptions ssh_options;
     ssh_options.config_file = options.ssh_config;
     ssh_options.accept_new_host_keys = options.accept_new_host_keys;
+    if (options.verbose) {
+        ssh_options.log = print_log_line;
+    }
     transport::TransportSet transport(scheduler, spec.hosts, ssh_options);
     signals.set_handler([&](int) {
         if (signals.count() == 1) {

@@ -25,6 +25,7 @@ struct RunOptions {
     std::string joblog;                // --joblog
     std::string ssh_config;            // --ssh-config
     bool accept_new_host_keys = false; // --accept-new-host-keys
+    bool verbose = false;              // -v: libssh's log on stderr
 };
 
 // Throws core::SpecError and core::Error for problems before dispatch; returns the exit code otherwise.

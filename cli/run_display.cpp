@@ -4,6 +4,7 @@
 #include <fmt/ostream.h>
 #include <iostream>
 
+#include "cli/terminal.hpp"
 #include "cli/units.hpp"
 
 namespace sshard::cli {
@@ -17,7 +18,8 @@ void RunDisplay::host_changed(std::size_t host, const core::HostState& state) {
     }
     std::lock_guard lock(m_stderr_mutex);
     clear_line();
-    fmt::print(std::cerr, "sshard: host {} is down: {}\n", m_plan.spec->hosts[host].name, state.reason);
+    fmt::print(std::cerr, "sshard: host {} is down: {}\n", terminal_safe(m_plan.spec->hosts[host].name),
+               terminal_safe(state.reason));
 }
 
 void RunDisplay::attempt_started(const core::Attempt&) {

@@ -31,7 +31,7 @@ namespace sshard::core {
 struct SchedulerOptions {
     bool fail_fast = false;                        // after the first shard that fails for good, start nothing new
     std::size_t max_parallel = 0;                  // shards in flight across all hosts; 0: no cap beyond the slots
-    std::chrono::milliseconds grace{5000};         // between TERM and KILL when cancelling
+    Duration grace{k_cancel_grace};                // between TERM and KILL when cancelling
     int max_requeues = 5;                          // lost hosts a shard survives before it fails
     Duration down_limit = std::chrono::minutes(2); // a job whose hosts are all down this long fails the rest
     Backoff reconnect{std::chrono::seconds(1), std::chrono::seconds(30), 2.0};

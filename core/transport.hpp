@@ -78,6 +78,9 @@ public:
     virtual void on_host_sample(std::size_t /*host*/, HostSample /*sample*/) {}
 };
 
+// How long a cancelled shard has between TERM and KILL, unless the scheduler is told otherwise.
+constexpr std::chrono::milliseconds k_cancel_grace{5000};
+
 // How often transports sample their hosts' CPU and memory.
 constexpr std::chrono::seconds k_sample_interval{2};
 

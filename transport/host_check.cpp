@@ -31,7 +31,7 @@ HostCheck check_host(const core::HostSpec& host, const SshOptions& options) {
         check.server = connection.server_banner();
         check.cpus = connection.cpu_count();
         start = std::chrono::steady_clock::now();
-        connection.run("true");
+        connection.run("true", options.connect_timeout);
         check.round_trip_s = since(start);
         check.ok = true;
     } catch (const SshError& e) {

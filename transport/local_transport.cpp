@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/error.hpp"
+#include "transport/group_supervisor.hpp"
 
 namespace sshard::transport {
 
@@ -87,6 +88,7 @@ struct ChildPlan {
     std::vector<char*> argv;
     std::vector<char*> envp;
     const char* workdir = nullptr; // null: stay in the runner's directory
+    int supervisor_fd = -1;
 };
 
 // The runner's environment with `overrides` replacing or adding variables; of two overrides of one name, the
@@ -110,8 +112,9 @@ std::vector<std::string> make_environment(const std::vector<std::pair<std::strin
 }
 
 // The plan points into `launch`, which must outlive it.
-ChildPlan make_plan(core::Launch& launch) {
+ChildPlan make_plan(core::Launch& launch, int supervisor_fd) {
     ChildPlan plan;
+    plan.supervisor_fd = supervisor_fd;
     plan.environment = make_environment(launch.env);
     plan.argv = {const_cast<char*>("sh"), const_cast<char*>("-c"), launch.command.data(), nullptr};
     for (std::string& entry : plan.environment) {
@@ -155,6 +158,7 @@ void write_all(int fd, std::string_view text) {
 // Runs in the child between fork() and exec: async-signal-safe calls only.
 [[noreturn]] void exec_child(const ChildPlan& plan, int out_fd, int err_fd) {
     ::setpgid(0, 0);
+    GroupSupervisor::register_self(plan.supervisor_fd);
     // Blocked and ignored signals survive exec: a shard must not inherit the runner's, or a cancel's TERM
     // could miss it and a closed pipe would not stop it.
     sigset_t none;
@@ -328,7 +332,7 @@ void LocalTransport::handle(Request& request) {
 
 void LocalTransport::spawn(core::Launch& launch) {
     assert(!m_running.contains(launch.attempt));
-    const ChildPlan plan = make_plan(launch);
+    const ChildPlan plan = make_plan(launch, m_supervisor.fd());
     int out_pipe[2];
     int err_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
@@ -493,11 +497,13 @@ void LocalTransport::try_reap(Running& running) {
         if (errno == EINTR) {
             return;
         }
+        m_supervisor.release(running.pid);
         // ECHILD: someone else reaped it, e.g. because the runner set SIGCHLD to SIG_IGN.
         running.lost = describe("cannot wait for the shell", errno);
     } else if (info.si_pid == 0) {
         return;
     } else {
+        m_supervisor.release(running.pid);
         if (running.kill_group_on_exit) {
             ::kill(-running.pid, SIGKILL);
         }

@@ -1,5 +1,6 @@
 // The local transport: every host in its table is this machine. Each attempt runs as `/bin/sh -c command` in
-// a process group of its own, so that a cancel reaches everything the shard started. One I/O thread owns all
+// a process group of its own, so that a cancel reaches everything the shard started, and a GroupSupervisor
+// ends those groups when the runner dies. One I/O thread owns all
 // children: it streams their stdout and stderr to the attempts' sinks, reaps them, enforces cancel grace
 // periods and reports outcomes. The scheduler's calls only queue a request for that thread and wake it, so
 // they never block on a child, and every event is delivered from that one thread.
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "core/transport.hpp"
+#include "transport/group_supervisor.hpp"
 
 namespace sshard::transport {
 
@@ -80,7 +82,8 @@ private:
     std::vector<char> m_buffer;
     bool m_stopping = false;
 
-    std::thread m_thread; // last: it starts once everything above exists
+    GroupSupervisor m_supervisor{core::k_cancel_grace}; // kills the running shards' groups if the runner dies
+    std::thread m_thread;                               // last: it starts once everything above exists
 };
 
 } // namespace sshard::transport

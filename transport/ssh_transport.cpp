@@ -28,6 +28,9 @@ namespace {
 constexpr int k_channels_per_session = 9; // OpenSSH's MaxSessions is 10; one is kept for cancels
 constexpr std::chrono::milliseconds k_poll_interval{50};
 constexpr std::chrono::milliseconds k_reopen_delay{100};
+// The longest the worker waits for one answer of a host outside the handshake and the shards' channels: a
+// keepalive's, a sample's. The worker stays responsive to shutdown and cancels meanwhile.
+constexpr std::chrono::seconds k_answer_wait{1};
 
 using Clock = std::chrono::steady_clock;
 
@@ -104,6 +107,7 @@ private:
     void signal_group(Running& run, const char* signal);
     void reap_controls();
     void check_liveness();
+    bool cancel_overdue(Clock::time_point now);
     void sample();
     void lose_host(const std::string& reason);
     void fail_launch(const core::Launch& launch, const std::string& reason);
@@ -134,6 +138,8 @@ private:
     Clock::time_point m_last_keepalive{};
     Clock::time_point m_retry_start_at{};
     Clock::time_point m_last_sample{};
+    Clock::time_point m_requests_taken{}; // when the requests being handled were taken from the inbox
+    std::map<std::uint64_t, Clock::time_point> m_cancel_due; // when a cancelled attempt must have ended
     std::optional<core::ProcReading> m_last_reading;
 };
 
@@ -207,6 +213,7 @@ bool SshTransport::Worker::take_requests() {
         std::lock_guard lock(m_mutex);
         requests.swap(m_inbox);
     }
+    m_requests_taken = Clock::now();
     for (auto& request : requests) {
         handle(request);
     }
@@ -225,9 +232,14 @@ void SshTransport::Worker::handle(Request& request) {
             fail_launch(request.launch, fmt::format("host {} is not connected", m_spec.name));
         }
         break;
-    case Request::Kind::cancel:
+    case Request::Kind::cancel: {
+        // From when the request came, not when its turn came: a cancel before it may have waited on the host.
+        auto due = m_requests_taken + request.grace;
+        auto [it, fresh] = m_cancel_due.try_emplace(request.attempt, due);
+        it->second = std::min(it->second, due);
         cancel(request.attempt, request.grace);
         break;
+    }
     case Request::Kind::shutdown:
         for (auto& [attempt, run] : m_running) {
             run.cancelled = true;
@@ -267,16 +279,9 @@ void SshTransport::Worker::connect() {
 
 // A new authenticated session, within the bound on concurrent handshakes. Throws SshError.
 SshTransport::Worker::Session* SshTransport::Worker::open_session() {
-    m_owner.m_handshakes.acquire();
-    try {
-        auto connection = std::make_unique<SshConnection>(m_spec, m_options);
-        m_owner.m_handshakes.release();
-        m_sessions.push_back({std::move(connection), 0, k_channels_per_session});
-        return &m_sessions.back();
-    } catch (...) {
-        m_owner.m_handshakes.release();
-        throw;
-    }
+    m_sessions.push_back(
+        {std::make_unique<SshConnection>(m_spec, m_options, m_owner.m_gate.get()), 0, k_channels_per_session});
+    return &m_sessions.back();
 }
 
 void SshTransport::Worker::start_pending() {
@@ -486,16 +491,15 @@ void SshTransport::Worker::cancel(std::uint64_t attempt, std::chrono::millisecon
 void SshTransport::Worker::signal_group(Running& run, const char* signal) {
     auto pgid = run.filter->pgid();
     Session* session = run.session;
-    if (!pgid || session->channels >= k_channels_per_session + 1 || !session->connection->connected()) {
+    // A host that let a call go unanswered since it was last heard is not waited for again: a cancel must not
+    // hang on a host that froze.
+    if (!pgid || session->channels >= k_channels_per_session + 1 || !session->connection->connected() ||
+        session->connection->last_unanswered() > m_last_heard) {
         ssh_channel_request_send_signal(run.channel, signal);
         return;
     }
-    ssh_channel channel = ssh_channel_new(session->connection->get());
-    if (channel == nullptr || ssh_channel_open_session(channel) != SSH_OK ||
-        ssh_channel_request_exec(channel, kill_command(*pgid, signal).c_str()) != SSH_OK) {
-        if (channel != nullptr) {
-            ssh_channel_free(channel);
-        }
+    ssh_channel channel = session->connection->exec(kill_command(*pgid, signal), k_answer_wait);
+    if (channel == nullptr) {
         ssh_channel_request_send_signal(run.channel, signal);
         return;
     }
@@ -520,41 +524,57 @@ void SshTransport::Worker::reap_controls() {
     }
 }
 
-// A host that has been silent for a while is probed with a channel open: a live server answers (even a
-// refusal is an answer), a stopped or vanished one lets it time out.
+// A host silent for keepalive_interval gets a keepalive, which a live server answers and a stopped or vanished
+// one does not; each wait for the answer is at most k_answer_wait. A host silent for dead_after is lost, and so
+// is one that does not answer within k_answer_wait when a cancelled shard on it is past its grace (or that left
+// a wait unanswered since it was last heard): a frozen host must not hold up an interrupted run.
 void SshTransport::Worker::check_liveness() {
     auto now = Clock::now();
-    if (now - m_last_heard < m_options.keepalive_interval || now - m_last_keepalive < m_options.keepalive_interval) {
+    bool owed = cancel_overdue(now);
+    bool silent = now - m_last_heard >= m_options.keepalive_interval;
+    if (!silent && !(owed && now - m_last_keepalive >= k_answer_wait)) {
         return;
     }
     m_last_keepalive = now;
-    Session& session = m_sessions.front();
-    ssh_channel probe = ssh_channel_new(session.connection->get());
-    int result = probe != nullptr ? ssh_channel_open_session(probe) : SSH_ERROR;
-    if (probe != nullptr) {
-        if (result == SSH_OK) {
-            ssh_channel_close(probe);
-        }
-        ssh_channel_free(probe);
-    }
-    if (!session.connection->connected() || (result != SSH_OK && Clock::now() - now >= m_options.dead_after)) {
-        lose_host(fmt::format("no answer for {} s",
-                              std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - m_last_heard).count()));
+    SshConnection& connection = *m_sessions.front().connection;
+    bool unanswered = connection.last_unanswered() > m_last_heard;
+    if (!(owed && unanswered) && connection.keepalive(k_answer_wait)) {
+        m_last_heard = Clock::now();
         return;
     }
-    m_last_heard = Clock::now();
+    auto silence = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - m_last_heard);
+    if (!connection.connected() || owed || silence >= m_options.dead_after) {
+        lose_host(owed ? fmt::format("no answer after a cancel's grace ({} s silent)", silence.count())
+                       : fmt::format("no answer for {} s", silence.count()));
+    }
+}
+
+// Whether an attempt cancelled on this host still runs past its grace; forgets the cancels that are settled.
+bool SshTransport::Worker::cancel_overdue(Clock::time_point now) {
+    bool overdue = false;
+    for (auto it = m_cancel_due.begin(); it != m_cancel_due.end();) {
+        if (!m_running.contains(it->first)) {
+            it = m_cancel_due.erase(it);
+            continue;
+        }
+        overdue = overdue || it->second <= now;
+        ++it;
+    }
+    return overdue;
 }
 
 // Reads the host's /proc over the existing connection: its CPU busy share since the last reading and its
 // memory in use. Hosts without /proc (not Linux) give nothing, and the report shows n/a.
 void SshTransport::Worker::sample() {
     auto now = Clock::now();
-    if (now - m_last_sample < core::k_sample_interval) {
+    // A silent host is the liveness check's: sampling it would only wait.
+    if (now - m_last_sample < core::k_sample_interval || now - m_last_heard >= m_options.keepalive_interval) {
         return;
     }
     m_last_sample = now;
     try {
-        auto reading = core::parse_proc(m_sessions.front().connection->run("cat /proc/stat /proc/meminfo 2>/dev/null"));
+        auto reading = core::parse_proc(
+            m_sessions.front().connection->run("cat /proc/stat /proc/meminfo 2>/dev/null", k_answer_wait));
         m_last_heard = Clock::now();
         if (reading && m_last_reading) {
             if (auto sample = core::sample_between(*m_last_reading, *reading)) {
@@ -644,7 +664,8 @@ void SshTransport::Worker::wait_for_io() {
 }
 
 SshTransport::SshTransport(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts, SshOptions options)
-    : m_options(std::move(options)), m_handshakes(std::clamp(m_options.max_handshakes, 1, 64)) {
+    : m_options(std::move(options)),
+      m_gate(std::make_unique<HandshakeGate>(std::clamp(m_options.max_handshakes, 1, 64))) {
     ssh_init();
     m_workers.resize(hosts.size());
     for (std::size_t i = 0; i < hosts.size(); ++i) {
@@ -691,6 +712,7 @@ void SshTransport::shutdown() {
         return;
     }
     m_shut_down = true;
+    m_gate->stop(); // no worker waits for a handshake now
     for (auto& worker : m_workers) {
         if (worker) {
             worker->post_shutdown();

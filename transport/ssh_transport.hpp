@@ -23,9 +23,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
-#include <semaphore>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -35,14 +35,19 @@
 
 namespace sshard::transport {
 
+class HandshakeGate;
+
 struct SshOptions {
     std::string config_file;           // an ssh_config to read instead of ~/.ssh/config and /etc/ssh/ssh_config
     bool accept_new_host_keys = false; // like OpenSSH's StrictHostKeyChecking=accept-new
+    // The limit of each phase of a handshake, and of any other wait for a host's answer.
     std::chrono::seconds connect_timeout{10};
     // A host that sends nothing for this long, keepalives included, is lost.
     std::chrono::seconds dead_after{10};
     std::chrono::seconds keepalive_interval{2};
     int max_handshakes = 8; // connection set-ups in flight across all hosts
+    // Where libssh's own log lines go, each with its host's name in front; when empty, nowhere.
+    std::function<void(std::string_view)> log;
 };
 
 class SshTransport final : public core::Transport {
@@ -69,7 +74,7 @@ private:
     std::vector<std::unique_ptr<Worker>> m_workers; // by host index; null for hosts of other transports
     std::mutex m_mutex;
     std::unordered_map<std::uint64_t, std::size_t> m_attempt_hosts; // where each started attempt runs
-    std::counting_semaphore<64> m_handshakes;
+    std::unique_ptr<HandshakeGate> m_gate; // bounds the handshakes in flight; stopped at shutdown
     bool m_shut_down = false;
 };
 

@@ -176,6 +176,7 @@ jobs: [{name: j, command: 'sleep 1; echo done', shards: {count: 8}}]
         {"run", spec, "--ssh-config", k_cluster + "/ssh_config", "--run-dir", m_dir + "/run", "--down-limit", "2m"});
     wait_for_attempt_on(m_dir + "/run/journal.jsonl", "node4");
     cluster("pause-host", 4);
+    double paused = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     Result r = wait_sshard(running);
     cluster("resume-host", 4);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -185,6 +186,17 @@ jobs: [{name: j, command: 'sleep 1; echo done', shards: {count: 8}}]
         succeeded += a["verdict"] == "succeeded" ? 1 : 0;
     }
     EXPECT_EQ(succeeded, 8u);
+    // sshard(1): lost 10 to 11 s after the last thing it sent, which was just before the pause (about 21 s
+    // before keepalives with bounded waits).
+    std::ifstream in(m_dir + "/run/journal.jsonl");
+    for (std::string line; std::getline(in, line);) {
+        auto event = nlohmann::json::parse(line);
+        if (event["event"] == "host_down") {
+            EXPECT_GT(event["time"].get<double>() - paused, 8.0) << "lost before it was silent for long";
+            EXPECT_LT(event["time"].get<double>() - paused, 13.0) << "found later than sshard(1) says";
+            break;
+        }
+    }
 }
 
 TEST_F(SshRun, UnknownHostKeyAndFailedAuthenticationLeaveOtherHostsWorking) {
