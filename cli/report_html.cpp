@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <queue>
 #include <tuple>
 #include <vector>
@@ -55,11 +54,12 @@ struct HostBand {
     double y = 0;
 };
 
-// Maps run time to chart x.
+// Maps run time to chart x: the sessions side by side, the pauses between them left out.
 struct Scale {
-    double from = 0;
-    double span = 1;
-    double x(double t) const { return k_label_width + (t - from) / span * k_plot_width; }
+    const std::vector<core::Span>* sessions = nullptr;
+    double span = 1; // active seconds
+    double x_active(double seconds) const { return k_label_width + seconds / span * k_plot_width; }
+    double x(double wall) const { return x_active(core::active_seconds(*sessions, wall)); }
 };
 
 std::string escape(const std::string& text) {
@@ -93,16 +93,16 @@ bool earlier(const Attempt& a, const Attempt& b) {
     return std::tie(a.start, a.seq) < std::tie(b.start, b.seq);
 }
 
-Attempt attempt_from(const nlohmann::json& e, std::uint64_t seq) {
+Attempt attempt_from(const core::AttemptEndEvent& e, std::uint64_t seq) {
     Attempt a;
-    a.job = e.value("job", "");
-    a.index = e.value("index", std::uint64_t{0});
-    a.attempt = e.value("attempt", 1);
-    a.host = e.value("host", "");
-    a.start = e.value("start", 0.0);
-    a.end = std::max(a.start, e.value("end", a.start));
-    a.verdict = e.value("verdict", "");
-    a.reason = e.value("reason", "");
+    a.job = e.job;
+    a.index = e.index;
+    a.attempt = e.attempt;
+    a.host = e.host;
+    a.start = e.start;
+    a.end = e.end;
+    a.verdict = core::verdict_name(e.verdict);
+    a.reason = e.output_error ? e.reason + (e.reason.empty() ? "" : "; ") + *e.output_error : e.reason;
     a.seq = seq;
     return a;
 }
@@ -111,11 +111,12 @@ Attempt attempt_from(const nlohmann::json& e, std::uint64_t seq) {
 Attempts read_attempts(const std::string& run_dir) {
     std::priority_queue<Attempt, std::vector<Attempt>, decltype(&earlier)> earliest(&earlier);
     std::uint64_t seen = 0;
-    core::read_journal(run_dir + "/journal.jsonl", [&](const nlohmann::json& e, int) {
-        if (e.value("event", "") != "attempt_end") {
+    core::read_journal(run_dir + "/journal.jsonl", [&](const core::JournalEvent& event, int) {
+        const auto* e = std::get_if<core::AttemptEndEvent>(&event);
+        if (e == nullptr) {
             return;
         }
-        Attempt a = attempt_from(e, seen++);
+        Attempt a = attempt_from(*e, seen++);
         if (earliest.size() < k_max_drawn) {
             earliest.push(std::move(a));
         } else if (earlier(a, earliest.top())) {
@@ -209,11 +210,24 @@ void print_axis(std::ostream& out, const Scale& scale, double height) {
     fmt::print(out, "<line class=\"axis\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>\n", k_label_width,
                axis_y, k_label_width + k_plot_width, axis_y);
     for (int i = 0; i * step <= scale.span * (1 + 1e-9); ++i) {
-        double x = scale.x(scale.from + i * step);
+        double x = scale.x_active(i * step);
         fmt::print(out, "<line class=\"tick\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>\n", x, axis_y,
                    x, height);
         fmt::print(out, "<text class=\"tick-label\" x=\"{:.1f}\" y=\"{:.1f}\">{:g} s</text>\n", x, axis_y - 4,
                    i * step);
+    }
+}
+
+// A dashed line where a resume started: the pause before it is left out of the chart.
+void print_resumes(std::ostream& out, const Scale& scale, double height) {
+    double offset = 0;
+    for (std::size_t i = 0; i + 1 < scale.sessions->size(); ++i) {
+        offset += (*scale.sessions)[i].end - (*scale.sessions)[i].start;
+        double x = scale.x_active(offset);
+        fmt::print(out,
+                   "<line class=\"resume\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\">"
+                   "<title>resumed after a pause of {3:.0f} s</title></line>\n",
+                   x, k_top + k_axis_height - 4, height, (*scale.sessions)[i + 1].start - (*scale.sessions)[i].end);
     }
 }
 
@@ -276,7 +290,7 @@ void print_gantt(std::ostream& out, const core::Report& report, Attempts& attemp
     auto lanes = assign_lanes(attempts.drawn);
     auto bands = layout_hosts(report, lanes);
     auto colours = job_colours(report, attempts.drawn);
-    Scale scale{report.run.start, report.run.end > report.run.start ? report.run.end - report.run.start : 1.0};
+    Scale scale{&report.run.sessions, report.run.makespan_s > 0 ? report.run.makespan_s : 1.0};
     double height = bands.empty() ? k_top + k_axis_height : bands.back().y;
     height += static_cast<double>(bands.empty() ? 0 : std::max<std::size_t>(bands.back().lanes, 1)) *
               (k_lane_height + k_lane_gap);
@@ -293,6 +307,7 @@ void print_gantt(std::ostream& out, const core::Report& report, Attempts& attemp
     print_axis(out, scale, height);
     print_bands(out, bands);
     print_attempts(out, attempts.drawn, bands, scale, colours);
+    print_resumes(out, scale, height);
     out << "</svg>\n";
 }
 
@@ -405,6 +420,7 @@ pre { margin: 0; text-align: left; font-size: 90%; }
 .attempt { stroke: #fff; stroke-width: 0.5; }
 .attempt.failed { stroke: #d62728; stroke-width: 2; }
 .attempt.requeued { stroke: #555; stroke-width: 1.5; stroke-dasharray: 3 2; }
+.resume { stroke: #333; stroke-width: 1.5; stroke-dasharray: 4 3; }
 )";
 
 } // namespace
