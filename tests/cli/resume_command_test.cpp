@@ -309,6 +309,8 @@ TEST_F(ResumeCommand, ReportCountsShardsNotAttemptsAndAgreesWithTheJournal) {
     json doc = json::parse(run_sshard({"report", run_dir(), "--format", "json"}).out);
     EXPECT_EQ(doc["jobs"][0]["shards"]["succeeded"], 3);
     EXPECT_EQ(doc["run"]["sessions"].size(), 2u);
+    EXPECT_NE(run_sshard({"report", run_dir(), "--format", "html"}).out.find("<line class=\"resume\""),
+              std::string::npos);
     double spans = 0;
     for (const auto& s : doc["run"]["sessions"]) {
         spans += s["end"].get<double>() - s["start"].get<double>();
