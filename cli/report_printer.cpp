@@ -107,7 +107,7 @@ void print_output_errors(std::ostream& out, const core::Report& report) {
 std::vector<std::size_t> resume_columns(const core::RunReport& run) {
     std::vector<std::size_t> columns;
     double offset = 0;
-    for (std::size_t i = 0; i + 1 < run.sessions.size(); ++i) {
+    for (std::size_t i = 0; run.makespan_s > 0 && i + 1 < run.sessions.size(); ++i) {
         offset += run.sessions[i].end - run.sessions[i].start;
         columns.push_back(static_cast<std::size_t>(std::lround(offset / run.makespan_s * core::k_timeline_slices)));
     }

@@ -50,7 +50,7 @@ LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& re
     std::string path = options.spec;
     if (path.empty()) {
         loaded.text = core::read_spec_file(resumed->spec_path());
-        path = previous.spec_path;
+        path = previous.started ? previous.spec_path : resumed->spec_path();
         load_options.lines_dir = core::inputs_dir(resumed->path());
     } else {
         loaded.text = core::read_spec_file(path);
@@ -167,7 +167,10 @@ int run_command(const RunOptions& options) {
     if (!resumed || !options.spec.empty()) {
         core::save_inputs(dir.path(), spec);
     }
-    std::string spec_path = resumed ? previous.spec_path : std::filesystem::absolute(options.spec).string();
+    // A run whose runner died before it recorded its start ran nothing: its resume starts it from its spec copy.
+    std::string spec_path = !resumed           ? std::filesystem::absolute(options.spec).string()
+                            : previous.started ? previous.spec_path
+                                               : resumed->spec_path();
 
     JournalFailure journal_failure;
     core::JournalWriter journal(dir.journal_path(), std::chrono::milliseconds(50),

@@ -19,6 +19,7 @@ RecordedRun read_recorded_run(const std::string& path) {
                        [&](const RunStartEvent& e) {
                            if (!started) {
                                started = true;
+                               run.started = true;
                                run.run_id = e.run;
                                run.spec_path = e.spec;
                            }
@@ -40,9 +41,6 @@ RecordedRun read_recorded_run(const std::string& path) {
                    },
                    event);
     });
-    if (!started) {
-        throw Error(fmt::format("journal '{}' is empty: the run recorded nothing", path));
-    }
     run.history.seal();
     return run;
 }

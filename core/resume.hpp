@@ -10,15 +10,16 @@
 namespace sshard::core {
 
 struct RecordedRun {
+    bool started = false; // false for an empty journal: the runner died before it recorded its start
     std::string run_id;
-    std::string spec_path; // as the first run was given it: anchors relative `lines` files
+    std::string spec_path; // as the first run was given it
     ShardHistory history;
     std::uint64_t attempts = 0;        // attempt_end events read
     std::uint64_t last_attempt_id = 0; // the highest attempt id recorded: a resume's ids come after it
 };
 
-// Reads the journal at `path`. Throws Error when it cannot be read, is damaged before its last line, or does
-// not start with a run_start event.
+// Reads the journal at `path`. Throws Error when it cannot be read, is damaged before its last line, or its
+// first event is not run_start.
 RecordedRun read_recorded_run(const std::string& path);
 
 } // namespace sshard::core

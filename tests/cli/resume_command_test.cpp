@@ -256,6 +256,12 @@ TEST_F(ResumeCommand, RunKilledAsItsFirstShardStartsResumes) {
     EXPECT_EQ(events.front()["event"], "run_start");
     Result resumed = run_sshard({"run", "--resume", run_dir()});
     EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+
+    // Killed before its run_start was on disk, a run ran nothing: its resume runs it all.
+    std::ofstream(run_dir() + "/journal.jsonl", std::ios::trunc).flush();
+    Result again = run_sshard({"run", "--resume", run_dir()});
+    EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+    EXPECT_EQ(last_session_ran(run_dir()), (std::set<std::string>{"j[0]", "j[1]", "j[2]"}));
 }
 
 TEST_F(ResumeCommand, AttemptsAreNumberedAcrossResumesUnderTheRunsOwnId) {
@@ -348,7 +354,8 @@ TEST_F(ResumeCommand, RunnerKilledAtRandomPointsFinishesEveryShardExactlyOnce) {
     std::string spec = write_spec("  - {name: j, command: 'echo {index} {attempt} >> " + m_dir +
                                   "/ran.log; sleep 0.05', shards: {count: 40}}\n");
     for (int round = 0; round < 8; ++round) {
-        bool started = !journal(run_dir()).empty();
+        // Killed before it made its journal, a run ran nothing and is started again; else it resumes.
+        bool started = fs::exists(run_dir() + "/journal.jsonl");
         if (!started) {
             EXPECT_EQ(read_file(m_dir + "/ran.log"), "") << "a shard ran in a run that cannot be resumed";
             fs::remove_all(run_dir());

@@ -225,7 +225,7 @@ protected:
 TEST_F(ChaosRun, EveryShardIsAccountedForOnceAndResumeFinishesTheRest) {
     const unsigned long seed = chaos_seed();
     const unsigned long shards = env_number("SSHARD_CHAOS_SHARDS", 2000);
-    const unsigned long runner_kills = env_number("SSHARD_CHAOS_KILLS", 3);
+    const unsigned long runner_kills = env_number("SSHARD_CHAOS_KILLS", 2);
     const int dependents = 100;
     std::printf("chaos: seed %lu, %lu shards, %lu runner kills (SSHARD_CHAOS_SEED=%lu replays this run)\n", seed,
                 shards, runner_kills, seed);
@@ -250,7 +250,7 @@ TEST_F(ChaosRun, EveryShardIsAccountedForOnceAndResumeFinishesTheRest) {
     // end, all under chaos. A run may end before its kill comes: then the next resume has nothing to do.
     std::vector<std::string> args = {"run", spec, "--run-dir", run_dir};
     for (unsigned long kill = 0; kill < runner_kills; ++kill) {
-        Result killed = run_under_chaos(chaos, args, chaos.between(2000, 5000));
+        Result killed = run_under_chaos(chaos, args, chaos.between(1000, 3000));
         ASSERT_TRUE(killed.exit_code == 128 + SIGKILL || killed.exit_code == 1) << killed.out << killed.err;
         JournalTally so_far = tally(journal);
         ASSERT_GE(so_far.run_starts, 1) << "a run killed after it started left no run_start";
