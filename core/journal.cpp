@@ -121,25 +121,22 @@ void JournalWriter::writer_loop() {
         m_sync_requested = false;
         lock.unlock();
         int error = failed ? 0 : commit(m_fd, batch);
+        std::string failure;
         if (error != 0) {
             (void)!::ftruncate(m_fd, m_committed); // best effort: a reader ignores a torn last line anyway
-        }
-        lock.lock();
-        if (error == 0 && !failed) {
+            failure = fmt::format("cannot write journal '{}': {}", m_path, std::strerror(error));
+            if (m_on_failure) {
+                m_on_failure(failure); // unlocked: it may take other locks, such as the scheduler's
+            }
+        } else if (!failed) {
             m_committed += static_cast<off_t>(batch.size());
         }
-        bool first_failure = error != 0 && m_error.empty();
-        if (first_failure) {
-            m_error = fmt::format("cannot write journal '{}': {}", m_path, std::strerror(error));
+        lock.lock();
+        if (!failure.empty()) {
+            m_error = failure; // only after the handler ran: sync() then throws with the run already stopping
         }
         m_durable = count;
         m_synced.notify_all();
-        if (first_failure && m_on_failure) {
-            std::string message = m_error;
-            lock.unlock(); // the handler may take other locks, such as the scheduler's
-            m_on_failure(message);
-            lock.lock();
-        }
         if (stop) {
             return;
         }
