@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -127,12 +128,19 @@ public:
             m_scheduler->interrupt();
         }
     }
-    void watch(core::Scheduler& scheduler) {
+    // Stops `scheduler` on a failure, from now until the returned guard goes, which must be before the
+    // scheduler does.
+    auto watch(core::Scheduler& scheduler) {
         std::lock_guard lock(m_mutex);
         m_scheduler = &scheduler;
         if (m_failed) {
             scheduler.interrupt();
         }
+        auto unwatch = [this](JournalFailure*) {
+            std::lock_guard guard(m_mutex);
+            m_scheduler = nullptr;
+        };
+        return std::unique_ptr<JournalFailure, decltype(unwatch)>(this, unwatch);
     }
 
 private:
@@ -207,7 +215,7 @@ int run_command(const RunOptions& options) {
     };
 
     core::Scheduler scheduler(plan, clock, listeners, std::move(scheduling));
-    journal_failure.watch(scheduler);
+    auto watching = journal_failure.watch(scheduler);
     transport::SshOptions ssh_options;
     ssh_options.config_file = options.ssh_config;
     ssh_options.accept_new_host_keys = options.accept_new_host_keys;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -348,8 +349,9 @@ TEST_F(ResumeCommand, FailFastReportAgreesWithTheJournalsSummary) {
 }
 
 TEST_F(ResumeCommand, RunnerKilledAtRandomPointsFinishesEveryShardExactlyOnce) {
-    const unsigned long seed = std::random_device{}();
-    std::printf("random kills: seed %lu\n", seed);
+    const char* replay = std::getenv("SSHARD_KILL_SEED");
+    const unsigned long seed = replay != nullptr ? std::stoul(replay) : std::random_device{}();
+    std::printf("random kills: seed %lu (SSHARD_KILL_SEED=%lu replays the kill times)\n", seed, seed);
     std::mt19937_64 rng(seed);
     std::string spec = write_spec("  - {name: j, command: 'echo {index} {attempt} >> " + m_dir +
                                   "/ran.log; sleep 0.05', shards: {count: 40}}\n");
