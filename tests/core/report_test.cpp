@@ -120,6 +120,23 @@ TEST(Report, CountsEachShardOnceByItsLastOutcome) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(Report, ListsAttemptsWhoseOutputCouldNotBeWritten) {
+    char name[] = "/tmp/sshard_report_XXXXXX";
+    std::string dir = mkdtemp(name);
+    std::ofstream(dir + "/journal.jsonl")
+        << R"({"event":"run_start","time":0,"run":"r","hosts":[{"name":"a","slots":1}],"jobs":[{"name":"j","shards":1}]})"
+           "\n"
+        << R"({"event":"attempt_end","job":"j","index":0,"attempt":2,"host":"a","start":0,"end":1,"verdict":"succeeded",)"
+           R"("output_error":"cannot write 'out/j/0.2.out': No space left on device"})"
+           "\n";
+    Report r = build_report(dir);
+    ASSERT_EQ(r.output_errors.size(), 1u);
+    EXPECT_EQ(r.output_errors[0].job, "j");
+    EXPECT_EQ(r.output_errors[0].attempt, 2);
+    EXPECT_EQ(r.output_errors[0].message, "cannot write 'out/j/0.2.out': No space left on device");
+    std::filesystem::remove_all(dir);
+}
+
 TEST(Report, ActiveTimeLeavesOutThePauses) {
     std::vector<Span> sessions = {{100, 110}, {200, 205}};
     EXPECT_DOUBLE_EQ(active_seconds(sessions, 90), 0);
