@@ -122,9 +122,9 @@ class JournalFailure {
 public:
     void failed(const std::string& message) {
         std::lock_guard lock(m_mutex);
-        std::cerr << "sshard: error: " << message << ": stopping the run\n";
         m_failed = true;
         if (m_scheduler != nullptr) {
+            std::cerr << "sshard: error: " << message << ": stopping the run\n";
             m_scheduler->interrupt();
         }
     }

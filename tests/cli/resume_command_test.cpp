@@ -245,6 +245,20 @@ TEST_F(ResumeCommand, FullDiskStopsTheRunAndAResumeFinishesIt) {
     }
 }
 
+TEST_F(ResumeCommand, JournalThatCannotRecordTheStartDispatchesNothing) {
+    fs::create_directory(m_dir + "/disk");
+    // One page: the spec's copy fills it, and the journal's run_start finds no room.
+    if (::mount("tmpfs", (m_dir + "/disk").c_str(), "tmpfs", 0, "size=4k") != 0) {
+        GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+    }
+    std::string spec = write_spec("  - {name: j, command: 'touch " + m_dir + "/ran', shards: {count: 3}}\n");
+    Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/disk/run"});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_EQ(r.err,
+              "sshard: error: cannot write journal '" + m_dir + "/disk/run/journal.jsonl': No space left on device\n");
+    EXPECT_FALSE(fs::exists(m_dir + "/ran"));
+}
+
 TEST_F(ResumeCommand, RunKilledAsItsFirstShardStartsResumes) {
     std::string spec =
         write_spec("  - {name: j, command: 'touch " + m_dir + "/started; sleep 0.2', shards: {count: 3}}\n");
