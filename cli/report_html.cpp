@@ -29,15 +29,8 @@ constexpr double k_host_gap = 10;
 constexpr double k_axis_height = 24;
 constexpr double k_top = 8;
 
-struct Attempt {
-    std::string job;
-    std::uint64_t index = 0;
-    int attempt = 1;
-    std::string host;
-    double start = 0;
-    double end = 0;
-    std::string verdict;
-    std::string reason;
+// An attempt as drawn: its journal event, where it stands in the journal and the lane it takes.
+struct Attempt : core::AttemptEndEvent {
     std::uint64_t seq = 0; // journal order, to break ties in start
     std::size_t lane = 0;
 };
@@ -93,16 +86,13 @@ bool earlier(const Attempt& a, const Attempt& b) {
     return std::tie(a.start, a.seq) < std::tie(b.start, b.seq);
 }
 
+// The event without what the chart does not show, which can be long.
 Attempt attempt_from(const core::AttemptEndEvent& e, std::uint64_t seq) {
     Attempt a;
-    a.job = e.job;
-    a.index = e.index;
-    a.attempt = e.attempt;
-    a.host = e.host;
-    a.start = e.start;
-    a.end = e.end;
-    a.verdict = core::verdict_name(e.verdict);
-    a.reason = e.output_error ? e.reason + (e.reason.empty() ? "" : "; ") + *e.output_error : e.reason;
+    static_cast<core::AttemptEndEvent&>(a) = e;
+    a.command.clear();
+    a.key.clear();
+    a.inputs.clear();
     a.seq = seq;
     return a;
 }
@@ -245,17 +235,21 @@ void print_bands(std::ostream& out, const std::vector<HostBand>& bands) {
     }
 }
 
-std::string attempt_class(const std::string& verdict) {
-    if (verdict == "failed" || verdict == "retry" || verdict == "unfinished") {
+std::string attempt_class(core::Verdict verdict) {
+    if (verdict == core::Verdict::failed || verdict == core::Verdict::retry || verdict == core::Verdict::unfinished) {
         return "attempt failed";
     }
-    return verdict == "requeued" ? "attempt requeued" : "attempt";
+    return verdict == core::Verdict::requeued ? "attempt requeued" : "attempt";
 }
 
 std::string tooltip(const Attempt& a) {
     std::string text = fmt::format("{}[{}] attempt {} on {}: {:.3f} s, {}", a.job, a.index, a.attempt, a.host,
-                                   a.end - a.start, a.verdict);
-    return a.reason.empty() ? text : text + " (" + a.reason + ")";
+                                   a.end - a.start, core::verdict_name(a.verdict));
+    std::string reason = a.reason;
+    if (a.output_error) {
+        reason += (reason.empty() ? "" : "; ") + *a.output_error;
+    }
+    return reason.empty() ? text : text + " (" + reason + ")";
 }
 
 void print_attempts(std::ostream& out, const std::vector<Attempt>& attempts, const std::vector<HostBand>& bands,
