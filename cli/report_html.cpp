@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <queue>
 #include <tuple>
 #include <vector>
@@ -30,15 +29,8 @@ constexpr double k_host_gap = 10;
 constexpr double k_axis_height = 24;
 constexpr double k_top = 8;
 
-struct Attempt {
-    std::string job;
-    std::uint64_t index = 0;
-    int attempt = 1;
-    std::string host;
-    double start = 0;
-    double end = 0;
-    std::string verdict;
-    std::string reason;
+// An attempt as drawn: its journal event, where it stands in the journal and the lane it takes.
+struct Attempt : core::AttemptEndEvent {
     std::uint64_t seq = 0; // journal order, to break ties in start
     std::size_t lane = 0;
 };
@@ -55,11 +47,12 @@ struct HostBand {
     double y = 0;
 };
 
-// Maps run time to chart x.
+// Maps run time to chart x: the sessions side by side, the pauses between them left out.
 struct Scale {
-    double from = 0;
-    double span = 1;
-    double x(double t) const { return k_label_width + (t - from) / span * k_plot_width; }
+    const std::vector<core::Span>* sessions = nullptr;
+    double span = 1; // active seconds
+    double x_active(double seconds) const { return k_label_width + seconds / span * k_plot_width; }
+    double x(double wall) const { return x_active(core::active_seconds(*sessions, wall)); }
 };
 
 std::string escape(const std::string& text) {
@@ -93,16 +86,13 @@ bool earlier(const Attempt& a, const Attempt& b) {
     return std::tie(a.start, a.seq) < std::tie(b.start, b.seq);
 }
 
-Attempt attempt_from(const nlohmann::json& e, std::uint64_t seq) {
+// The event without what the chart does not show, which can be long.
+Attempt attempt_from(const core::AttemptEndEvent& e, std::uint64_t seq) {
     Attempt a;
-    a.job = e.value("job", "");
-    a.index = e.value("index", std::uint64_t{0});
-    a.attempt = e.value("attempt", 1);
-    a.host = e.value("host", "");
-    a.start = e.value("start", 0.0);
-    a.end = std::max(a.start, e.value("end", a.start));
-    a.verdict = e.value("verdict", "");
-    a.reason = e.value("reason", "");
+    static_cast<core::AttemptEndEvent&>(a) = e;
+    a.command.clear();
+    a.key.clear();
+    a.inputs.clear();
     a.seq = seq;
     return a;
 }
@@ -111,11 +101,12 @@ Attempt attempt_from(const nlohmann::json& e, std::uint64_t seq) {
 Attempts read_attempts(const std::string& run_dir) {
     std::priority_queue<Attempt, std::vector<Attempt>, decltype(&earlier)> earliest(&earlier);
     std::uint64_t seen = 0;
-    core::read_journal(run_dir + "/journal.jsonl", [&](const nlohmann::json& e, int) {
-        if (e.value("event", "") != "attempt_end") {
+    core::read_journal(run_dir + "/journal.jsonl", [&](const core::JournalEvent& event, int) {
+        const auto* e = std::get_if<core::AttemptEndEvent>(&event);
+        if (e == nullptr) {
             return;
         }
-        Attempt a = attempt_from(e, seen++);
+        Attempt a = attempt_from(*e, seen++);
         if (earliest.size() < k_max_drawn) {
             earliest.push(std::move(a));
         } else if (earlier(a, earliest.top())) {
@@ -209,11 +200,24 @@ void print_axis(std::ostream& out, const Scale& scale, double height) {
     fmt::print(out, "<line class=\"axis\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>\n", k_label_width,
                axis_y, k_label_width + k_plot_width, axis_y);
     for (int i = 0; i * step <= scale.span * (1 + 1e-9); ++i) {
-        double x = scale.x(scale.from + i * step);
+        double x = scale.x_active(i * step);
         fmt::print(out, "<line class=\"tick\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>\n", x, axis_y,
                    x, height);
         fmt::print(out, "<text class=\"tick-label\" x=\"{:.1f}\" y=\"{:.1f}\">{:g} s</text>\n", x, axis_y - 4,
                    i * step);
+    }
+}
+
+// A dashed line where a resume started: the pause before it is left out of the chart.
+void print_resumes(std::ostream& out, const Scale& scale, double height) {
+    double offset = 0;
+    for (std::size_t i = 0; i + 1 < scale.sessions->size(); ++i) {
+        offset += (*scale.sessions)[i].end - (*scale.sessions)[i].start;
+        double x = scale.x_active(offset);
+        fmt::print(out,
+                   "<line class=\"resume\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\">"
+                   "<title>resumed after a pause of {3:.0f} s</title></line>\n",
+                   x, k_top + k_axis_height - 4, height, (*scale.sessions)[i + 1].start - (*scale.sessions)[i].end);
     }
 }
 
@@ -231,17 +235,21 @@ void print_bands(std::ostream& out, const std::vector<HostBand>& bands) {
     }
 }
 
-std::string attempt_class(const std::string& verdict) {
-    if (verdict == "failed" || verdict == "retry" || verdict == "unfinished") {
+std::string attempt_class(core::Verdict verdict) {
+    if (verdict == core::Verdict::failed || verdict == core::Verdict::retry || verdict == core::Verdict::unfinished) {
         return "attempt failed";
     }
-    return verdict == "requeued" ? "attempt requeued" : "attempt";
+    return verdict == core::Verdict::requeued ? "attempt requeued" : "attempt";
 }
 
 std::string tooltip(const Attempt& a) {
     std::string text = fmt::format("{}[{}] attempt {} on {}: {:.3f} s, {}", a.job, a.index, a.attempt, a.host,
-                                   a.end - a.start, a.verdict);
-    return a.reason.empty() ? text : text + " (" + a.reason + ")";
+                                   a.end - a.start, core::verdict_name(a.verdict));
+    std::string reason = a.reason;
+    if (a.output_error) {
+        reason += (reason.empty() ? "" : "; ") + *a.output_error;
+    }
+    return reason.empty() ? text : text + " (" + reason + ")";
 }
 
 void print_attempts(std::ostream& out, const std::vector<Attempt>& attempts, const std::vector<HostBand>& bands,
@@ -276,7 +284,7 @@ void print_gantt(std::ostream& out, const core::Report& report, Attempts& attemp
     auto lanes = assign_lanes(attempts.drawn);
     auto bands = layout_hosts(report, lanes);
     auto colours = job_colours(report, attempts.drawn);
-    Scale scale{report.run.start, report.run.end > report.run.start ? report.run.end - report.run.start : 1.0};
+    Scale scale{&report.run.sessions, report.run.makespan_s > 0 ? report.run.makespan_s : 1.0};
     double height = bands.empty() ? k_top + k_axis_height : bands.back().y;
     height += static_cast<double>(bands.empty() ? 0 : std::max<std::size_t>(bands.back().lanes, 1)) *
               (k_lane_height + k_lane_gap);
@@ -293,6 +301,7 @@ void print_gantt(std::ostream& out, const core::Report& report, Attempts& attemp
     print_axis(out, scale, height);
     print_bands(out, bands);
     print_attempts(out, attempts.drawn, bands, scale, colours);
+    print_resumes(out, scale, height);
     out << "</svg>\n";
 }
 
@@ -362,9 +371,8 @@ void print_failures(std::ostream& out, const core::Report& report) {
     out << "<h2>Failures</h2>\n<table class=\"failures\">\n";
     print_row(out, {"shard", "hosts", "attempts", "reason"}, "th");
     for (const auto& f : report.failures) {
-        print_row(out,
-                  {fmt::format("{}[{}]", f.job, f.index), core::fold_hostlist(f.hosts), std::to_string(f.attempts),
-                   f.output_error.empty() || f.output_error == f.reason ? f.reason : f.reason + "; " + f.output_error});
+        print_row(out, {fmt::format("{}[{}]", f.job, f.index), core::fold_hostlist(f.hosts), std::to_string(f.attempts),
+                        f.reason});
         if (!f.stderr_tail.empty()) {
             fmt::print(out, "<tr><td colspan=\"4\"><pre>{}</pre></td></tr>\n", escape(f.stderr_tail));
         }
@@ -406,6 +414,7 @@ pre { margin: 0; text-align: left; font-size: 90%; }
 .attempt { stroke: #fff; stroke-width: 0.5; }
 .attempt.failed { stroke: #d62728; stroke-width: 2; }
 .attempt.requeued { stroke: #555; stroke-width: 1.5; stroke-dasharray: 3 2; }
+.resume { stroke: #333; stroke-width: 1.5; stroke-dasharray: 4 3; }
 )";
 
 } // namespace

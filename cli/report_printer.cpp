@@ -80,9 +80,6 @@ void print_failures(std::ostream& out, const core::Report& report) {
         fmt::print(out, "  {}[{}] on {} after {} attempt{}: {}\n", terminal_safe(f.job), f.index,
                    terminal_safe(core::fold_hostlist(f.hosts)), f.attempts, f.attempts == 1 ? "" : "s",
                    terminal_safe(f.reason));
-        if (!f.output_error.empty() && f.output_error != f.reason) {
-            fmt::print(out, "    and {}\n", terminal_safe(f.output_error));
-        }
         std::size_t start = 0;
         while (start < f.stderr_tail.size()) {
             std::size_t end = f.stderr_tail.find('\n', start);
@@ -100,15 +97,46 @@ void print_failures(std::ostream& out, const core::Report& report) {
     }
 }
 
-// One line of block characters per host: how busy its slots were in each sixtieth of the run.
-void print_timeline(std::ostream& out, const std::vector<core::HostReport>& hosts) {
+void print_output_errors(std::ostream& out, const core::Report& report) {
+    if (report.output_errors.empty()) {
+        return;
+    }
+    fmt::print(out, "\noutput errors (records of these attempts are incomplete)\n");
+    for (const auto& e : report.output_errors) {
+        fmt::print(out, "  {}[{}] attempt {}: {}\n", terminal_safe(e.job), e.index, e.attempt,
+                   terminal_safe(e.message));
+    }
+    if (report.more_output_errors > 0) {
+        fmt::print(out, "  ... and {} more (--format csv lists every attempt)\n", report.more_output_errors);
+    }
+}
+
+// The columns of the timeline before which a resume started: where a pause was left out.
+std::vector<std::size_t> resume_columns(const core::RunReport& run) {
+    std::vector<std::size_t> columns;
+    double offset = 0;
+    for (std::size_t i = 0; run.makespan_s > 0 && i + 1 < run.sessions.size(); ++i) {
+        offset += run.sessions[i].end - run.sessions[i].start;
+        columns.push_back(static_cast<std::size_t>(std::lround(offset / run.makespan_s * core::k_timeline_slices)));
+    }
+    return columns;
+}
+
+// One line of block characters per host: how busy its slots were in each sixtieth of the run's active time,
+// with a dotted bar where a resume started after a pause.
+void print_timeline(std::ostream& out, const core::Report& report) {
     static const char* const blocks[] = {" ",      "\u2581", "\u2582", "\u2583", "\u2584",
                                          "\u2585", "\u2586", "\u2587", "\u2588"};
-    fmt::print(out, "\ntimeline (busy slots per host; each column is 1/{} of the run)\n", core::k_timeline_slices);
-    for (const auto& h : hosts) {
+    std::vector<std::size_t> resumes = resume_columns(report.run);
+    fmt::print(out, "\ntimeline (busy slots per host; each column is 1/{} of the run{})\n", core::k_timeline_slices,
+               resumes.empty() ? "" : "; \u250a: resumed after a pause");
+    for (const auto& h : report.hosts) {
         std::string line;
-        for (double busy : h.timeline) {
-            line += blocks[static_cast<int>(std::lround(busy * 8))];
+        for (std::size_t i = 0; i < h.timeline.size(); ++i) {
+            for (std::size_t column : resumes) {
+                line += column == i ? "\u250a" : "";
+            }
+            line += blocks[static_cast<int>(std::lround(h.timeline[i] * 8))];
         }
         fmt::print(out, "  {:<16} |{}|\n", cell(h.name), line);
     }
@@ -122,7 +150,8 @@ void print_report_text(std::ostream& out, const core::Report& report) {
     print_hosts(out, report.hosts);
     print_host_use(out, report.hosts);
     print_failures(out, report);
-    print_timeline(out, report.hosts);
+    print_output_errors(out, report);
+    print_timeline(out, report);
 }
 
 namespace {
@@ -131,12 +160,21 @@ ordered_json shards_json(const core::ShardCounts& s) {
     return {{"total", s.total}, {"succeeded", s.succeeded}, {"failed", s.failed}, {"skipped", s.skipped}};
 }
 
+ordered_json sessions_json(const std::vector<core::Span>& sessions) {
+    ordered_json list = ordered_json::array();
+    for (const auto& s : sessions) {
+        list.push_back({{"start", s.start}, {"end", s.end}});
+    }
+    return list;
+}
+
 ordered_json run_json(const core::RunReport& run) {
     return {{"name", run.name},
             {"run_id", run.run_id},
             {"start", run.start},
             {"end", run.end},
             {"makespan_s", run.makespan_s},
+            {"sessions", sessions_json(run.sessions)},
             {"shards", shards_json(run.shards)},
             {"attempts", run.attempts},
             {"retries", run.retries},
@@ -198,12 +236,12 @@ void print_report_json(std::ostream& out, const core::Report& report) {
     }
     doc["failures"] = ordered_json::array();
     for (const auto& f : report.failures) {
-        ordered_json failure = {{"job", f.job},           {"index", f.index},   {"hosts", f.hosts},
-                                {"attempts", f.attempts}, {"reason", f.reason}, {"stderr_tail", f.stderr_tail}};
-        if (!f.output_error.empty()) {
-            failure["output_error"] = f.output_error;
-        }
-        doc["failures"].push_back(std::move(failure));
+        doc["failures"].push_back({{"job", f.job},
+                                   {"index", f.index},
+                                   {"hosts", f.hosts},
+                                   {"attempts", f.attempts},
+                                   {"reason", f.reason},
+                                   {"stderr_tail", f.stderr_tail}});
     }
     doc["more_failures"] = report.more_failures;
     doc["not_run"] = ordered_json::array();
@@ -211,6 +249,12 @@ void print_report_json(std::ostream& out, const core::Report& report) {
         doc["not_run"].push_back(
             {{"job", n.job}, {"count", n.count}, {"as", n.failed ? "failed" : "skipped"}, {"reason", n.reason}});
     }
+    doc["output_errors"] = ordered_json::array();
+    for (const auto& e : report.output_errors) {
+        doc["output_errors"].push_back(
+            {{"job", e.job}, {"index", e.index}, {"attempt", e.attempt}, {"message", e.message}});
+    }
+    doc["more_output_errors"] = report.more_output_errors;
     out << doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) << '\n';
 }
 
@@ -228,34 +272,30 @@ std::string csv_field(const std::string& text) {
     return quoted + "\"";
 }
 
-std::string csv_value(const nlohmann::json& e, const char* key) {
-    if (!e.contains(key)) {
-        return "";
-    }
-    const auto& v = e[key];
-    return csv_field(v.is_string() ? v.get<std::string>() : v.dump());
+template <class T> std::string csv_optional(const std::optional<T>& value) {
+    return value ? fmt::format("{}", *value) : "";
+}
+
+std::string csv_number(double value) {
+    return nlohmann::json(value).dump();
 }
 
 } // namespace
 
 void print_report_csv(std::ostream& out, const std::string& run_dir) {
-    static const char* const columns[] = {"job",        "index",     "attempt",   "host",         "start",
-                                          "end",        "outcome",   "exit_code", "signal",       "verdict",
-                                          "cpu_user_s", "cpu_sys_s", "reason",    "output_error", "command"};
-    std::string header;
-    for (const char* column : columns) {
-        header += (header.empty() ? "" : ",") + std::string(column);
-    }
-    out << header << ",duration_s\n";
-    core::read_journal(run_dir + "/journal.jsonl", [&](const nlohmann::json& e, int) {
-        if (e.value("event", "") != "attempt_end") {
+    out << "job,index,attempt,host,start,end,outcome,exit_code,signal,verdict,cpu_user_s,cpu_sys_s,reason,command,"
+           "duration_s,output_error\n";
+    core::read_journal(run_dir + "/journal.jsonl", [&](const core::JournalEvent& event, int) {
+        const auto* e = std::get_if<core::AttemptEndEvent>(&event);
+        if (e == nullptr) {
             return;
         }
-        std::string row;
-        for (const char* column : columns) {
-            row += (row.empty() ? "" : ",") + csv_value(e, column);
-        }
-        out << row << fmt::format(",{:.3f}\n", e.value("end", 0.0) - e.value("start", 0.0));
+        out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3f},{}\n", csv_field(e->job), e->index,
+                           e->attempt, csv_field(e->host), csv_number(e->start), csv_number(e->end),
+                           core::outcome_name(e->outcome), csv_optional(e->exit_code), csv_optional(e->signal),
+                           core::verdict_name(e->verdict), e->cpu_user_s ? csv_number(*e->cpu_user_s) : "",
+                           e->cpu_sys_s ? csv_number(*e->cpu_sys_s) : "", csv_field(e->reason), csv_field(e->command),
+                           e->end - e->start, csv_field(e->output_error.value_or("")));
     });
 }
 

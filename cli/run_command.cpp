@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <unistd.h>
@@ -26,6 +28,7 @@
 #include "core/report.hpp"
 #include "core/resume.hpp"
 #include "core/run_dir.hpp"
+#include "core/run_inputs.hpp"
 #include "core/run_lock.hpp"
 #include "core/scheduler.hpp"
 #include "core/spec_loader.hpp"
@@ -36,7 +39,7 @@ namespace sshard::cli {
 namespace {
 
 // The spec to run and its text: the one named on the command line, or on resume without one, the run's copy
-// (loaded under its first path, so that relative `lines` files are found where they were).
+// (loaded under its first path, for messages, with the run's copies of its `lines` files).
 struct LoadedSpec {
     core::Spec spec;
     std::string text;
@@ -50,7 +53,8 @@ LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& re
     std::string path = options.spec;
     if (path.empty()) {
         loaded.text = core::read_spec_file(resumed->spec_path());
-        path = previous.spec_path;
+        path = previous.started ? previous.spec_path : resumed->spec_path();
+        load_options.lines_dir = core::inputs_dir(resumed->path());
     } else {
         loaded.text = core::read_spec_file(path);
     }
@@ -104,20 +108,50 @@ core::Duration parse_down_limit(const std::string& text) {
     return *limit;
 }
 
-int exit_code(const core::RunSummary& summary) {
+// A run exits 0 only when the report, which counts every shard by its last outcome over all sessions, finds
+// every shard succeeded: a resume that leaves shards not run does not.
+int exit_code(const core::RunSummary& summary, const core::Report& report) {
     if (summary.interrupted) {
         return k_exit_interrupted;
     }
     if (summary.no_hosts) {
         return k_exit_cannot_proceed;
     }
-    for (const auto& job : summary.jobs) {
-        if (job.failed > 0 || job.skipped > 0 || job.unfinished > 0) {
-            return k_exit_shards_failed;
+    return report.run.shards.succeeded == report.run.shards.total ? k_exit_ok : k_exit_shards_failed;
+}
+
+// Stops the run when the journal cannot be written, as SIGTERM would: the failure comes on the journal's
+// thread, possibly before the scheduler exists.
+class JournalFailure {
+public:
+    void failed(const std::string& message) {
+        std::lock_guard lock(m_mutex);
+        m_failed = true;
+        if (m_scheduler != nullptr) {
+            std::cerr << "sshard: error: " << message << ": stopping the run\n";
+            m_scheduler->interrupt();
         }
     }
-    return k_exit_ok;
-}
+    // Stops `scheduler` on a failure, from now until the returned guard goes, which must be before the
+    // scheduler does.
+    auto watch(core::Scheduler& scheduler) {
+        std::lock_guard lock(m_mutex);
+        m_scheduler = &scheduler;
+        if (m_failed) {
+            scheduler.interrupt();
+        }
+        auto unwatch = [this](JournalFailure*) {
+            std::lock_guard guard(m_mutex);
+            m_scheduler = nullptr;
+        };
+        return std::unique_ptr<JournalFailure, decltype(unwatch)>(this, unwatch);
+    }
+
+private:
+    std::mutex m_mutex;
+    bool m_failed = false;
+    core::Scheduler* m_scheduler = nullptr;
+};
 
 } // namespace
 
@@ -153,13 +187,25 @@ int run_command(const RunOptions& options) {
     if (resumed && !options.spec.empty()) {
         dir.replace_spec(loaded.text);
     }
-    std::string spec_path = resumed ? previous.spec_path : std::filesystem::absolute(options.spec).string();
+    if (!resumed || !options.spec.empty()) {
+        core::save_inputs(dir.path(), spec);
+    }
+    // A run whose runner died before it recorded its start ran nothing: its resume starts it from its spec copy.
+    std::string spec_path = !resumed           ? std::filesystem::absolute(options.spec).string()
+                            : previous.started ? previous.spec_path
+                                               : resumed->spec_path();
 
-    core::JournalWriter journal(dir.journal_path());
+    JournalFailure journal_failure;
+    core::JournalWriter journal(dir.journal_path(), std::chrono::milliseconds(50),
+                                [&](const std::string& message) { journal_failure.failed(message); });
     core::JournalRecorder recorder(journal, plan);
+    core::SystemClock clock;
+    // On disk before anything is dispatched: a runner killed from here on leaves a run that resumes.
+    recorder.run_started(dir.id(), spec_path, resumed.has_value(), clock.wall());
+    journal.sync();
+
     RunDisplay display(plan, show_progress(options));
     core::ListenerList listeners({&recorder, &display});
-    core::SystemClock clock;
     std::mutex stream_mutex;
     bool stream_closed = false; // guarded by stream_mutex
     core::SchedulerOptions scheduling;
@@ -168,7 +214,8 @@ int run_command(const RunOptions& options) {
     scheduling.down_limit = parse_down_limit(options.down_limit);
     scheduling.seed = std::random_device{}();
     scheduling.run_id = dir.id();
-    scheduling.completed = resumed ? &previous.completed : nullptr;
+    scheduling.history = resumed ? &previous.history : nullptr;
+    scheduling.first_attempt_id = previous.last_attempt_id + 1;
     scheduling.retry_failed = options.retry_failed;
     scheduling.make_output = [&](const core::Attempt& a) {
         return std::make_shared<core::OutputFiles>(
@@ -178,9 +225,9 @@ int run_command(const RunOptions& options) {
     if (joblog) {
         scheduling.record_end = [&](const core::Attempt& a, const core::Outcome& o) { return joblog->write(a, o); };
     }
-    recorder.run_started(dir.id(), spec_path, resumed.has_value(), clock.wall());
 
     core::Scheduler scheduler(plan, clock, listeners, std::move(scheduling));
+    auto watching = journal_failure.watch(scheduler);
     transport::SshOptions ssh_options;
     ssh_options.config_file = options.ssh_config;
     ssh_options.accept_new_host_keys = options.accept_new_host_keys;
@@ -197,11 +244,22 @@ int run_command(const RunOptions& options) {
     core::RunSummary summary = core::run_to_end(scheduler, transport);
     signals.set_handler({});
     transport.shutdown();
-    journal.sync();
-    print_report_text(std::cout, core::build_report(dir.path()));
+    std::optional<std::string> journal_error;
+    try {
+        journal.sync();
+    } catch (const core::Error& e) {
+        journal_error = e.what();
+    }
+    core::Report report = core::build_report(dir.path());
+    print_report_text(std::cout, report);
     fmt::print(std::cout, "\nrecords in {}\n", dir.path());
     std::cout.flush();
-    return exit_code(summary);
+    if (journal_error) {
+        std::cerr << "sshard: error: " << *journal_error << "; the journal keeps what was recorded before: "
+                  << "resume with --resume " << dir.path() << " once it can be written\n";
+        return k_exit_cannot_proceed;
+    }
+    return exit_code(summary, report);
 }
 
 } // namespace sshard::cli

@@ -1,5 +1,6 @@
 #include "core/journal.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -31,24 +32,42 @@ int commit(int fd, std::string_view batch) {
     return 0;
 }
 
-// nlohmann's messages start with an id such as "[json.exception.parse_error.101] " that means nothing to a user.
-std::string parser_message(const nlohmann::json::exception& e) {
-    std::string_view message = e.what();
-    if (message.starts_with('[')) {
-        if (std::size_t end = message.find("] "); end != std::string_view::npos) {
-            message.remove_prefix(end + 2);
+// The size of the file at `fd`, `size` bytes long, up to and with its last line break: what a reader counts as
+// written. -1 when it cannot be read.
+off_t complete_size(int fd, off_t size) {
+    char block[4096];
+    for (off_t end = size; end > 0;) {
+        off_t from = std::max<off_t>(0, end - static_cast<off_t>(sizeof block));
+        ssize_t got = ::pread(fd, block, static_cast<std::size_t>(end - from), from);
+        if (got != end - from) {
+            return -1;
         }
+        for (ssize_t i = got; i > 0; --i) {
+            if (block[i - 1] == '\n') {
+                return from + i;
+            }
+        }
+        end = from;
     }
-    return std::string(message);
+    return size < 0 ? -1 : 0;
 }
 
 } // namespace
 
-JournalWriter::JournalWriter(const std::string& path, std::chrono::milliseconds commit_interval)
-    : m_path(path), m_interval(commit_interval) {
-    m_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+JournalWriter::JournalWriter(const std::string& path, std::chrono::milliseconds commit_interval,
+                             FailureHandler on_failure)
+    : m_path(path), m_interval(commit_interval), m_on_failure(std::move(on_failure)) {
+    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (m_fd < 0) {
         throw Error(fmt::format("cannot open journal '{}': {}", path, std::strerror(errno)));
+    }
+    // A torn last line would otherwise join the first line appended now, and damage the journal for good.
+    off_t size = ::lseek(m_fd, 0, SEEK_END);
+    m_committed = complete_size(m_fd, size);
+    if (m_committed < 0 || (m_committed < size && ::ftruncate(m_fd, m_committed) != 0)) {
+        int error = errno;
+        ::close(m_fd);
+        throw Error(fmt::format("cannot repair journal '{}': {}", path, std::strerror(error)));
     }
     try {
         m_thread = std::thread([this] { writer_loop(); });
@@ -68,10 +87,8 @@ JournalWriter::~JournalWriter() {
     ::close(m_fd);
 }
 
-void JournalWriter::append(const nlohmann::json& event) {
-    // Serialise outside the lock; `replace` turns invalid UTF-8 from a command's output into U+FFFD instead of
-    // throwing in the middle of a run.
-    std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+void JournalWriter::append(const JournalEvent& event) {
+    std::string line = encode_event(event); // outside the lock
     line += '\n';
     std::lock_guard lock(m_mutex);
     m_pending += line;
@@ -89,9 +106,9 @@ void JournalWriter::sync() {
     }
 }
 
-// Commits every interval, or at once when sync() asks or the writer stops. After a failure nothing more is
-// written: the journal then ends at the last good commit (a line cut short there is what read_journal ignores),
-// rather than having a hole in the middle.
+// Commits every interval, or at once when sync() asks or the writer stops. After a failure the file is cut back
+// to the last good commit and nothing more is written: the journal then ends at a whole event, rather than
+// holding a hole or a torn line in the middle once later writes succeed.
 void JournalWriter::writer_loop() {
     std::unique_lock lock(m_mutex);
     while (true) {
@@ -104,9 +121,19 @@ void JournalWriter::writer_loop() {
         m_sync_requested = false;
         lock.unlock();
         int error = failed ? 0 : commit(m_fd, batch);
+        std::string failure;
+        if (error != 0) {
+            (void)!::ftruncate(m_fd, m_committed); // best effort: a reader ignores a torn last line anyway
+            failure = fmt::format("cannot write journal '{}': {}", m_path, std::strerror(error));
+            if (m_on_failure) {
+                m_on_failure(failure); // unlocked: it may take other locks, such as the scheduler's
+            }
+        } else if (!failed) {
+            m_committed += static_cast<off_t>(batch.size());
+        }
         lock.lock();
-        if (error != 0 && m_error.empty()) {
-            m_error = fmt::format("cannot write journal '{}': {}", m_path, std::strerror(error));
+        if (!failure.empty()) {
+            m_error = failure; // only after the handler ran: sync() then throws with the run already stopping
         }
         m_durable = count;
         m_synced.notify_all();
@@ -116,7 +143,7 @@ void JournalWriter::writer_loop() {
     }
 }
 
-void read_journal(const std::string& path, const std::function<void(const nlohmann::json&, int line)>& visit) {
+void read_journal(const std::string& path, const std::function<void(const JournalEvent&, int line)>& visit) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         throw Error(fmt::format("cannot read journal '{}': {}", path, std::strerror(errno)));
@@ -125,18 +152,14 @@ void read_journal(const std::string& path, const std::function<void(const nlohma
     int number = 0;
     while (std::getline(in, line)) {
         ++number;
-        bool unterminated = in.eof(); // only the last line can lack its newline: the writer died mid-line
-        nlohmann::json event;
-        try {
-            event = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::parse_error& e) {
-            if (unterminated) {
-                return;
-            }
-            throw Error(fmt::format("journal '{}' line {} is not valid JSON: {}", path, number, parser_message(e)));
+        if (in.eof()) {
+            break; // no line break: the writer died mid-line (see the top of journal.hpp)
         }
-        if (!event.is_object()) {
-            throw Error(fmt::format("journal '{}' line {} is not a JSON object", path, number));
+        JournalEvent event;
+        try {
+            event = decode_event(line);
+        } catch (const Error& e) {
+            throw Error(fmt::format("journal '{}' line {} {}", path, number, e.what()));
         }
         visit(event, number);
     }

@@ -1,6 +1,10 @@
 // The run's journal: an append-only file of JSON lines, one event per line, made durable in batches (group
-// commit). It is the run's record of truth: resume and report read nothing else. The event schema is
-// documented in man/sshard.1 (JOURNAL).
+// commit). It is the run's record of truth: resume and report read nothing else. The events are the structs
+// of core/journal_events.hpp, documented in man/sshard.1 (JOURNAL).
+//
+// A line counts once its line break is on disk. A runner that dies mid-write leaves a last line without one:
+// readers ignore it and a resume cuts it off before it appends. Anything else that does not parse is damage,
+// reported with its line.
 #pragma once
 
 #include <chrono>
@@ -8,26 +12,34 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
+#include <sys/types.h>
 #include <thread>
+
+#include "core/journal_events.hpp"
 
 namespace sshard::core {
 
 // Appends events from any thread; a writer thread writes and fdatasync()s them every `commit_interval`, so a
-// crash loses at most the last interval's events. A failure to write is remembered and thrown by sync().
+// crash loses at most the last interval's events. A failure to write is remembered and thrown by sync(); the
+// file is cut back to its last good commit and nothing more is written, so what was committed stays valid.
 class JournalWriter {
 public:
-    // Opens `path` for appending (creating it 0600). Throws Error when it cannot.
+    // Called once, on the writer's thread, with the message of the first write failure.
+    using FailureHandler = std::function<void(const std::string& message)>;
+
+    // Opens `path` for appending (creating it 0600), first cutting off a last line left without its line break
+    // by a runner that died mid-write. Throws Error when it cannot.
     explicit JournalWriter(const std::string& path,
-                           std::chrono::milliseconds commit_interval = std::chrono::milliseconds(50));
+                           std::chrono::milliseconds commit_interval = std::chrono::milliseconds(50),
+                           FailureHandler on_failure = {});
     // Syncs what is pending (errors are swallowed here: call sync() to see them) and closes.
     ~JournalWriter();
     JournalWriter(const JournalWriter&) = delete;
     JournalWriter& operator=(const JournalWriter&) = delete;
 
     // Queues one event; it is serialised at once, written by the next commit. Thread-safe, never blocks on I/O.
-    void append(const nlohmann::json& event);
+    void append(const JournalEvent& event);
     // Returns once every event appended before the call is on disk. Throws Error if a write or sync failed.
     void sync();
 
@@ -45,13 +57,15 @@ private:
     std::uint64_t m_durable = 0;      // events known to be on disk
     bool m_sync_requested = false;
     bool m_stop = false;
-    std::string m_error; // the first write or sync failure
+    std::string m_error;   // the first write or sync failure
+    off_t m_committed = 0; // the file's size after the last good commit
+    FailureHandler m_on_failure;
     std::thread m_thread;
 };
 
 // Calls `visit` for each event of the journal at `path`, in order, with its 1-based line number. A last line
-// cut short by a crash is ignored; any other line that is not a JSON object throws Error naming the file and
-// line. Throws Error when the file cannot be read. Streams: memory does not grow with the journal.
-void read_journal(const std::string& path, const std::function<void(const nlohmann::json&, int line)>& visit);
+// without its line break is ignored; any other line that is not a valid event throws Error naming the file
+// and line. Throws Error when the file cannot be read. Streams: memory does not grow with the journal.
+void read_journal(const std::string& path, const std::function<void(const JournalEvent&, int line)>& visit);
 
 } // namespace sshard::core

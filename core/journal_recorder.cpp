@@ -1,164 +1,117 @@
 #include "core/journal_recorder.hpp"
 
-#include <cmath>
+#include <chrono>
 
 namespace sshard::core {
 
 namespace {
 
-using nlohmann::json;
-
-const char* verdict_name(Verdict verdict) {
-    switch (verdict) {
-    case Verdict::succeeded:
-        return "succeeded";
-    case Verdict::retry:
-        return "retry";
-    case Verdict::requeued:
-        return "requeued";
-    case Verdict::failed:
-        return "failed";
-    case Verdict::unfinished:
-        return "unfinished";
-    }
-    return "";
-}
-
-const char* outcome_name(const AttemptEnd& end) {
+OutcomeKind outcome_kind(const AttemptEnd& end) {
     if (end.timed_out) {
-        return "timed_out";
+        return OutcomeKind::timed_out;
     }
     switch (end.outcome.kind) {
     case Outcome::Kind::exited:
-        return "exited";
+        return OutcomeKind::exited;
     case Outcome::Kind::signaled:
-        return "signaled";
+        return OutcomeKind::signaled;
     case Outcome::Kind::transport_failed:
-        return "transport_failed";
+        return OutcomeKind::transport_failed;
     }
-    return "";
+    return OutcomeKind::exited;
 }
 
-json now_event(const char* name) {
-    return {{"event", name}, {"time", unix_seconds(std::chrono::system_clock::now())}};
+double now() {
+    return unix_seconds(std::chrono::system_clock::now());
+}
+
+std::uint64_t count(const std::vector<IndexRange>& indices) {
+    std::uint64_t n = 0;
+    for (const auto& range : indices) {
+        n += range.to - range.from;
+    }
+    return n;
 }
 
 } // namespace
 
 void JournalRecorder::run_started(const std::string& run_id, const std::string& spec_path, bool resumed,
                                   WallTime time) {
-    json hosts = json::array();
+    RunStartEvent event;
+    event.time = unix_seconds(time);
+    event.run = run_id;
+    event.name = m_plan.spec->name;
+    event.spec = spec_path;
+    event.spec_hash = m_plan.spec->hash;
+    event.resume = resumed;
     for (const auto& host : m_plan.spec->hosts) {
-        hosts.push_back({{"name", host.name}, {"slots", host.slots}, {"auto_slots", host.auto_slots}});
+        event.hosts.push_back({host.name, host.slots, host.auto_slots});
     }
-    json jobs = json::array();
     for (const auto& job : m_plan.jobs) {
-        jobs.push_back({{"name", job.job->name}, {"shards", job.shards.size()}, {"priority", job.job->priority}});
+        event.jobs.push_back({job.job->name, job.shards.size(), job.job->priority});
     }
-    m_journal.append({{"event", "run_start"},
-                      {"time", unix_seconds(time)},
-                      {"run", run_id},
-                      {"name", m_plan.spec->name},
-                      {"spec", spec_path},
-                      {"spec_hash", m_plan.spec->hash},
-                      {"resume", resumed},
-                      {"hosts", hosts},
-                      {"jobs", jobs}});
+    m_journal.append(event);
 }
 
 void JournalRecorder::host_changed(std::size_t host, const HostState& state) {
-    json event = now_event(state.up ? "host_up" : "host_down");
-    event["host"] = m_plan.spec->hosts[host].name;
+    const std::string& name = m_plan.spec->hosts[host].name;
     if (state.up) {
-        event["setup_s"] = state.setup_s;
-        event["cpus"] = state.cpus ? json(*state.cpus) : json(nullptr);
+        m_journal.append(HostUpEvent{now(), name, state.setup_s, state.cpus});
     } else {
-        event["reason"] = state.reason;
+        m_journal.append(HostDownEvent{now(), name, state.reason});
     }
-    m_journal.append(event);
 }
 
 void JournalRecorder::host_sampled(std::size_t host, const HostSample& sample) {
-    json event = now_event("host_sample");
-    event["host"] = m_plan.spec->hosts[host].name;
-    event["cpu_busy"] = sample.cpu_busy;
-    event["mem_used"] = sample.mem_used;
-    event["mem_total"] = sample.mem_total;
-    m_journal.append(event);
+    m_journal.append(
+        HostSampleEvent{now(), m_plan.spec->hosts[host].name, sample.cpu_busy, sample.mem_used, sample.mem_total});
 }
 
 void JournalRecorder::attempt_started(const Attempt& attempt) {
-    m_journal.append({{"event", "attempt_start"},
-                      {"time", unix_seconds(attempt.start)},
-                      {"id", attempt.id},
-                      {"job", attempt.job->name},
-                      {"index", attempt.index},
-                      {"attempt", attempt.number},
-                      {"host", m_plan.spec->hosts[attempt.host].name}});
+    m_journal.append(AttemptStartEvent{unix_seconds(attempt.start), attempt.id, attempt.job->name, attempt.index,
+                                       attempt.number, m_plan.spec->hosts[attempt.host].name});
 }
 
 void JournalRecorder::attempt_finished(const Attempt& attempt, const AttemptEnd& end) {
     const Outcome& outcome = end.outcome;
-    json event = {{"event", "attempt_end"},
-                  {"time", unix_seconds(outcome.end)},
-                  {"id", attempt.id},
-                  {"job", attempt.job->name},
-                  {"index", attempt.index},
-                  {"attempt", attempt.number},
-                  {"host", m_plan.spec->hosts[attempt.host].name},
-                  {"start", unix_seconds(outcome.start)},
-                  {"end", unix_seconds(outcome.end)},
-                  {"outcome", outcome_name(end)},
-                  {"verdict", verdict_name(end.verdict)},
-                  {"command", attempt.command},
-                  {"key", attempt.key}};
+    AttemptEndEvent event;
+    event.time = unix_seconds(outcome.end);
+    event.id = attempt.id;
+    event.job = attempt.job->name;
+    event.index = attempt.index;
+    event.attempt = attempt.number;
+    event.host = m_plan.spec->hosts[attempt.host].name;
+    event.start = unix_seconds(outcome.start);
+    event.end = unix_seconds(outcome.end);
+    event.outcome = outcome_kind(end);
     if (outcome.kind == Outcome::Kind::exited) {
-        event["exit_code"] = outcome.exit_code;
+        event.exit_code = outcome.exit_code;
     }
     if (outcome.kind == Outcome::Kind::signaled) {
-        event["signal"] = outcome.signal;
+        event.signal = outcome.signal;
     }
-    if (!end.reason.empty()) {
-        event["reason"] = end.reason;
+    event.verdict = end.verdict;
+    event.reason = end.reason;
+    event.command = attempt.command;
+    event.key = attempt.key;
+    event.inputs = attempt.inputs;
+    if (outcome.cpu_user_s && outcome.cpu_sys_s) {
+        event.cpu_user_s = outcome.cpu_user_s;
+        event.cpu_sys_s = outcome.cpu_sys_s;
     }
     if (!end.output_error.empty()) {
-        event["output_error"] = end.output_error;
-    }
-    if (outcome.cpu_user_s && outcome.cpu_sys_s) {
-        event["cpu_user_s"] = *outcome.cpu_user_s;
-        event["cpu_sys_s"] = *outcome.cpu_sys_s;
+        event.output_error = end.output_error;
     }
     m_journal.append(event);
 }
 
-void JournalRecorder::shards_not_run(const JobSpec& job, std::uint64_t count, bool failed, const std::string& reason) {
-    json event = now_event("shards_not_run");
-    event["job"] = job.name;
-    event["count"] = count;
-    event["as"] = failed ? "failed" : "skipped";
-    event["reason"] = reason;
-    m_journal.append(event);
+void JournalRecorder::shards_not_run(const JobSpec& job, const std::vector<IndexRange>& indices, bool failed,
+                                     const std::string& reason) {
+    m_journal.append(ShardsNotRunEvent{now(), job.name, count(indices), failed, reason, indices});
 }
 
 void JournalRecorder::run_finished(const RunSummary& summary) {
-    json jobs = json::array();
-    for (const auto& job : summary.jobs) {
-        jobs.push_back({{"name", job.name},
-                        {"total", job.total},
-                        {"succeeded", job.succeeded},
-                        {"failed", job.failed},
-                        {"skipped", job.skipped},
-                        {"unfinished", job.unfinished},
-                        {"retried", job.retried},
-                        {"recalled", job.recalled},
-                        {"makespan_s", job.makespan_s}});
-    }
-    json event = now_event("run_end");
-    event["makespan_s"] = summary.makespan_s;
-    event["interrupted"] = summary.interrupted;
-    event["no_hosts"] = summary.no_hosts;
-    event["jobs"] = jobs;
-    m_journal.append(event);
+    m_journal.append(RunEndEvent{now(), summary.makespan_s, summary.interrupted, summary.no_hosts, summary.jobs});
 }
 
 } // namespace sshard::core

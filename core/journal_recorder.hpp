@@ -1,5 +1,5 @@
-// Turns what the scheduler reports into journal events. The schema is documented in man/sshard.1 (JOURNAL);
-// core/resume.hpp reads it back.
+// Turns what the scheduler reports into journal events (core/journal_events.hpp); core/resume.hpp and
+// core/report.hpp read them back.
 #pragma once
 
 #include <string>
@@ -23,7 +23,8 @@ public:
     void host_sampled(std::size_t host, const HostSample& sample) override;
     void attempt_started(const Attempt& attempt) override;
     void attempt_finished(const Attempt& attempt, const AttemptEnd& end) override;
-    void shards_not_run(const JobSpec& job, std::uint64_t count, bool failed, const std::string& reason) override;
+    void shards_not_run(const JobSpec& job, const std::vector<IndexRange>& indices, bool failed,
+                        const std::string& reason) override;
     void run_finished(const RunSummary& summary) override;
 
 private:

@@ -5,20 +5,21 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 
-#include "core/error.hpp"
 #include "core/journal.hpp"
+#include "core/overloaded.hpp"
 
 namespace sshard::core {
 
 namespace {
 
-using nlohmann::json;
+// A shard's last outcome, one byte a shard.
+enum class ShardState : std::uint8_t { none, succeeded, failed, skipped, failed_not_run };
 
 struct JobState {
     JobReport report;
     std::vector<double> durations;
+    std::vector<ShardState> shards; // by index
     double first = 0;
     double last = 0;
     double cpu_s = 0;
@@ -36,13 +37,18 @@ class Collector {
 public:
     explicit Collector(std::string run_dir) : m_run_dir(std::move(run_dir)) {}
 
-    void visit(const json& e);
+    void visit(const JournalEvent& event);
     Report finish();
 
 private:
-    void run_start(const json& e);
-    void attempt_end(const json& e);
-    void shard_failed(const json& e, const std::string& job, std::uint64_t index);
+    void run_start(const RunStartEvent& e);
+    void host_up(const HostUpEvent& e);
+    void host_down(const HostDownEvent& e);
+    void host_sample(const HostSampleEvent& e);
+    void attempt_end(const AttemptEndEvent& e);
+    void shard_ended(JobState& j, const AttemptEndEvent& e);
+    void shards_not_run(const ShardsNotRunEvent& e);
+    void count_shards(JobState& j);
     JobState& job(const std::string& name);
     HostState& host(const std::string& name);
     std::string stderr_tail(const std::string& job, std::uint64_t index, int attempt) const;
@@ -55,8 +61,7 @@ private:
     std::map<std::string, HostState> m_hosts;
     std::map<std::pair<std::string, std::uint64_t>, FailedShard> m_failed; // shards whose last try failed
     std::map<std::pair<std::string, std::uint64_t>, std::pair<std::vector<std::string>, int>> m_tries;
-    std::optional<double> m_session_first;
-    double m_session_last = 0;
+    std::optional<Span> m_session;
     double m_cpu_measured_s = 0;
 };
 
@@ -78,129 +83,180 @@ HostState& Collector::host(const std::string& name) {
     return it->second;
 }
 
-void Collector::visit(const json& e) {
-    const std::string kind = e.value("event", "");
-    if (kind == "run_start") {
-        run_start(e);
-    } else if (kind == "host_up") {
-        HostState& h = host(e.at("host"));
-        h.up = true;
-        if (!h.report.setup_s) {
-            h.report.setup_s = e.value("setup_s", 0.0);
+void Collector::visit(const JournalEvent& event) {
+    std::visit(Overloaded{
+                   [&](const RunStartEvent& e) { run_start(e); },
+                   [&](const HostUpEvent& e) { host_up(e); },
+                   [&](const HostDownEvent& e) { host_down(e); },
+                   [&](const HostSampleEvent& e) { host_sample(e); },
+                   [](const AttemptStartEvent&) {},
+                   [&](const AttemptEndEvent& e) { attempt_end(e); },
+                   [&](const ShardsNotRunEvent& e) { shards_not_run(e); },
+                   [&](const RunEndEvent& e) { m_report.run.interrupted = e.interrupted; },
+               },
+               event);
+}
+
+void Collector::run_start(const RunStartEvent& e) {
+    if (m_session) {
+        m_report.run.sessions.push_back(*m_session);
+        m_session.reset();
+    }
+    RunReport& run = m_report.run;
+    run.name = e.name;
+    run.run_id = e.run;
+    run.interrupted = true; // until its run_end says otherwise: a runner that was killed wrote none
+    if (run.start == 0) {
+        run.start = e.time;
+    }
+    for (const auto& h : e.hosts) {
+        HostState& state = host(h.name);
+        state.auto_slots = h.auto_slots;
+        state.report.slots = h.slots;
+    }
+    // The shards are the latest spec's; verdicts of shards given up on without running are the session's.
+    for (auto& [name, j] : m_jobs) {
+        j.report.shards.total = 0;
+        for (ShardState& state : j.shards) {
+            state = state == ShardState::skipped || state == ShardState::failed_not_run ? ShardState::none : state;
         }
-        if (h.auto_slots && e.contains("cpus") && e["cpus"].is_number()) {
-            h.report.slots = std::max(1, e["cpus"].get<int>());
-        }
-    } else if (kind == "host_down") {
-        HostState& h = host(e.at("host"));
-        if (h.up) {
-            ++h.report.losses;
-            ++m_report.run.host_losses;
-        }
-        h.up = false;
-    } else if (kind == "host_sample") {
-        HostReport& h = host(e.at("host")).report;
-        double busy = e.at("cpu_busy");
-        std::uint64_t used = e.at("mem_used");
-        ++h.samples;
-        h.cpu_busy_mean = h.cpu_busy_mean.value_or(0) + busy; // a sum until finish()
-        h.cpu_busy_peak = std::max(h.cpu_busy_peak.value_or(0), busy);
-        h.mem_used_peak = std::max(h.mem_used_peak.value_or(0), used);
-        h.mem_total = e.value("mem_total", std::uint64_t{0});
-    } else if (kind == "attempt_end") {
-        attempt_end(e);
-    } else if (kind == "shards_not_run") {
-        bool failed = e.value("as", "") == "failed";
-        NotRun group{e.at("job"), e.at("count"), failed, e.value("reason", "")};
-        (failed ? job(group.job).report.shards.failed : job(group.job).report.shards.skipped) += group.count;
-        m_report.not_run.push_back(std::move(group));
-    } else if (kind == "run_end") {
-        m_report.run.interrupted = e.value("interrupted", false);
+    }
+    for (const auto& j : e.jobs) {
+        job(j.name).report.shards.total = j.shards;
+    }
+    m_report.not_run.clear();
+}
+
+void Collector::host_up(const HostUpEvent& e) {
+    HostState& h = host(e.host);
+    h.up = true;
+    if (!h.report.setup_s) {
+        h.report.setup_s = e.setup_s;
+    }
+    if (h.auto_slots && e.cpus) {
+        h.report.slots = std::max(1, *e.cpus);
     }
 }
 
-void Collector::run_start(const json& e) {
-    // A resume starts a new session: the makespan counts each session's span, not the pause between them.
-    if (m_session_first) {
-        m_report.run.makespan_s += m_session_last - *m_session_first;
+void Collector::host_down(const HostDownEvent& e) {
+    HostState& h = host(e.host);
+    if (h.up) {
+        ++h.report.losses;
+        ++m_report.run.host_losses;
     }
-    m_session_first.reset();
-    m_report.run.name = e.value("name", "");
-    m_report.run.run_id = e.value("run", "");
-    if (m_report.run.start == 0) {
-        m_report.run.start = e.value("time", 0.0);
-    }
-    for (const auto& h : e.at("hosts")) {
-        HostState& state = host(h.at("name"));
-        state.auto_slots = h.value("auto_slots", false);
-        state.report.slots = h.value("slots", 1);
-    }
-    for (const auto& j : e.at("jobs")) {
-        job(j.at("name")).report.shards.total = j.at("shards");
-    }
+    h.up = false;
 }
 
-void Collector::attempt_end(const json& e) {
-    const std::string job_name = e.at("job");
-    const std::uint64_t index = e.at("index");
-    const std::string host_name = e.at("host");
-    const std::string verdict = e.value("verdict", "");
-    double start = e.value("start", 0.0);
-    double end = e.value("end", start);
-    double d = std::max(0.0, end - start);
+void Collector::host_sample(const HostSampleEvent& e) {
+    HostReport& h = host(e.host).report;
+    ++h.samples;
+    h.cpu_busy_mean = h.cpu_busy_mean.value_or(0) + e.cpu_busy; // a sum until finish()
+    h.cpu_busy_peak = std::max(h.cpu_busy_peak.value_or(0), e.cpu_busy);
+    h.mem_used_peak = std::max(h.mem_used_peak.value_or(0), e.mem_used);
+    h.mem_total = e.mem_total;
+}
+
+void Collector::attempt_end(const AttemptEndEvent& e) {
+    double d = e.end - e.start;
     RunReport& run = m_report.run;
     ++run.attempts;
     run.t_total_s += d;
-    run.start = run.attempts == 1 ? start : std::min(run.start, start);
-    run.end = std::max(run.end, end);
-    m_session_first = m_session_first ? std::min(*m_session_first, start) : start;
-    m_session_last = std::max(m_session_last, end);
+    run.start = run.attempts == 1 ? e.start : std::min(run.start, e.start);
+    run.end = std::max(run.end, e.end);
+    m_session =
+        m_session ? Span{std::min(m_session->start, e.start), std::max(m_session->end, e.end)} : Span{e.start, e.end};
 
-    JobState& j = job(job_name);
-    j.first = j.report.attempts == 0 ? start : std::min(j.first, start);
-    j.last = std::max(j.last, end);
+    JobState& j = job(e.job);
+    j.first = j.report.attempts == 0 ? e.start : std::min(j.first, e.start);
+    j.last = std::max(j.last, e.end);
     ++j.report.attempts;
     j.report.t_total_s += d;
     j.durations.push_back(d);
-    HostState& h = host(host_name);
+    HostState& h = host(e.host);
     ++h.report.shards;
     h.report.busy_s += d;
-    if (e.contains("cpu_user_s")) {
-        double user = e["cpu_user_s"].get<double>();
-        double sys = e.value("cpu_sys_s", 0.0);
-        h.report.cpu_user_s += user;
-        h.report.cpu_sys_s += sys;
-        j.cpu_s += user + sys;
+    if (e.cpu_user_s) {
+        double cpu = *e.cpu_user_s + e.cpu_sys_s.value_or(0);
+        h.report.cpu_user_s += *e.cpu_user_s;
+        h.report.cpu_sys_s += e.cpu_sys_s.value_or(0);
+        j.cpu_s += cpu;
         j.cpu_measured_s += d;
-        run.cpu_s += user + sys;
+        run.cpu_s += cpu;
         m_cpu_measured_s += d;
     }
-    if (verdict == "retry" || verdict == "requeued") {
+    if (e.verdict == Verdict::retry || e.verdict == Verdict::requeued) {
         ++run.retries;
         ++j.report.retries;
     }
-    if (verdict == "retry" || verdict == "failed") {
+    if (e.verdict == Verdict::retry || e.verdict == Verdict::failed) {
         ++h.report.failures;
     }
-    auto key = std::pair(job_name, index);
-    if (verdict == "succeeded") {
-        ++j.report.shards.succeeded;
+    if (e.output_error && m_report.output_errors.size() < k_max_failures) {
+        m_report.output_errors.push_back({e.job, e.index, e.attempt, *e.output_error});
+    } else if (e.output_error) {
+        ++m_report.more_output_errors;
+    }
+    shard_ended(j, e);
+}
+
+// Keeps the shard's last outcome, and for shards whose last try failed, where and how often they ran.
+void Collector::shard_ended(JobState& j, const AttemptEndEvent& e) {
+    auto key = std::pair(e.job, e.index);
+    if (e.verdict == Verdict::succeeded) {
         m_tries.erase(key);
-        if (m_failed.erase(key) != 0) {
-            --j.report.shards.failed; // a resume with --retry-failed ran it again, with success
+        m_failed.erase(key);
+    } else {
+        // Only shards with an unsuccessful try are tracked, so memory follows the failures, not the run.
+        auto& [hosts, tries] = m_tries[key];
+        if (std::find(hosts.begin(), hosts.end(), e.host) == hosts.end()) {
+            hosts.push_back(e.host);
         }
+        tries = std::max(tries, e.attempt);
+        if (e.verdict == Verdict::failed) {
+            m_failed[key] = {e.job, e.index, hosts, tries, e.reason, {}};
+        }
+    }
+    if (e.verdict != Verdict::succeeded && e.verdict != Verdict::failed) {
         return;
     }
-    // Only shards with an unsuccessful try are tracked, so memory follows the failures, not the run.
-    auto& [hosts, tries] = m_tries[key];
-    if (std::find(hosts.begin(), hosts.end(), host_name) == hosts.end()) {
-        hosts.push_back(host_name);
+    if (j.shards.size() <= e.index) {
+        j.shards.resize(e.index + 1, ShardState::none);
     }
-    tries = std::max(tries, e.value("attempt", 1));
-    if (verdict == "failed") {
-        ++j.report.shards.failed;
-        FailedShard& f = m_failed[key];
-        f = {job_name, index, hosts, tries, e.value("reason", ""), e.value("output_error", ""), {}};
+    j.shards[e.index] = e.verdict == Verdict::succeeded ? ShardState::succeeded : ShardState::failed;
+}
+
+void Collector::shards_not_run(const ShardsNotRunEvent& e) {
+    JobState& j = job(e.job);
+    ShardState state = e.failed ? ShardState::failed_not_run : ShardState::skipped;
+    for (const auto& range : e.indices) {
+        if (j.shards.size() < range.to) {
+            j.shards.resize(range.to, ShardState::none);
+        }
+        std::fill(j.shards.begin() + static_cast<std::ptrdiff_t>(range.from),
+                  j.shards.begin() + static_cast<std::ptrdiff_t>(range.to), state);
+    }
+    m_report.not_run.push_back({e.job, e.count, e.failed, e.reason});
+}
+
+// A job's shard counts from its shards' last outcomes; shards beyond the latest spec's count are gone.
+void Collector::count_shards(JobState& j) {
+    ShardCounts& counts = j.report.shards;
+    std::size_t end = std::min<std::size_t>(j.shards.size(), counts.total);
+    for (std::size_t i = 0; i < end; ++i) {
+        switch (j.shards[i]) {
+        case ShardState::succeeded:
+            ++counts.succeeded;
+            break;
+        case ShardState::failed:
+        case ShardState::failed_not_run:
+            ++counts.failed;
+            break;
+        case ShardState::skipped:
+            ++counts.skipped;
+            break;
+        case ShardState::none:
+            break;
+        }
     }
 }
 
@@ -228,11 +284,15 @@ std::string Collector::stderr_tail(const std::string& job_name, std::uint64_t in
 
 Report Collector::finish() {
     RunReport& run = m_report.run;
-    if (m_session_first) {
-        run.makespan_s += m_session_last - *m_session_first;
+    if (m_session) {
+        run.sessions.push_back(*m_session);
+    }
+    for (const Span& session : run.sessions) {
+        run.makespan_s += session.end - session.start;
     }
     for (const auto& name : m_job_order) {
         JobState& j = m_jobs.at(name);
+        count_shards(j);
         std::sort(j.durations.begin(), j.durations.end());
         j.report.duration_s = {j.durations.empty() ? 0 : j.durations.front(), percentile(j.durations, 0.5),
                                percentile(j.durations, 0.95), j.durations.empty() ? 0 : j.durations.back()};
@@ -260,6 +320,10 @@ Report Collector::finish() {
     run.utilization = capacity > 0 ? std::min(1.0, run.t_total_s / capacity) : 0;
     run.cpu_efficiency = m_cpu_measured_s > 0 ? run.cpu_s / m_cpu_measured_s : 0;
     for (auto& [key, failure] : m_failed) {
+        const JobState& j = m_jobs.at(key.first);
+        if (key.second >= j.report.shards.total || j.shards[key.second] != ShardState::failed) {
+            continue; // gone from the spec, or given up on without running by a later session
+        }
         if (m_report.failures.size() == k_max_failures) {
             ++m_report.more_failures;
             continue;
@@ -270,26 +334,27 @@ Report Collector::finish() {
     return std::move(m_report);
 }
 
-// Adds each attempt's time to the slices of its host's timeline it overlaps.
+// Adds each attempt's time to the slices of its host's timeline it overlaps, on the run's active time.
 void fill_timelines(const std::string& journal, Report& report) {
     std::map<std::string, HostReport*> hosts;
     for (auto& h : report.hosts) {
         h.timeline.assign(k_timeline_slices, 0.0);
         hosts[h.name] = &h;
     }
-    double from = report.run.start;
-    double span = report.run.end - from;
+    double span = report.run.makespan_s;
     if (span <= 0) {
         return;
     }
     double slice = span / k_timeline_slices;
-    read_journal(journal, [&](const json& e, int) {
-        if (e.value("event", "") != "attempt_end") {
+    const std::vector<Span>& sessions = report.run.sessions;
+    read_journal(journal, [&](const JournalEvent& event, int) {
+        const auto* e = std::get_if<AttemptEndEvent>(&event);
+        if (e == nullptr) {
             return;
         }
-        HostReport* h = hosts.at(e.at("host"));
-        double start = e.value("start", 0.0) - from;
-        double end = e.value("end", 0.0) - from;
+        HostReport* h = hosts.at(e->host);
+        double start = active_seconds(sessions, e->start);
+        double end = active_seconds(sessions, e->end);
         auto first = static_cast<std::size_t>(std::clamp(start / slice, 0.0, k_timeline_slices - 1.0));
         for (std::size_t i = first; i < k_timeline_slices && i * slice < end; ++i) {
             double overlap = std::min(end, (i + 1) * slice) - std::max(start, i * slice);
@@ -305,6 +370,20 @@ void fill_timelines(const std::string& journal, Report& report) {
 
 } // namespace
 
+double active_seconds(const std::vector<Span>& sessions, double t) {
+    double offset = 0;
+    for (const Span& session : sessions) {
+        if (t <= session.start) {
+            return offset;
+        }
+        if (t <= session.end) {
+            return offset + t - session.start;
+        }
+        offset += session.end - session.start;
+    }
+    return offset;
+}
+
 double percentile(const std::vector<double>& sorted, double p) {
     if (sorted.empty()) {
         return 0;
@@ -316,14 +395,7 @@ double percentile(const std::vector<double>& sorted, double p) {
 Report build_report(const std::string& run_dir) {
     std::string journal = run_dir + "/journal.jsonl";
     Collector collector(run_dir);
-    read_journal(journal, [&](const json& e, int line) {
-        try {
-            collector.visit(e);
-        } catch (const json::exception& error) {
-            throw Error(fmt::format("journal '{}' line {}: bad {} event: {}", journal, line, e.value("event", "?"),
-                                    error.what()));
-        }
-    });
+    read_journal(journal, [&](const JournalEvent& event, int) { collector.visit(event); });
     Report report = collector.finish();
     fill_timelines(journal, report);
     return report;

@@ -1,5 +1,15 @@
 // The utilization report of a run, computed from its journal alone: where the time went, per run, job and
 // host. Formulas are documented in man/sshard.1 (REPORT).
+//
+// Shards are counted per shard, from each one's last outcome over the run and all its resumes: a shard that
+// failed and then succeeded on a resume counts once, as succeeded. A shard's outcome is the verdict of an
+// attempt that ended it (succeeded, failed), which stands until a later attempt ends it again, or its session's
+// verdict when it was given up on without running (skipped, failed for want of a host): a resume reconsiders
+// those, so a later session's run_start clears them. Attempts are counted as attempts.
+//
+// Time: a run resumed after a pause has one session per run_start. Its makespan is the sum of each session's
+// span (its first attempt's start to its last attempt's end); the timeline puts the sessions side by side,
+// with a mark where a pause was left out.
 #pragma once
 
 #include <cstdint>
@@ -16,12 +26,19 @@ struct ShardCounts {
     std::uint64_t skipped = 0;
 };
 
+// Wall-clock seconds since the Unix epoch, start to end.
+struct Span {
+    double start = 0;
+    double end = 0;
+};
+
 struct RunReport {
     std::string name;
     std::string run_id;
-    double start = 0;      // Unix seconds: the first attempt's start (the run's start when nothing ran)
-    double end = 0;        // the last attempt's end
-    double makespan_s = 0; // summed over the run's sessions (a resume starts a new one)
+    double start = 0;           // Unix seconds: the first attempt's start (the run's start when nothing ran)
+    double end = 0;             // the last attempt's end
+    double makespan_s = 0;      // summed over the run's sessions (a resume starts a new one)
+    std::vector<Span> sessions; // the spans of the sessions that ran attempts, in order
     ShardCounts shards;
     std::uint64_t attempts = 0;
     std::uint64_t retries = 0;     // attempts that were followed by another try of their shard
@@ -71,7 +88,7 @@ struct HostReport {
     std::optional<double> cpu_busy_peak;
     std::optional<std::uint64_t> mem_used_peak;
     std::optional<std::uint64_t> mem_total;
-    std::vector<double> timeline; // busy share of its slots in equal slices of the run, 0..1
+    std::vector<double> timeline; // busy share of its slots in equal slices of the sessions side by side, 0..1
 };
 
 struct FailedShard {
@@ -79,17 +96,25 @@ struct FailedShard {
     std::uint64_t index = 0;
     std::vector<std::string> hosts; // where its attempts ran, in order, without repeats
     int attempts = 0;
-    std::string reason;       // the last attempt's
-    std::string output_error; // the last attempt's failure to keep its output, or ""
-    std::string stderr_tail;  // the last lines of the last attempt's stderr
+    std::string reason;      // the last attempt's
+    std::string stderr_tail; // the last lines of the last attempt's stderr
 };
 
-// Shards given up on as a group, without running: skipped, or failed for want of a host.
+// Shards given up on as a group, without running, in the last session: skipped, or failed for want of a host or
+// under --fail-fast.
 struct NotRun {
     std::string job;
     std::uint64_t count = 0;
     bool failed = false;
     std::string reason;
+};
+
+// An attempt whose records could not all be written: its .out, .err or the joblog.
+struct OutputError {
+    std::string job;
+    std::uint64_t index = 0;
+    int attempt = 0;
+    std::string message;
 };
 
 struct Report {
@@ -99,6 +124,8 @@ struct Report {
     std::vector<FailedShard> failures; // the first k_max_failures
     std::uint64_t more_failures = 0;   // beyond those
     std::vector<NotRun> not_run;
+    std::vector<OutputError> output_errors; // the first k_max_failures
+    std::uint64_t more_output_errors = 0;
 };
 
 constexpr std::size_t k_max_failures = 50;
@@ -106,6 +133,10 @@ constexpr std::size_t k_timeline_slices = 60;
 
 // Reads the run directory's journal and computes the report. Throws Error when the journal cannot be read.
 Report build_report(const std::string& run_dir);
+
+// Where wall time `t` falls on the run's active time: seconds from the first session's start, leaving out the
+// pauses between sessions (a time within a pause falls at the next session's start).
+double active_seconds(const std::vector<Span>& sessions, double t);
 
 // The value below which `p` (0..1) of `sorted` lie, by the nearest-rank method; 0 for an empty list.
 double percentile(const std::vector<double>& sorted, double p);

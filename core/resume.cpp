@@ -4,38 +4,44 @@
 
 #include "core/error.hpp"
 #include "core/journal.hpp"
+#include "core/overloaded.hpp"
 
 namespace sshard::core {
 
 RecordedRun read_recorded_run(const std::string& path) {
     RecordedRun run;
     bool started = false;
-    read_journal(path, [&](const nlohmann::json& event, int line) {
-        std::string kind = event.value("event", "");
-        if (!started && kind != "run_start") {
+    read_journal(path, [&](const JournalEvent& event, int line) {
+        if (!started && !std::holds_alternative<RunStartEvent>(event)) {
             throw Error(fmt::format("journal '{}' line {}: expected a run_start event first", path, line));
         }
-        try {
-            if (kind == "run_start" && !started) {
-                started = true;
-                run.run_id = event.at("run").get<std::string>();
-                run.spec_path = event.at("spec").get<std::string>();
-            } else if (kind == "attempt_end") {
-                std::string verdict = event.at("verdict").get<std::string>();
-                if (verdict == "succeeded" || verdict == "failed") {
-                    run.completed.add(event.at("job").get<std::string>(), event.at("key").get<std::string>(),
-                                      verdict == "succeeded");
-                }
-                ++run.attempts;
-            }
-        } catch (const nlohmann::json::exception& e) {
-            throw Error(fmt::format("journal '{}' line {}: bad {} event: {}", path, line, kind, e.what()));
-        }
+        std::visit(Overloaded{
+                       [&](const RunStartEvent& e) {
+                           if (!started) {
+                               started = true;
+                               run.started = true;
+                               run.run_id = e.run;
+                               run.spec_path = e.spec;
+                           }
+                       },
+                       [&](const AttemptStartEvent& e) {
+                           run.history.add_attempt(e.job, e.index, e.attempt);
+                           run.last_attempt_id = std::max(run.last_attempt_id, e.id);
+                       },
+                       [&](const AttemptEndEvent& e) {
+                           if (e.verdict == Verdict::succeeded || e.verdict == Verdict::failed) {
+                               run.history.add_finished(e.job, e.index, e.inputs, e.key,
+                                                        e.verdict == Verdict::succeeded);
+                           }
+                           run.history.add_attempt(e.job, e.index, e.attempt);
+                           run.last_attempt_id = std::max(run.last_attempt_id, e.id);
+                           ++run.attempts;
+                       },
+                       [](const auto&) {},
+                   },
+                   event);
     });
-    if (!started) {
-        throw Error(fmt::format("journal '{}' is empty: the run recorded nothing", path));
-    }
-    run.completed.seal();
+    run.history.seal();
     return run;
 }
 

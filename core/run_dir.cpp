@@ -29,10 +29,11 @@ std::string timestamp() {
     return text;
 }
 
-// The run id of a directory path, whatever its spelling: "runs/x", "runs/x/", "." all name their directory.
+// The run id of a directory path, whatever its spelling: "runs/x", "runs/x/", "." and "runs/latest" (a link to
+// x) all name their directory.
 std::string last_component(const std::string& path) {
     std::error_code ec;
-    fs::path absolute = fs::absolute(path, ec);
+    fs::path absolute = fs::weakly_canonical(path, ec);
     fs::path normal = (ec ? fs::path(path) : absolute).lexically_normal();
     if (normal.filename().empty()) {
         normal = normal.parent_path();

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/journal_events.hpp"
 #include "core/run_summary.hpp"
 #include "core/spec.hpp"
 #include "core/transport.hpp"
@@ -17,20 +19,12 @@ struct Attempt {
     std::uint64_t id = 0;
     const JobSpec* job = nullptr;
     std::uint64_t index = 0;
-    int number = 1;       // 1 for the first try, counting every try (requeues too)
+    int number = 1;       // 1 for the first try, counting every try in the run (requeues and resumes too)
     std::size_t host = 0; // index into Spec::hosts
     std::string command;  // as run, every placeholder filled
-    std::string key;      // the shard's identity: its command with {attempt} and {host} unfilled
+    std::string key;      // its command with {attempt} and {host} unfilled
+    ShardInputs inputs;   // with job, index and key: the shard's identity (core/shard_history.hpp)
     WallTime start{};
-};
-
-// What the scheduler made of an attempt's outcome.
-enum class Verdict {
-    succeeded,  // exit 0
-    retry,      // failed; will be tried again after a backoff
-    requeued,   // the host failed; back in the queue, no retry used up
-    failed,     // failed for good
-    unfinished, // cancelled by an interrupt; a resume runs it again
 };
 
 struct AttemptEnd {
@@ -50,9 +44,9 @@ public:
     virtual void host_sampled(std::size_t /*host*/, const HostSample& /*sample*/) {}
     virtual void attempt_started(const Attempt& /*attempt*/) {}
     virtual void attempt_finished(const Attempt& /*attempt*/, const AttemptEnd& /*end*/) {}
-    // `count` shards of `job` will not run: counted as failed (no eligible host stayed up) or as skipped (a
-    // needed job failed, --fail-fast).
-    virtual void shards_not_run(const JobSpec& /*job*/, std::uint64_t /*count*/, bool /*failed*/,
+    // The shards `indices` of `job` will not run: counted as failed (no eligible host stayed up, or --fail-fast
+    // stopped their retry) or as skipped (a needed job failed, --fail-fast).
+    virtual void shards_not_run(const JobSpec& /*job*/, const std::vector<IndexRange>& /*indices*/, bool /*failed*/,
                                 const std::string& /*reason*/) {}
     virtual void run_finished(const RunSummary& /*summary*/) {}
 };
@@ -82,9 +76,10 @@ public:
             l->attempt_finished(attempt, end);
         }
     }
-    void shards_not_run(const JobSpec& job, std::uint64_t count, bool failed, const std::string& reason) override {
+    void shards_not_run(const JobSpec& job, const std::vector<IndexRange>& indices, bool failed,
+                        const std::string& reason) override {
         for (auto* l : m_listeners) {
-            l->shards_not_run(job, count, failed, reason);
+            l->shards_not_run(job, indices, failed, reason);
         }
     }
     void run_finished(const RunSummary& summary) override {

@@ -52,6 +52,15 @@ struct Running {
     std::shared_ptr<OutputSink> output;
 };
 
+// Adds `index` to ascending `ranges`, joining it to the last range when adjacent.
+void add_index(std::vector<IndexRange>& ranges, std::uint64_t index) {
+    if (!ranges.empty() && ranges.back().to == index) {
+        ++ranges.back().to;
+    } else {
+        ranges.push_back({index, index + 1});
+    }
+}
+
 double seconds(SteadyTime from, SteadyTime to) {
     return std::chrono::duration<double>(to - from).count();
 }
@@ -109,9 +118,11 @@ private:
     void settle_failure(JobRun& job, Running& run, AttemptEnd& end);
     void mark_down(std::size_t host, const std::string& reason);
     void advance_cursor(JobRun& job);
+    std::optional<bool> recorded(const JobRun& job, std::uint64_t index) const;
     void check_done(JobRun& job);
     void update_waiting_jobs();
     void abandon_rest(JobRun& job, bool as_failed, const std::string& reason);
+    void fail_waiting_retries(JobRun& job);
     void check_down_limits();
     std::optional<SteadyTime> down_limit_expiry(const JobRun& job) const;
     bool has_work(const JobRun& job) const;
@@ -126,7 +137,7 @@ public:
     std::vector<JobRun> jobs;             // dispatch order, as in the plan
     std::vector<std::size_t> by_priority; // job indices: highest priority first, then spec order
     std::map<std::uint64_t, Running> running;
-    std::uint64_t next_id = 1;
+    std::uint64_t next_id;
     std::mt19937_64 rng;
     bool interrupted = false;
     bool stopping = false; // --fail-fast tripped
@@ -135,7 +146,8 @@ public:
 };
 
 Scheduler::Impl::Impl(const Plan& plan_, const Clock& clock_, RunListener& listener_, SchedulerOptions options_)
-    : plan(plan_), clock(clock_), listener(listener_), options(std::move(options_)), rng(options.seed) {
+    : plan(plan_), clock(clock_), listener(listener_), options(std::move(options_)), next_id(options.first_attempt_id),
+      rng(options.seed) {
     for (const auto& spec : plan.spec->hosts) {
         HostRun host;
         host.spec = &spec;
@@ -247,6 +259,9 @@ void Scheduler::Impl::dispatch_job(JobRun& job) {
         }
         Shard shard;
         shard.index = job.cursor++;
+        if (options.history != nullptr) {
+            shard.next_attempt = options.history->attempts(job.summary.name, shard.index) + 1;
+        }
         launch(job_index, std::move(shard), *host);
     }
 }
@@ -263,6 +278,7 @@ void Scheduler::Impl::launch(std::size_t job_index, Shard shard, std::size_t hos
     run.attempt.host = host;
     run.attempt.command = shards.command(shard.index, run.attempt.number, hosts[host].spec->name);
     run.attempt.key = shards.command(shard.index);
+    run.attempt.inputs = shards.inputs(shard.index);
     run.attempt.start = clock.wall();
     SteadyTime now = clock.now();
     if (job.planned->job->timeout) {
@@ -400,14 +416,23 @@ void Scheduler::Impl::mark_down(std::size_t h, const std::string& reason) {
     listener.host_changed(h, state);
 }
 
+// Whether an earlier run finished shard `index` of `job` as it stands now: true for succeeded, false for failed.
+std::optional<bool> Scheduler::Impl::recorded(const JobRun& job, std::uint64_t index) const {
+    if (options.history == nullptr) {
+        return std::nullopt;
+    }
+    const ShardSet& shards = job.planned->shards;
+    return options.history->find(job.summary.name, index, shards.inputs(index), shards.command(index));
+}
+
 // Moves the cursor past shards an earlier run completed, counting them.
 void Scheduler::Impl::advance_cursor(JobRun& job) {
-    if (options.completed == nullptr || options.completed->empty()) {
+    if (options.history == nullptr || options.history->empty()) {
         return;
     }
     const ShardSet& shards = job.planned->shards;
     while (job.cursor < shards.size()) {
-        auto done = options.completed->find(job.summary.name, shards.command(job.cursor));
+        auto done = recorded(job, job.cursor);
         if (!done || (!*done && options.retry_failed)) {
             return;
         }
@@ -469,17 +494,20 @@ void Scheduler::Impl::update_waiting_jobs() {
 // Gives up on every shard of `job` not yet run or waiting to be retried.
 void Scheduler::Impl::abandon_rest(JobRun& job, bool as_failed, const std::string& reason) {
     advance_cursor(job);
+    std::vector<IndexRange> indices;
+    for (const auto& [index, shard] : job.queued) {
+        add_index(indices, index);
+    }
     std::uint64_t count = job.queued.size();
     job.queued.clear();
-    const ShardSet& shards = job.planned->shards;
-    for (; job.cursor < shards.size(); ++job.cursor) {
+    for (; job.cursor < job.planned->shards.size(); ++job.cursor) {
         // On resume, shards an earlier run finished keep their result.
-        auto done = options.completed != nullptr ? options.completed->find(job.summary.name, shards.command(job.cursor))
-                                                 : std::nullopt;
+        auto done = recorded(job, job.cursor);
         if (done && (*done || !options.retry_failed)) {
             ++(*done ? job.summary.succeeded : job.summary.failed);
             ++job.summary.recalled;
         } else {
+            add_index(indices, job.cursor);
             ++count;
         }
     }
@@ -487,7 +515,7 @@ void Scheduler::Impl::abandon_rest(JobRun& job, bool as_failed, const std::strin
         return;
     }
     (as_failed ? job.summary.failed : job.summary.skipped) += count;
-    listener.shards_not_run(*job.planned->job, count, as_failed, reason);
+    listener.shards_not_run(*job.planned->job, indices, as_failed, reason);
 }
 
 void Scheduler::Impl::process_timers() {
@@ -568,13 +596,26 @@ bool Scheduler::Impl::close_out() {
             job.queued.clear();
             job.cursor = job.planned->shards.size();
         } else {
-            job.summary.failed += job.queued.size(); // their last attempt failed, and no retry will come
-            job.queued.clear();
+            fail_waiting_retries(job);
             abandon_rest(job, false, "--fail-fast: the run stopped after a shard failed");
         }
         job.state = JobRun::State::done;
     }
     return true;
+}
+
+// Under --fail-fast, shards waiting for a retry fail: their last attempt failed, and no retry will come.
+void Scheduler::Impl::fail_waiting_retries(JobRun& job) {
+    if (job.queued.empty()) {
+        return;
+    }
+    std::vector<IndexRange> indices;
+    for (const auto& [index, shard] : job.queued) {
+        add_index(indices, index);
+    }
+    job.summary.failed += job.queued.size();
+    job.queued.clear();
+    listener.shards_not_run(*job.planned->job, indices, true, "--fail-fast: the run stopped before its next try");
 }
 
 std::optional<SteadyTime> Scheduler::Impl::next_deadline() const {

@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "core/clock.hpp"
-#include "core/completed_shards.hpp"
 #include "core/plan.hpp"
 #include "core/run_listener.hpp"
+#include "core/shard_history.hpp"
 #include "core/transport.hpp"
 
 namespace sshard::core {
@@ -37,9 +37,11 @@ struct SchedulerOptions {
     Backoff reconnect{std::chrono::seconds(1), std::chrono::seconds(30), 2.0};
     std::uint64_t seed = 0; // for backoff jitter
     std::string run_id;     // SSHARD_RUN
-    // Shards recorded as done by an earlier run (resume): not run again. With `retry_failed`, failed ones are.
-    const CompletedShards* completed = nullptr;
+    // What an earlier run recorded (resume): shards that finished are not run again (with `retry_failed`,
+    // failed ones are), and attempt numbers go on from the last recorded. Null for a new run.
+    const ShardHistory* history = nullptr;
     bool retry_failed = false;
+    std::uint64_t first_attempt_id = 1; // on resume, after the last id recorded
     // Where an attempt's output goes; null or returning null discards it.
     std::function<std::shared_ptr<OutputSink>(const Attempt&)> make_output;
     // Writes an ended attempt's other records (the joblog) before its verdict is made; returns the failure to

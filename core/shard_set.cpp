@@ -3,13 +3,11 @@
 #include <algorithm>
 #include <cassert>
 
+#include "core/overloaded.hpp"
+
 namespace sshard::core {
 
 namespace {
-
-template <class... Ts> struct Overloaded : Ts... { using Ts::operator()...; };
-// C++20 deduces this for aggregates; clang 14 (the fuzz build's compiler) still needs the guide.
-template <class... Ts> Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::uint64_t range_count(const RangeShards& r) {
     auto width = static_cast<std::uint64_t>(r.to - r.from);
@@ -103,6 +101,16 @@ std::optional<std::string> ShardSet::value(std::uint64_t index, std::string_view
                           [&](const MatrixShards& m) { return matrix_value(m, index, name); },
                       },
                       m_job.shards);
+}
+
+ShardInputs ShardSet::inputs(std::uint64_t index) const {
+    ShardInputs inputs;
+    for (const auto& name : shard_placeholders(m_job.shards)) {
+        if (name != "index" && name != "count") {
+            inputs.emplace_back(name, *value(index, name));
+        }
+    }
+    return inputs;
 }
 
 std::string ShardSet::command(std::uint64_t index, std::optional<int> attempt,

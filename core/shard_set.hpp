@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/journal_events.hpp"
 #include "core/spec.hpp"
 
 namespace sshard::core {
@@ -32,6 +33,10 @@ public:
     // The value of a shard placeholder or {job} for shard `index` (< size()); nullopt for {attempt}, {host} and
     // unknown names.
     std::optional<std::string> value(std::uint64_t index, std::string_view name) const;
+
+    // The values shard `index`'s kind produced for it, by placeholder name: {item}; {start} and {end}; each
+    // matrix key in the spec's order; none for `count`.
+    ShardInputs inputs(std::uint64_t index) const;
 
     // The command of shard `index` with every placeholder substituted and shell-quoted. Without `attempt` or
     // `host`, those placeholders stay as written: the plan shows `{host}`, and a shard's identity across

@@ -119,9 +119,9 @@ private:
     std::optional<JobSpec> load_job(const YAML::Node& node, const JobDefaults& defaults);
     void load_command(const YAML::Node& node, JobSpec& job, bool check_names);
     SourceLocation offset_location(const YAML::Node& node, std::size_t offset) const;
-    std::optional<ShardsSpec> shards(const YAML::Node& node);
+    std::optional<ShardsSpec> shards(const YAML::Node& node, const std::string& job);
     std::optional<ShardsSpec> range_shards(const YAML::Node& node);
-    std::optional<ShardsSpec> lines_shards(const YAML::Node& node);
+    std::optional<ShardsSpec> lines_shards(const YAML::Node& node, const std::string& job);
     std::optional<ShardsSpec> matrix_shards(const YAML::Node& node);
     std::optional<HostFilter> host_filter(const YAML::Node& node);
 
@@ -459,7 +459,7 @@ void Loader::load_host_map(const YAML::Node& node, std::vector<HostSpec>& hosts)
         error(node["name"], e.what());
     }
 }
-std::optional<ShardsSpec> Loader::shards(const YAML::Node& node) {
+std::optional<ShardsSpec> Loader::shards(const YAML::Node& node, const std::string& job) {
     static const std::vector<std::string> kinds = {"count", "range", "items", "lines", "matrix"};
     if (!check_map(node, "'shards'", kinds)) {
         return std::nullopt;
@@ -489,7 +489,7 @@ std::optional<ShardsSpec> Loader::shards(const YAML::Node& node) {
         auto items = string_list(value, "items", false);
         return value.IsSequence() ? std::optional<ShardsSpec>(ItemsShards{std::move(items)}) : std::nullopt;
     }
-    return found[0] == "lines" ? lines_shards(value) : matrix_shards(value);
+    return found[0] == "lines" ? lines_shards(value, job) : matrix_shards(value);
 }
 
 std::optional<ShardsSpec> Loader::range_shards(const YAML::Node& node) {
@@ -519,13 +519,16 @@ std::optional<ShardsSpec> Loader::range_shards(const YAML::Node& node) {
     return range;
 }
 
-std::optional<ShardsSpec> Loader::lines_shards(const YAML::Node& node) {
+std::optional<ShardsSpec> Loader::lines_shards(const YAML::Node& node, const std::string& job) {
     auto path = scalar(node, "lines");
     if (!path) {
         return std::nullopt;
     }
     namespace fs = std::filesystem;
     fs::path full = fs::path(*path).is_absolute() ? fs::path(*path) : fs::path(m_path).parent_path() / *path;
+    if (!m_options.lines_dir.empty()) {
+        full = fs::path(m_options.lines_dir) / (job + ".lines");
+    }
     std::ifstream in(full, std::ios::binary);
     std::error_code ec;
     if (!in || fs::is_directory(full, ec)) {
@@ -667,7 +670,7 @@ std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobDefault
     }
     job.name = name.value_or("");
     if (node["shards"]) {
-        auto parsed = shards(node["shards"]);
+        auto parsed = shards(node["shards"], job.name);
         // With shards in error, the placeholders they would define are unknown: do not report those too.
         shards_ok = parsed.has_value();
         job.shards = parsed.value_or(CountShards{0});

@@ -16,6 +16,9 @@ struct LoadOptions {
     std::optional<std::string> hosts_override;
     // The CPU count of this machine, for the implicit local host and `slots: auto` on local hosts.
     int local_cpus = local_cpu_count();
+    // When set, a job's `lines` file is read from `<lines_dir>/<job>.lines` instead of its path: a resume
+    // without a spec reads the run's copies (core/run_inputs.hpp).
+    std::string lines_dir;
 };
 
 // Loads and checks the spec at `path`. Throws Error when the file cannot be read, SpecError with every

@@ -83,7 +83,8 @@ TEST_F(OutputErrors, FullDiskUnderShardOutputFailsTheAttempt) {
     Result json = run_sshard({"report", run, "--format", "json"});
     auto report = nlohmann::json::parse(json.out);
     ASSERT_EQ(report["failures"].size(), static_cast<std::size_t>(failed));
-    EXPECT_NE(report["failures"][0]["output_error"].get<std::string>().find("No space left on device"),
+    ASSERT_FALSE(report["output_errors"].empty());
+    EXPECT_NE(report["output_errors"][0]["message"].get<std::string>().find("No space left on device"),
               std::string::npos);
 }
 

@@ -86,6 +86,66 @@ TEST(Report, ResumedRunCountsEachSessionsSpanAndLaterSuccess) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(Report, CountsEachShardOnceByItsLastOutcome) {
+    char name[] = "/tmp/sshard_report_XXXXXX";
+    std::string dir = mkdtemp(name);
+    auto start = [](int shards_j, int shards_k) {
+        return R"({"event":"run_start","time":0,"run":"r","hosts":[{"name":"a","slots":1}],"jobs":[{"name":"j","shards":)" +
+               std::to_string(shards_j) + R"(},{"name":"k","shards":)" + std::to_string(shards_k) + "}]}\n";
+    };
+    auto end = [](const std::string& job, int index, const std::string& verdict, int t) {
+        return R"({"event":"attempt_end","job":")" + job + R"(","index":)" + std::to_string(index) +
+               R"(,"host":"a","start":)" + std::to_string(t) + R"(,"end":)" + std::to_string(t + 1) +
+               R"(,"verdict":")" + verdict + "\"}\n";
+    };
+    std::ofstream(dir + "/journal.jsonl")
+        << start(3, 2) << end("j", 0, "succeeded", 0) << end("j", 1, "failed", 1) << end("j", 2, "succeeded", 2)
+        << R"({"event":"shards_not_run","job":"k","count":2,"as":"skipped","reason":"r","indices":[[0,2]]})"
+           "\n"
+        // A resume with --retry-failed and an edited spec: j has 2 shards now, j[0]'s command changed.
+        << start(2, 2) << end("j", 0, "succeeded", 10) << end("j", 1, "retry", 11) << end("j", 1, "succeeded", 12)
+        << end("k", 0, "succeeded", 13);
+    Report r = build_report(dir);
+    ASSERT_EQ(r.jobs.size(), 2u);
+    EXPECT_EQ(r.jobs[0].shards.total, 2u);
+    EXPECT_EQ(r.jobs[0].shards.succeeded, 2u) << "j[0] ran twice, j[2] is gone from the spec";
+    EXPECT_EQ(r.jobs[0].attempts, 6u);
+    EXPECT_EQ(r.jobs[1].shards.succeeded, 1u);
+    EXPECT_EQ(r.jobs[1].shards.skipped, 0u) << "skipped is a session's verdict: the resume ran k again";
+    EXPECT_TRUE(r.not_run.empty());
+    EXPECT_TRUE(r.failures.empty());
+    EXPECT_TRUE(r.run.interrupted) << "the last session has no run_end";
+    EXPECT_EQ(r.run.sessions.size(), 2u);
+    EXPECT_DOUBLE_EQ(r.run.makespan_s, 3.0 + 4.0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Report, ListsAttemptsWhoseOutputCouldNotBeWritten) {
+    char name[] = "/tmp/sshard_report_XXXXXX";
+    std::string dir = mkdtemp(name);
+    std::ofstream(dir + "/journal.jsonl")
+        << R"({"event":"run_start","time":0,"run":"r","hosts":[{"name":"a","slots":1}],"jobs":[{"name":"j","shards":1}]})"
+           "\n"
+        << R"({"event":"attempt_end","job":"j","index":0,"attempt":2,"host":"a","start":0,"end":1,"verdict":"succeeded",)"
+           R"("output_error":"cannot write 'out/j/0.2.out': No space left on device"})"
+           "\n";
+    Report r = build_report(dir);
+    ASSERT_EQ(r.output_errors.size(), 1u);
+    EXPECT_EQ(r.output_errors[0].job, "j");
+    EXPECT_EQ(r.output_errors[0].attempt, 2);
+    EXPECT_EQ(r.output_errors[0].message, "cannot write 'out/j/0.2.out': No space left on device");
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Report, ActiveTimeLeavesOutThePauses) {
+    std::vector<Span> sessions = {{100, 110}, {200, 205}};
+    EXPECT_DOUBLE_EQ(active_seconds(sessions, 90), 0);
+    EXPECT_DOUBLE_EQ(active_seconds(sessions, 104), 4);
+    EXPECT_DOUBLE_EQ(active_seconds(sessions, 150), 10) << "a pause falls at the next session's start";
+    EXPECT_DOUBLE_EQ(active_seconds(sessions, 203), 13);
+    EXPECT_DOUBLE_EQ(active_seconds(sessions, 300), 15);
+}
+
 TEST(Report, Percentiles) {
     std::vector<double> values;
     for (int i = 1; i <= 100; ++i) {

@@ -61,8 +61,13 @@ public:
             log.back() += " [" + end.output_error + "]";
         }
     }
-    void shards_not_run(const JobSpec& job, std::uint64_t count, bool failed, const std::string& reason) override {
-        log.push_back(fmt::format("{} {} {}: {}", job.name, count, failed ? "failed" : "skipped", reason));
+    void shards_not_run(const JobSpec& job, const std::vector<IndexRange>& indices, bool failed,
+                        const std::string& reason) override {
+        std::string ranges;
+        for (const auto& r : indices) {
+            ranges += fmt::format("{}[{},{})", ranges.empty() ? "" : " ", r.from, r.to);
+        }
+        log.push_back(fmt::format("{} {} {}: {}", job.name, ranges, failed ? "failed" : "skipped", reason));
     }
     void run_finished(const RunSummary& summary) override { finished = summary; }
 };
@@ -284,7 +289,7 @@ jobs:
     h.finish(3, 1);
     h.finish(4);
     EXPECT_TRUE(h.scheduler->finished());
-    EXPECT_EQ(h.recorder.log.back(), "deploy 1 skipped: needs 'test', which did not fully succeed");
+    EXPECT_EQ(h.recorder.log.back(), "deploy [0,1) skipped: needs 'test', which did not fully succeed");
     EXPECT_EQ(h.job("deploy").skipped, 1u);
     EXPECT_EQ(h.job("test").failed, 1u);
 }
@@ -303,6 +308,24 @@ TEST(Scheduler, FailFastStartsNothingNewButLetsRunningShardsFinish) {
     EXPECT_EQ(h.job("j").succeeded, 1u);
     EXPECT_EQ(h.job("j").skipped, 3u);
     EXPECT_EQ(h.job("k").skipped, 1u);
+}
+
+TEST(Scheduler, FailFastFailsShardsWaitingForARetryAndSaysWhich) {
+    SchedulerOptions options;
+    options.fail_fast = true;
+    Harness h("version: 1\nhosts: [2/a]\njobs: [{name: j, command: x, retries: 1, backoff: 10s, shards: {count: 3}}]\n",
+              options);
+    h.finish(0, 1); // j[0] and j[1] wait for their retry
+    h.finish(1, 1);
+    h.advance(10s);
+    EXPECT_EQ(h.launched(2), (std::vector<std::string>{"j[2]@a", "j[0]@a"}));
+    h.finish(3, 1); // j[0] fails for good: nothing new starts
+    h.finish(2);
+    EXPECT_TRUE(h.scheduler->finished());
+    EXPECT_EQ(h.recorder.log.back(), "j [1,2) failed: --fail-fast: the run stopped before its next try");
+    EXPECT_EQ(h.job("j").failed, 2u);
+    EXPECT_EQ(h.job("j").succeeded, 1u);
+    EXPECT_EQ(h.job("j").skipped, 0u);
 }
 
 TEST(Scheduler, TimeoutCancelsAndFails) {
@@ -334,7 +357,8 @@ TEST(Scheduler, NoHostUpForTheDownLimitFailsTheRest) {
         }
     }
     EXPECT_TRUE(h.scheduler->finished());
-    EXPECT_EQ(h.recorder.log.back(), "j 3 failed: no eligible host was up for 10s (last error: connection refused)");
+    EXPECT_EQ(h.recorder.log.back(),
+              "j [0,3) failed: no eligible host was up for 10s (last error: connection refused)");
     EXPECT_TRUE(h.recorder.finished->no_hosts);
 }
 
@@ -353,14 +377,20 @@ TEST(Scheduler, InterruptCancelsRunningShardsAndCountsTheRestUnfinished) {
 }
 
 TEST(Scheduler, ResumeSkipsRecordedShards) {
-    CompletedShards completed;
-    completed.add("j", "run 1", true);
-    completed.add("j", "run 3", false);
-    completed.seal();
+    ShardHistory history;
+    history.add_finished("j", 1, {}, "run 1", true);
+    history.add_finished("j", 3, {}, "run 3", false);
+    history.add_finished("j", 2, {}, "run 0", true); // another shard's command at this index: not this shard
+    history.add_attempt("j", 2, 2);
+    history.seal();
     SchedulerOptions options;
-    options.completed = &completed;
+    options.history = &history;
+    options.first_attempt_id = 10;
     Harness h("version: 1\nhosts: [8/a]\njobs: [{name: j, command: 'run {index}', shards: {count: 4}}]\n", options);
     EXPECT_EQ(h.launched(), (std::vector<std::string>{"j[0]@a", "j[2]@a"}));
+    EXPECT_EQ(h.transport.launches[0].attempt, 10u) << "attempt ids go on from the journal's";
+    EXPECT_EQ(h.transport.launches[1].env[3], (std::pair<std::string, std::string>("SSHARD_ATTEMPT", "3")))
+        << "attempt numbers go on from the journal's";
     h.finish(0);
     h.finish(1);
     EXPECT_EQ(h.job("j").succeeded, 3u);
@@ -368,12 +398,23 @@ TEST(Scheduler, ResumeSkipsRecordedShards) {
     EXPECT_EQ(h.job("j").recalled, 2u);
 }
 
-TEST(Scheduler, ResumeWithRetryFailedRerunsFailedShards) {
-    CompletedShards completed;
-    completed.add("j", "run 1", false);
-    completed.seal();
+TEST(Scheduler, ResumeFindsShardsThatShareOneCommandByIndex) {
+    ShardHistory history;
+    history.add_finished("j", 0, {}, "work", true);
+    history.add_finished("j", 1, {}, "work", true);
+    history.seal();
     SchedulerOptions options;
-    options.completed = &completed;
+    options.history = &history;
+    Harness h("version: 1\nhosts: [8/a]\njobs: [{name: j, command: work, shards: {count: 4}}]\n", options);
+    EXPECT_EQ(h.launched(), (std::vector<std::string>{"j[2]@a", "j[3]@a"}));
+}
+
+TEST(Scheduler, ResumeWithRetryFailedRerunsFailedShards) {
+    ShardHistory history;
+    history.add_finished("j", 1, {}, "run 1", false);
+    history.seal();
+    SchedulerOptions options;
+    options.history = &history;
     options.retry_failed = true;
     Harness h("version: 1\nhosts: [8/a]\njobs: [{name: j, command: 'run {index}', shards: {count: 2}}]\n", options);
     EXPECT_EQ(h.launched(), (std::vector<std::string>{"j[0]@a", "j[1]@a"}));

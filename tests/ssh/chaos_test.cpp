@@ -1,9 +1,12 @@
 // Chaos over the loopback cluster: a few thousand short shards run while the cluster's hosts are killed,
-// stopped and brought back at random, and the runner itself is killed once. Then every shard must be accounted
-// for exactly once in the journal, as succeeded or as failed with a reason, and resuming must finish the rest.
+// stopped and brought back at random, and the runner itself is SIGKILLed and resumed again and again. Then
+// every shard must be accounted for exactly once in the journal, as succeeded or as failed with a reason, no
+// shard recorded as finished may have started again, and resuming must finish the rest.
 //
-// The faults follow a seeded random sequence: SSHARD_CHAOS_SEED picks it (the seed is printed, so a failure can
-// be replayed), SSHARD_CHAOS_SHARDS makes a longer run. A run's faults are printed as "chaos: ..." lines.
+// The faults follow a seeded random sequence: a fixed seed by default, so that CI runs the same faults each
+// time; SSHARD_CHAOS_SEED picks another ("random" for a fresh one; the seed is printed, so a failure can be
+// replayed). SSHARD_CHAOS_SHARDS makes a longer run, SSHARD_CHAOS_KILLS kills the runner more often. A run's
+// faults are printed as "chaos: ..." lines.
 #include <array>
 #include <chrono>
 #include <csignal>
@@ -32,6 +35,16 @@ constexpr int k_hosts = 4;
 unsigned long env_number(const char* name, unsigned long fallback) {
     const char* value = std::getenv(name);
     return value != nullptr && *value != '\0' ? std::stoul(value) : fallback;
+}
+
+constexpr unsigned long k_ci_seed = 20261130;
+
+unsigned long chaos_seed() {
+    const char* value = std::getenv("SSHARD_CHAOS_SEED");
+    if (value != nullptr && std::string(value) == "random") {
+        return std::random_device{}();
+    }
+    return env_number("SSHARD_CHAOS_SEED", k_ci_seed);
 }
 
 bool cluster(const std::string& verb, int host) {
@@ -127,6 +140,9 @@ struct ShardRecord {
 
 struct JournalTally {
     std::map<std::pair<std::string, int>, ShardRecord> shards;
+    // Attempts that started after their shard was recorded as succeeded, or as failed.
+    int started_after_success = 0;
+    int started_after_failure = 0;
     // Of the last run segment: the run_end event (null when the run did not end) and shards not run, by job.
     nlohmann::json last_end;
     std::map<std::string, int> not_run;
@@ -152,6 +168,10 @@ JournalTally tally(const std::string& journal_path) {
             t.last_end = event;
         } else if (event["event"] == "shards_not_run") {
             t.not_run[event["job"]] += event["count"].get<int>();
+        } else if (event["event"] == "attempt_start") {
+            const ShardRecord& shard = t.shards[{event["job"], event["index"].get<int>()}];
+            t.started_after_success += shard.succeeded > 0 ? 1 : 0;
+            t.started_after_failure += shard.failed > 0 ? 1 : 0;
         } else if (event["event"] == "attempt_end") {
             ShardRecord& shard = t.shards[{event["job"], event["index"].get<int>()}];
             if (event["verdict"] == "succeeded") {
@@ -203,10 +223,12 @@ protected:
 };
 
 TEST_F(ChaosRun, EveryShardIsAccountedForOnceAndResumeFinishesTheRest) {
-    const unsigned long seed = env_number("SSHARD_CHAOS_SEED", static_cast<unsigned long>(std::random_device{}()));
+    const unsigned long seed = chaos_seed();
     const unsigned long shards = env_number("SSHARD_CHAOS_SHARDS", 2000);
+    const unsigned long runner_kills = env_number("SSHARD_CHAOS_KILLS", 2);
     const int dependents = 100;
-    std::printf("chaos: seed %lu, %lu shards (SSHARD_CHAOS_SEED=%lu replays this run)\n", seed, shards, seed);
+    std::printf("chaos: seed %lu, %lu shards, %lu runner kills (SSHARD_CHAOS_SEED=%lu replays this run)\n", seed,
+                shards, runner_kills, seed);
     Chaos chaos(seed);
 
     // One shard in 101 fails until the fix exists; one in 53 fails on its first attempt only.
@@ -224,18 +246,28 @@ TEST_F(ChaosRun, EveryShardIsAccountedForOnceAndResumeFinishesTheRest) {
     const std::string run_dir = m_dir + "/run";
     const std::string journal = run_dir + "/journal.jsonl";
 
-    // The first run dies abruptly a few seconds in; the resume runs to its end, both under chaos.
-    Result first = run_under_chaos(chaos, {"run", spec, "--run-dir", run_dir}, chaos.between(3000, 8000));
-    ASSERT_TRUE(first.exit_code == 128 + SIGKILL || first.exit_code == 1) << first.out << first.err;
-    JournalTally before = tally(journal);
-    for (const auto& [shard, record] : before.shards) {
-        EXPECT_LE(record.succeeded + record.failed, 1) << shard.first << "[" << shard.second << "]";
+    // The first run and each resume but the last die abruptly a few seconds in; the last resume runs to its
+    // end, all under chaos. A run may end before its kill comes: then the next resume has nothing to do.
+    std::vector<std::string> args = {"run", spec, "--run-dir", run_dir};
+    for (unsigned long kill = 0; kill < runner_kills; ++kill) {
+        Result killed = run_under_chaos(chaos, args, chaos.between(1000, 3000));
+        ASSERT_TRUE(killed.exit_code == 128 + SIGKILL || killed.exit_code == 1) << killed.out << killed.err;
+        JournalTally so_far = tally(journal);
+        ASSERT_GE(so_far.run_starts, 1) << "a run killed after it started left no run_start";
+        for (const auto& [shard, record] : so_far.shards) {
+            EXPECT_LE(record.succeeded + record.failed, 1) << shard.first << "[" << shard.second << "]";
+        }
+        EXPECT_EQ(so_far.started_after_success + so_far.started_after_failure, 0)
+            << "a shard recorded as finished started again";
+        args = {"run", "--resume", run_dir};
     }
 
-    Result resumed = run_under_chaos(chaos, {"run", "--resume", run_dir});
+    Result resumed = run_under_chaos(chaos, args);
     chaos.heal();
     EXPECT_EQ(resumed.exit_code, 1) << "the unfixed shards fail\n" << resumed.out << resumed.err;
     JournalTally after = tally(journal);
+    EXPECT_EQ(after.started_after_success + after.started_after_failure, 0)
+        << "a shard recorded as finished started again";
     ASSERT_FALSE(after.last_end.is_null()) << "the resumed run ended without a run_end";
     EXPECT_FALSE(after.last_end["interrupted"].get<bool>());
     std::map<std::string, int> outcomes;
@@ -266,6 +298,7 @@ TEST_F(ChaosRun, EveryShardIsAccountedForOnceAndResumeFinishesTheRest) {
         run_sshard({"run", "--resume", run_dir, "--retry-failed", "--ssh-config", k_cluster + "/ssh_config"});
     EXPECT_EQ(finished.exit_code, 0) << finished.out << finished.err;
     JournalTally last = tally(journal);
+    EXPECT_EQ(last.started_after_success, 0) << "a shard recorded as succeeded started again";
     std::map<std::string, int> succeeded;
     for (const auto& [shard, record] : last.shards) {
         EXPECT_LE(record.succeeded, 1) << shard.first << "[" << shard.second << "] succeeded twice";

@@ -1,0 +1,94 @@
+// The journal's schema: every event survives encoding and decoding, and damage is named.
+#include "core/journal_events.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+
+namespace sshard::core {
+namespace {
+
+template <class Event> Event round_trip(const Event& event) {
+    JournalEvent decoded = decode_event(encode_event(event));
+    EXPECT_TRUE(std::holds_alternative<Event>(decoded)) << encode_event(event);
+    return std::get<Event>(decoded);
+}
+
+std::string decode_error(std::string_view line) {
+    try {
+        decode_event(line);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+TEST(JournalEvents, AttemptEndRoundTripsEveryField) {
+    AttemptEndEvent e;
+    e.time = 12.5;
+    e.id = 7;
+    e.job = "j";
+    e.index = 3;
+    e.attempt = 2;
+    e.host = "h";
+    e.start = 10;
+    e.end = 12.5;
+    e.outcome = OutcomeKind::timed_out;
+    e.signal = 15;
+    e.verdict = Verdict::retry;
+    e.reason = "timed out after 2s";
+    e.command = "run b 2";
+    e.key = "run b {attempt}";
+    e.inputs = {{"a", "x"}, {"b", "y"}};
+    e.cpu_user_s = 1.5;
+    e.cpu_sys_s = 0.25;
+    e.output_error = "cannot write 'out/j/3.2.out': No space left on device";
+    AttemptEndEvent back = round_trip(e);
+    EXPECT_EQ(encode_event(back), encode_event(e));
+    EXPECT_EQ(back.inputs, e.inputs);
+    EXPECT_EQ(back.output_error, e.output_error);
+    EXPECT_EQ(back.exit_code, std::nullopt);
+    EXPECT_EQ(back.verdict, Verdict::retry);
+    EXPECT_EQ(back.outcome, OutcomeKind::timed_out);
+}
+
+TEST(JournalEvents, OtherEventsRoundTrip) {
+    RunStartEvent start{1, "r-1", "n", "/s.yaml", "00ff", true, {{"a", 4, true}}, {{"j", 10, 2}}};
+    EXPECT_EQ(encode_event(round_trip(start)), encode_event(start));
+    ShardsNotRunEvent not_run{2, "k", 5, true, "why", {{0, 2}, {4, 7}}};
+    EXPECT_EQ(encode_event(round_trip(not_run)), encode_event(not_run));
+    RunEndEvent end{3, 1.5, true, false, {JobSummary{"j", 10, 4, 1, 2, 3, 1, 2, 1.5}}};
+    EXPECT_EQ(encode_event(round_trip(end)), encode_event(end));
+    HostUpEvent up{4, "a", 0.5, std::nullopt};
+    EXPECT_EQ(encode_event(round_trip(up)), encode_event(up));
+    AttemptStartEvent attempt{5, 9, "j", 1, 3, "a"};
+    EXPECT_EQ(encode_event(round_trip(attempt)), encode_event(attempt));
+}
+
+TEST(JournalEvents, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+    AttemptEndEvent e;
+    e.job = "j";
+    e.host = "h";
+    e.command = "cat caf\xe9";
+    EXPECT_EQ(round_trip(e).command, "cat caf\xef\xbf\xbd");
+    EXPECT_EQ(journal_text("cat caf\xe9"), "cat caf\xef\xbf\xbd");
+    EXPECT_EQ(journal_text("caf\xc3\xa9"), "caf\xc3\xa9");
+}
+
+TEST(JournalEvents, DamageIsNamed) {
+    EXPECT_EQ(decode_error("[1]"), "is not a JSON object");
+    EXPECT_EQ(decode_error("{\"time\":1}"), "has no 'event'");
+    EXPECT_EQ(decode_error("{\"event\":\"party\"}"), "holds a bad party event: unknown event 'party'");
+    EXPECT_EQ(decode_error(R"({"event":"attempt_end","job":"j","index":0,"host":"h","verdict":"great"})"),
+              "holds a bad attempt_end event: unknown verdict 'great'");
+    EXPECT_EQ(decode_error(R"({"event":"attempt_end","job":"j","host":"h","verdict":"failed"})"),
+              "holds a bad attempt_end event: key 'index' not found");
+    EXPECT_EQ(decode_error(R"({"event":"shards_not_run","job":"j","count":1,"indices":[[3,1]]})"),
+              "holds a bad shards_not_run event: bad index range [3, 1)");
+    EXPECT_EQ(decode_error("{\"event\":"),
+              "is not valid JSON: parse error at line 1, column 10: syntax error while parsing value - unexpected "
+              "end of input; expected '[', '{', or a literal");
+}
+
+} // namespace
+} // namespace sshard::core
