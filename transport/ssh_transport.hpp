@@ -41,6 +41,8 @@ struct SshOptions {
     std::chrono::seconds connect_timeout{10};
     // A host that sends nothing for this long, keepalives included, is lost.
     std::chrono::seconds dead_after{10};
+    // When a slot worker's channel closes (sshard gone, connection lost), between TERM and KILL to its shard.
+    std::chrono::milliseconds kill_grace{5000};
     std::chrono::seconds keepalive_interval{2};
     int max_handshakes = 8; // connection set-ups in flight across all hosts
 };
