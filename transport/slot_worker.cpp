@@ -16,9 +16,12 @@ namespace {
 // exit codes of shards' shells), starts the runner (R) and passes request lines on to it, "U"/"K" as signals.
 // R runs each shard in the background, so that its traps (the signals from S) run while it waits. A shard's
 // shell writes its exit code to the FIFO from an EXIT trap: a shard killed by a signal writes none, which is
-// how R tells `exit 143` from SIGTERM. A signal for a shard whose group does not exist yet (it has not run
-// setsid) goes to its process. After the command, R KILLs the shard's group and waits (a bounded spin,
-// without forking: zombies count until init reaps them) until it is empty, so nothing of the shard writes
+// how R tells `exit 143` from SIGTERM. A `wait` cut short by a trap returns the signal's status, and the shell
+// may have reaped the shard meanwhile: one more `wait` returns its real status (127 once it was returned).
+// `wait` reports killed jobs on stderr ("Terminated"): not into the shard's output, and not into a closed
+// channel, where SIGPIPE would kill R before it kills the shard's group. A signal for a shard whose group does not
+// exist yet (it has not run setsid) goes to its process. After the command, R KILLs the shard's group and waits (a
+// bounded spin, without forking: zombies count until init reaps them) until it is empty, so nothing of the shard writes
 // after the end record.
 // Background jobs of a shell without job control start with SIGINT and SIGQUIT ignored: env(1)'s
 // --default-signal undoes that where env has it. When S's stdin closes it TERMs R, which TERMs the shard's
@@ -29,7 +32,7 @@ d=$(mktemp -d) && mkfifo "$d/q" "$d/s" && exec 4<>"$d/q" 5<>"$d/s" && rm -r "$d"
 e=; env --default-signal=INT true 2>/dev/null && e='env --default-signal=INT,QUIT'
 sshard_nl='
 '
-(k() { kill -$1 -"$p" 2>/dev/null || kill -$1 "$p" 2>/dev/null; }
+(k() { { kill -$1 -"$p" || kill -$1 "$p"; } 2>/dev/null; }
 trap '[ -z "$p" ] || k TERM' USR1
 trap '[ -z "$p" ] || k KILL' USR2
 trap 'z=1; [ -n "$p" ] && k TERM || exit 0' TERM
@@ -40,7 +43,8 @@ while IFS= read -r q <&4; do
 exec setsid $e /bin/sh -c 'trap "echo \$? >&5" EXIT; eval "$1" 5>&-' sh "$sshard_c" </dev/null 4>&-) &
 p=$!
 printf '%s S %s\n' "$m" "$p" >&2
-while wait "$p"; s=$?; kill -0 "$p" 2>/dev/null; do :; done
+while wait "$p" 2>/dev/null; s=$?; kill -0 "$p" 2>/dev/null; do :; done
+wait "$p" 2>/dev/null; t=$?; [ $t = 127 ] || s=$t
 g=$p; p=; i=0
 kill -KILL -"$g" 2>/dev/null && while kill -0 -"$g" 2>/dev/null && [ $i -lt 1000 ]; do i=$((i+1)); done
 echo - >&5; IFS= read -r x <&5

@@ -234,6 +234,13 @@ TEST_P(SlotWorker, CancelSignalsTheGroupThroughTheWorker) {
     Shard ended = worker.read_shard([](const Shard&) { return false; });
     ASSERT_TRUE(ended.ended);
     EXPECT_EQ(ended.outcome.exit_code, 7);
+    worker.send(worker_request(launch("echo ready; sleep 30")));
+    EXPECT_EQ(worker.read_shard([](const Shard& s) { return s.out == "ready\n"; }).out, "ready\n");
+    worker.send("U\n");
+    Shard terminated = worker.read_shard([](const Shard&) { return false; });
+    EXPECT_EQ(terminated.outcome.kind, core::Outcome::Kind::signaled);
+    EXPECT_EQ(terminated.outcome.signal, SIGTERM);
+    EXPECT_EQ(terminated.err, "") << "the worker's shell reports nothing of its own";
     worker.send(worker_request(launch("trap '' TERM; sleep 30")));
     worker.read_shard([](const Shard&) { return false; }, [](const WorkerReader& r) { return r.pgid().has_value(); });
     worker.send("K\n");
