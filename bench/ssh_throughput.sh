@@ -3,11 +3,14 @@
 # GNU parallel --sshlogin (plain and with -M, its ControlMaster mode), and OpenSSH ControlMaster with
 # `xargs -P`, and prints shards per second for each, sshard's peak memory, and the CPU per shard of the hosts
 # (their sshd listeners' trees) and of the whole machine.
-# usage: bench/ssh_throughput.sh [N] [BUILD_DIR]      (default N=2000; run as root: it starts sshd hosts)
+# usage: bench/ssh_throughput.sh [N] [BUILD_DIR] [N_PLAIN]
+#   (default N=2000; N_PLAIN shards, default N, for plain GNU parallel, which opens a connection per shard and
+#   takes minutes for thousands; run as root: it starts sshd hosts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-2000}
 build=${2:-build}
+n_plain=${3:-$n}
 command -v parallel >/dev/null || { apt-get install -y -qq parallel >/dev/null; }
 work=$(mktemp -d)
 cluster="$work/cluster"
@@ -54,10 +57,13 @@ printf '  '; rate "$(elapsed "$start" "$end")"
 cpu_report
 
 logins="8/node1,8/node2,8/node3,8/node4"
-echo "GNU parallel --sshlogin:"
+echo "GNU parallel --sshlogin ($n_plain shards):"
+n_all=$n
+n=$n_plain
 cpu_start
 printf '  '; rate "$(timed parallel --ssh "ssh -F $cfg" -S "$logins" true ::: $(seq "$n"))"
 cpu_report
+n=$n_all
 echo "GNU parallel --sshlogin -M:"
 cpu_start
 printf '  '; rate "$(timed parallel -M --ssh "ssh -F $cfg" -S "$logins" true ::: $(seq "$n"))"

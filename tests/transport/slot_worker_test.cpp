@@ -30,9 +30,10 @@ struct Shard {
 // A worker started by `shell -c COMMAND` in a new session, as sshd starts a channel's command.
 class LocalWorker {
 public:
-    LocalWorker(const std::string& shell, const std::string& marker) : m_reader(marker) {
+    LocalWorker(const std::string& shell, const std::string& marker, const std::string& prefix = "")
+        : m_reader(marker) {
         std::string command = worker_command(1000ms);
-        command.replace(0, std::string("exec /bin/sh").size(), "exec " + shell);
+        command.replace(0, std::string("exec /bin/sh").size(), prefix + "exec " + shell);
         int in[2], out[2], err[2];
         EXPECT_EQ(pipe2(in, O_CLOEXEC) | pipe2(out, O_CLOEXEC) | pipe2(err, O_CLOEXEC), 0);
         m_pid = fork();
@@ -270,6 +271,13 @@ TEST_P(SlotWorker, ClosingStdinKillsTheShardTermThenKill) {
     for (int pid : pids) {
         EXPECT_TRUE(gone_soon(pid)) << pid;
     }
+}
+
+TEST_P(SlotWorker, AHostWithoutSetsidSaysWhyAndNeverBecomesReady) {
+    LocalWorker worker(GetParam(), make_marker(), "PATH=/nonexistent ");
+    Shard shard = worker.read_shard([](const Shard& s) { return s.err.find('\n') != std::string::npos; });
+    EXPECT_FALSE(worker.reader().ready());
+    EXPECT_EQ(shard.err, "sshard: no setsid(1) on this host\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Shells, SlotWorker, testing::Values("/bin/dash", "/bin/bash"),
