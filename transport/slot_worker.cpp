@@ -62,6 +62,20 @@ kill -TERM $r 2>/dev/null
 wait $r
 kill -KILL 0)~";
 
+// The supervisor of a host's channels of their own: "+G" and "-G" lines add and remove process groups; when
+// its stdin closes, the groups it still holds get TERM, then KILL after the grace.
+constexpr std::string_view k_supervisor = R"~(l=' '
+while IFS= read -r x; do
+case $x in
++*) l="$l${x#+} ";;
+-*) case $l in *" ${x#-} "*) l="${l%% ${x#-} *} ${l#* ${x#-} }";; esac;;
+esac
+done
+[ -n "${l# }" ] || exit 0
+for g in $l; do kill -TERM -"$g" 2>/dev/null; done
+sleep "$1"
+for g in $l; do kill -KILL -"$g" 2>/dev/null; done)~";
+
 // Single-quotes `text` for the worker's eval, keeping the line one line: a newline becomes '"$sshard_nl"'.
 std::string quote_for_line(std::string_view text) {
     std::string quoted = "'";
@@ -88,9 +102,21 @@ std::string exports(const core::Launch& launch) {
 
 } // namespace
 
-std::string worker_command(std::chrono::milliseconds grace) {
+namespace {
+
+std::string sh_command(std::string_view script, std::string_view name, std::chrono::milliseconds grace) {
     auto seconds = std::max<long long>(1, (grace.count() + 999) / 1000);
-    return fmt::format("exec /bin/sh -c {} sshard-worker {}", core::shell_quote(k_script), seconds);
+    return fmt::format("exec /bin/sh -c {} {} {}", core::shell_quote(script), name, seconds);
+}
+
+} // namespace
+
+std::string worker_command(std::chrono::milliseconds grace) {
+    return sh_command(k_script, "sshard-worker", grace);
+}
+
+std::string supervisor_command(std::chrono::milliseconds grace) {
+    return sh_command(k_supervisor, "sshard-supervisor", grace);
 }
 
 std::string worker_request(const core::Launch& launch) {

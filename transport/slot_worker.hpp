@@ -35,6 +35,12 @@ namespace sshard::transport {
 // The channel command that starts a worker; `grace` is the wait between TERM and KILL when its stdin closes.
 std::string worker_command(std::chrono::milliseconds grace);
 
+// The channel command of a host's supervisor, for shards on channels of their own (a host that cannot run
+// workers, jobs with `detach: true`): it reads "+<pgid>\n" when such a shard starts and "-<pgid>\n" when it
+// ends, and when its stdin closes (sshard gone, connection lost) it sends TERM to every group it still holds,
+// KILL after `grace`. One process per host.
+std::string supervisor_command(std::chrono::milliseconds grace);
+
 // The line that runs `launch` on a worker (newline included). Its env, workdir and command are quoted so
 // that the worker's eval restores them byte for byte; nothing but sshard ever sees the line.
 std::string worker_request(const core::Launch& launch);

@@ -118,6 +118,7 @@ private:
     void drop_slot(Slot* slot);
     void finish(std::uint64_t attempt, Running& run);
     void finish_on_worker(std::uint64_t attempt, Running& run);
+    void supervise(char sign, long pgid);
     void cancel(std::uint64_t attempt, std::chrono::milliseconds grace);
     void signal_group(Running& run, const char* signal);
     void reap_controls();
@@ -146,8 +147,10 @@ private:
     bool m_up = false;
     std::list<Session> m_sessions;
     std::list<Slot> m_slots;
-    bool m_fallback = false;      // the host runs a channel per shard: its shell cannot run the worker
-    bool m_fallback_said = false; // the run's output has said so
+    bool m_fallback = false;            // the host runs a channel per shard: its shell cannot run the worker
+    bool m_fallback_said = false;       // the run's output has said so
+    ssh_channel m_supervisor = nullptr; // kills the groups of shards on channels of their own when it closes
+    Session* m_supervisor_session = nullptr;
     std::deque<core::Launch> m_pending;
     std::map<std::uint64_t, Running> m_running;
     std::vector<Control> m_controls;
@@ -477,6 +480,7 @@ void SshTransport::Worker::pump() {
         }
         if (run.filter->pgid() && !run.started) {
             run.started = true;
+            supervise('+', *run.filter->pgid());
             m_events.on_started(current->first);
         }
         bool eof = ssh_channel_is_eof(run.channel) != 0;
@@ -597,6 +601,9 @@ void SshTransport::Worker::finish(std::uint64_t attempt, Running& run) {
     if (run.cancelled) {
         signal_group(run, "KILL"); // whatever the shard left behind
     }
+    if (run.started) {
+        supervise('-', *run.filter->pgid());
+    }
     release(run);
     m_running.erase(attempt); // drops the output sink: its last line goes out before the outcome
     m_owner.forget(attempt);
@@ -613,6 +620,32 @@ void SshTransport::Worker::finish_on_worker(std::uint64_t attempt, Running& run)
     m_running.erase(attempt); // drops the output sink: its last line goes out before the outcome
     m_owner.forget(attempt);
     m_events.on_finished(attempt, std::move(outcome));
+}
+
+// Tells the host's supervisor that a shard on a channel of its own started ('+') or ended ('-') in process
+// group `pgid`, opening the supervisor first if need be. Without one (the server refused it), shards still
+// run, as they did before supervisors.
+void SshTransport::Worker::supervise(char sign, long pgid) {
+    if (m_supervisor == nullptr) {
+        Session* session = session_with_room();
+        ssh_channel channel = session != nullptr ? ssh_channel_new(session->connection->get()) : nullptr;
+        if (channel == nullptr || ssh_channel_open_session(channel) != SSH_OK ||
+            ssh_channel_request_exec(channel, supervisor_command(m_options.kill_grace).c_str()) != SSH_OK) {
+            if (channel != nullptr) {
+                ssh_channel_free(channel);
+            }
+            return;
+        }
+        m_supervisor = channel;
+        m_supervisor_session = session;
+        ++session->channels;
+    }
+    std::string line = fmt::format("{}{}\n", sign, pgid);
+    if (ssh_channel_write(m_supervisor, line.data(), static_cast<std::uint32_t>(line.size())) == SSH_ERROR) {
+        ssh_channel_free(m_supervisor);
+        m_supervisor = nullptr;
+        --m_supervisor_session->channels;
+    }
 }
 
 void SshTransport::Worker::release(Running& run) {
@@ -773,6 +806,10 @@ void SshTransport::Worker::lose_host(const std::string& reason) {
         ssh_channel_free(control.channel);
     }
     m_controls.clear();
+    if (m_supervisor != nullptr) {
+        ssh_channel_free(m_supervisor);
+        m_supervisor = nullptr;
+    }
     m_running.clear();
     for (auto& launch : m_pending) {
         fail_launch(launch, message);

@@ -13,6 +13,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "core/shell_quote.hpp"
 #include "transport/remote_command.hpp"
 
 namespace sshard::transport {
@@ -282,6 +283,37 @@ TEST_P(SlotWorker, AHostWithoutSetsidSaysWhyAndNeverBecomesReady) {
 
 INSTANTIATE_TEST_SUITE_P(Shells, SlotWorker, testing::Values("/bin/dash", "/bin/bash"),
                          [](const testing::TestParamInfo<std::string>& shell) { return shell.param.substr(5); });
+
+// A process group of its own that ignores TERM, as a stubborn shard would: `sleep 30` after setsid.
+pid_t stubborn_group() {
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        signal(SIGTERM, SIG_IGN);
+        execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    return pid;
+}
+
+TEST(Supervisor, KillsTheGroupsItStillHoldsWhenItsInputCloses) {
+    pid_t held = stubborn_group();
+    pid_t released = stubborn_group();
+    std::string command = "setsid /bin/sh -c " + core::shell_quote(supervisor_command(1000ms));
+    FILE* supervisor = popen(command.c_str(), "w");
+    ASSERT_NE(supervisor, nullptr);
+    fprintf(supervisor, "+%d\n+%d\n-%d\n", held, released, released);
+    pclose(supervisor); // its input closes; it waits for its grace before KILL, then exits
+    pid_t reaped = 0;
+    for (int i = 0; i < 100 && reaped == 0; ++i) { // KILLed before pclose returned; allow for a slow machine
+        reaped = waitpid(held, nullptr, WNOHANG);
+        std::this_thread::sleep_for(reaped == 0 ? 50ms : 0ms);
+    }
+    EXPECT_EQ(reaped, held) << "the held group was killed";
+    EXPECT_TRUE(process_alive(released)) << "a group that ended is no longer its business";
+    kill(released, SIGKILL);
+    waitpid(released, nullptr, 0);
+}
 
 TEST(WorkerReader, TakesRecordsOutWhereverTheStreamsAreCut) {
     std::string m = "SSHARD-0123456789abcdef";
