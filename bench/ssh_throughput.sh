@@ -14,7 +14,16 @@ n_plain=${3:-$n}
 command -v parallel >/dev/null || { apt-get install -y -qq parallel >/dev/null; }
 work=$(mktemp -d)
 cluster="$work/cluster"
-trap 'tests/ssh/cluster.sh stop "$cluster" >/dev/null 2>&1 || true; rmdir "${cg:-/nonexistent}" 2>/dev/null; rm -rf "$work"' EXIT
+# The cgroup goes once its last process has been reaped, which may take a moment after the cluster stops.
+cleanup() {
+  tests/ssh/cluster.sh stop "$cluster" >/dev/null 2>&1 || true
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    [[ -z ${cg:-} || ! -d $cg ]] || rmdir "$cg" 2>/dev/null || { sleep 0.5; continue; }
+    break
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
 tests/ssh/cluster.sh start "$cluster" 4 >/dev/null
 cfg="$cluster/ssh_config"
 
