@@ -77,9 +77,10 @@ int hosts_command(const HostsOptions& options) {
     for (std::size_t i = 0; i < spec.hosts.size(); ++i) {
         const auto& check = checks[i];
         if (check.ok) {
-            fmt::print(std::cout, "{:<24} ok    cpus {:<4} setup {:>6.0f} ms  rtt {:>6.1f} ms  {}\n",
+            fmt::print(std::cout, "{:<24} ok    cpus {:<4} setup {:>6.0f} ms  rtt {:>6.1f} ms  {}{}\n",
                        terminal_safe(spec.hosts[i].name), check.cpus ? std::to_string(*check.cpus) : "?",
-                       check.setup_s * 1000, check.round_trip_s * 1000, terminal_safe(check.server));
+                       check.setup_s * 1000, check.round_trip_s * 1000, terminal_safe(check.server),
+                       check.fallback.empty() ? "" : "  (a channel per shard: " + terminal_safe(check.fallback) + ")");
         } else {
             ++failed;
             fmt::print(std::cout, "{:<24} FAIL  {}\n", terminal_safe(spec.hosts[i].name), terminal_safe(check.error));

@@ -13,13 +13,18 @@ RunDisplay::RunDisplay(const core::Plan& plan, bool progress)
     : m_plan(plan), m_progress(progress), m_started(std::chrono::steady_clock::now()) {}
 
 void RunDisplay::host_changed(std::size_t host, const core::HostState& state) {
-    if (state.up) {
+    if (state.up && state.note.empty()) {
         return;
     }
     std::lock_guard lock(m_stderr_mutex);
     clear_line();
-    fmt::print(std::cerr, "sshard: host {} is down: {}\n", terminal_safe(m_plan.spec->hosts[host].name),
-               terminal_safe(state.reason));
+    if (state.up) {
+        fmt::print(std::cerr, "sshard: host {} {}\n", terminal_safe(m_plan.spec->hosts[host].name),
+                   terminal_safe(state.note));
+    } else {
+        fmt::print(std::cerr, "sshard: host {} is down: {}\n", terminal_safe(m_plan.spec->hosts[host].name),
+                   terminal_safe(state.reason));
+    }
 }
 
 void RunDisplay::attempt_started(const core::Attempt&) {

@@ -99,6 +99,7 @@ struct Scheduler::Impl {
 
     void start(Transport& transport_);
     void handle_finished(std::uint64_t id, const Outcome& outcome);
+    void handle_started(std::uint64_t id);
     void handle_host_state(std::size_t host, const HostState& state);
     void interrupt();
     void process_timers();
@@ -295,6 +296,7 @@ void Scheduler::Impl::launch(std::size_t job_index, Shard shard, std::size_t hos
     launch.command = run.attempt.command;
     launch.env = environment(job, run.attempt);
     launch.workdir = job.planned->job->workdir;
+    launch.detach = job.planned->job->detach;
     if (options.make_output) {
         launch.output = options.make_output(run.attempt);
         run.output = launch.output;
@@ -314,6 +316,14 @@ std::vector<std::pair<std::string, std::string>> Scheduler::Impl::environment(co
     env.emplace_back("SSHARD_HOST", hosts[attempt.host].spec->name);
     env.emplace_back("SSHARD_RUN", options.run_id);
     return env;
+}
+
+// The timeout counts from when the command started on its host, not from the set-up before it.
+void Scheduler::Impl::handle_started(std::uint64_t id) {
+    auto it = running.find(id);
+    if (it != running.end() && it->second.deadline && !it->second.timed_out) {
+        it->second.deadline = clock.now() + *jobs[it->second.job].planned->job->timeout;
+    }
 }
 
 void Scheduler::Impl::handle_finished(std::uint64_t id, const Outcome& outcome) {
@@ -685,6 +695,9 @@ std::optional<SteadyTime> Scheduler::step() {
         case QueuedEvent::Kind::finished:
             m_impl->handle_finished(event.attempt, event.outcome);
             break;
+        case QueuedEvent::Kind::started:
+            m_impl->handle_started(event.attempt);
+            break;
         case QueuedEvent::Kind::host_state:
             m_impl->handle_host_state(event.host, event.state);
             break;
@@ -728,6 +741,12 @@ RunSummary Scheduler::summary() const {
 void Scheduler::on_finished(std::uint64_t attempt, Outcome outcome) {
     std::lock_guard lock(m_mutex);
     m_queue.push_back({QueuedEvent::Kind::finished, attempt, std::move(outcome), 0, {}, {}});
+    m_wake.notify_one();
+}
+
+void Scheduler::on_started(std::uint64_t attempt) {
+    std::lock_guard lock(m_mutex);
+    m_queue.push_back({QueuedEvent::Kind::started, attempt, {}, 0, {}, {}});
     m_wake.notify_one();
 }
 

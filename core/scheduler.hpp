@@ -73,6 +73,7 @@ public:
 
     // TransportEvents: queue the report for step(). Thread-safe.
     void on_finished(std::uint64_t attempt, Outcome outcome) override;
+    void on_started(std::uint64_t attempt) override;
     void on_host_state(std::size_t host, HostState state) override;
     void on_host_sample(std::size_t host, HostSample sample) override;
 
@@ -82,7 +83,7 @@ private:
     bool m_finished = false;
 
     struct QueuedEvent {
-        enum class Kind { finished, host_state, host_sample, interrupt } kind;
+        enum class Kind { finished, started, host_state, host_sample, interrupt } kind;
         std::uint64_t attempt = 0;
         Outcome outcome;
         std::size_t host = 0;

@@ -75,6 +75,9 @@ struct JobSpec {
     std::string workdir;
     std::vector<std::string> needs;
     std::optional<HostFilter> hosts;
+    // Runs each shard over a channel of its own instead of a slot worker, so that what it leaves running
+    // after its command ends is not killed (a daemon it starts).
+    bool detach = false;
     SourceLocation location; // of the job's entry, for messages
 };
 

@@ -104,6 +104,7 @@ private:
                                         std::int64_t max);
     std::optional<Duration> duration(const YAML::Node& node, std::string_view what, bool allow_zero);
     std::vector<std::string> string_list(const YAML::Node& node, std::string_view what, bool allow_single);
+    std::optional<bool> boolean(const YAML::Node& node, std::string_view what);
 
     void load_defaults(const YAML::Node& node, JobDefaults& defaults);
     void load_retry_settings(const YAML::Node& node, int& retries, Backoff& backoff, std::optional<Duration>& timeout);
@@ -214,6 +215,17 @@ std::optional<std::int64_t> Loader::integer(const YAML::Node& node, std::string_
         return std::nullopt;
     }
     return value;
+}
+
+std::optional<bool> Loader::boolean(const YAML::Node& node, std::string_view what) {
+    auto text = scalar(node, what);
+    if (text && (*text == "true" || *text == "false")) {
+        return *text == "true";
+    }
+    if (text) {
+        error(node, fmt::format("'{}' must be true or false, not '{}'", what, *text));
+    }
+    return std::nullopt;
 }
 
 std::optional<Duration> Loader::duration(const YAML::Node& node, std::string_view what, bool allow_zero) {
@@ -648,7 +660,7 @@ std::optional<HostFilter> Loader::host_filter(const YAML::Node& node) {
 std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobDefaults& defaults) {
     if (!check_map(node, "a job",
                    {"name", "command", "shards", "priority", "retries", "backoff", "timeout", "env", "workdir", "needs",
-                    "hosts"})) {
+                    "hosts", "detach"})) {
         return std::nullopt;
     }
     JobSpec job;
@@ -687,6 +699,9 @@ std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobDefault
     }
     if (node["needs"]) {
         job.needs = string_list(node["needs"], "needs", true);
+    }
+    if (node["detach"]) {
+        job.detach = boolean(node["detach"], "detach").value_or(false);
     }
     if (node["hosts"]) {
         job.hosts = host_filter(node["hosts"]);

@@ -54,6 +54,7 @@ struct Launch {
     std::string command;       // run by `sh -c`
     std::vector<std::pair<std::string, std::string>> env;
     std::string workdir; // empty: the login directory (remote) or the current one (local)
+    bool detach = false; // SSH: a channel of its own, not a slot worker (JobSpec::detach)
     std::shared_ptr<OutputSink> output;
 };
 
@@ -63,6 +64,7 @@ struct HostState {
     std::string reason;      // why it is down
     std::optional<int> cpus; // the host's CPU count, where known (for `slots: auto`)
     double setup_s = 0;      // connection set-up time
+    std::string note;        // for a host that is up: how it runs shards when that is not the usual way
 };
 
 // What a transport reports back. Called from transport threads: implementations must be thread-safe and
@@ -72,6 +74,9 @@ public:
     virtual ~TransportEvents() = default;
     // Exactly once per started attempt, after its last output.
     virtual void on_finished(std::uint64_t attempt, Outcome outcome) = 0;
+    // When an attempt's command has started on its host, where the transport knows (SSH): its timeout counts
+    // from here, not from start(). Transports that start commands at once need not call it.
+    virtual void on_started(std::uint64_t /*attempt*/) {}
     // After each connect(), and whenever a host that was up is lost.
     virtual void on_host_state(std::size_t host, HostState state) = 0;
     // Every k_sample_interval while a host is up, where it can be measured (Linux /proc).

@@ -4,7 +4,9 @@
 #include <cstdlib>
 #include <thread>
 
+#include "transport/slot_worker.hpp"
 #include "transport/ssh_connection.hpp"
+#include "transport/worker_channel.hpp"
 
 namespace sshard::transport {
 
@@ -34,6 +36,13 @@ HostCheck check_host(const core::HostSpec& host, const SshOptions& options) {
         connection.run("true", options.connect_timeout);
         check.round_trip_s = since(start);
         check.ok = true;
+        check.fallback = "SSHARD_TEST_NO_WORKER is set";
+        if (!workers_disabled() &&
+            start_worker(connection.get(), options.kill_grace,
+                         std::chrono::duration_cast<std::chrono::milliseconds>(options.connect_timeout),
+                         check.fallback)) {
+            check.fallback.clear();
+        }
     } catch (const SshError& e) {
         check.error = e.what();
     }

@@ -16,9 +16,11 @@ struct HostCheck {
     std::optional<int> cpus;
     double setup_s = 0;      // connection, key check and authentication
     double round_trip_s = 0; // running `true` on the host
+    std::string fallback;    // why shards would run a channel each instead of on slot workers; "" when not
 };
 
-// Connects, checks the host key, authenticates, and runs two small commands. Never throws.
+// Connects, checks the host key, authenticates, runs two small commands and starts a slot worker. Never
+// throws.
 HostCheck check_host(const core::HostSpec& host, const SshOptions& options);
 
 } // namespace sshard::transport

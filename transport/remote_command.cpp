@@ -17,10 +17,10 @@ std::string make_marker() {
 }
 
 std::string wrap_command(const core::Launch& launch, const std::string& marker) {
-    std::string inner = fmt::format("printf '%s %s\\n' {} \"$$\" >&2; ", marker);
-    for (const auto& [name, value] : launch.env) {
-        inner += fmt::format("export {}={}; ", name, shell_quote(value));
-    }
+    // The env comes on stdin (env_line), so that its values are on no process list.
+    std::string inner = fmt::format("printf '%s %s\\n' {} \"$$\" >&2; sshard_nl='\n'; "
+                                    "IFS= read -r sshard_e && eval \"$sshard_e\"; unset sshard_nl sshard_e; ",
+                                    marker);
     if (!launch.workdir.empty()) {
         std::string dir = shell_quote(launch.workdir);
         inner += fmt::format("cd {} 2>/dev/null || {{ printf 'sshard: cannot change to directory %s\\n' {} >&2; "

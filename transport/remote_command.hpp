@@ -15,7 +15,8 @@ std::string make_marker();
 
 // The text to `exec` on the host for `launch`. The login shell execs /bin/sh, whose pid is then the session's
 // process group (sshd makes each session's process a session leader). That shell prints
-// "<marker> <pgid>\n" on stderr, exports the env, enters the workdir (exit 127 with a message when it
+// "<marker> <pgid>\n" on stderr, reads the env as one line from stdin (env_line: the caller writes it, then
+// EOF) and exports it, enters the workdir (exit 127 with a message when it
 // cannot), runs the command itself (eval) with stdin from /dev/null, and on exit prints "<marker> " and the
 // output of `times` (two lines: its own and its children's user and system time) and exits with the
 // command's status. A command that replaces the shell (exec) or its EXIT trap leaves no times.

@@ -19,7 +19,9 @@
 
 #include "core/error.hpp"
 #include "transport/remote_command.hpp"
+#include "transport/slot_worker.hpp"
 #include "transport/ssh_connection.hpp"
+#include "transport/worker_channel.hpp"
 
 namespace sshard::transport {
 
@@ -72,10 +74,17 @@ private:
         int channels = 0;
         int capacity = k_channels_per_session; // lowered when the server refuses a channel
     };
+    // A slot worker's channel and the attempt it runs, if any.
+    struct Slot {
+        Session* session = nullptr;
+        std::unique_ptr<WorkerChannel> channel;
+        std::optional<std::uint64_t> attempt;
+    };
     struct Running {
         core::Launch launch;
         Session* session = nullptr;
-        ssh_channel channel = nullptr;
+        Slot* slot = nullptr;          // on a slot worker; else on a channel of its own:
+        ssh_channel channel = nullptr; // (channel, callbacks, filter, exit_*, out_eof)
         ssh_channel_callbacks_struct callbacks{};
         std::unique_ptr<StderrFilter> filter;
         core::WallTime start{};
@@ -86,6 +95,7 @@ private:
         std::optional<Clock::time_point> kill_at; // when to send KILL
         std::chrono::milliseconds grace{0};
         bool term_sent = false;
+        bool started = false; // on_started was sent
     };
     struct Control {
         Session* session = nullptr;
@@ -98,11 +108,20 @@ private:
     void handle(Request& request);
     void connect();
     Session* open_session();
+    void start_worker_on(Session& session, core::HostState& state);
     void start_pending();
+    Session* session_with_room();
+    void refused(Session& session, core::Launch& launch);
     bool start_one(core::Launch& launch);
+    bool start_on_worker(core::Launch& launch);
     void pump();
     bool pump_one(Running& run);
+    bool pump_slot(std::uint64_t attempt, Running& run);
+    void reap_idle_slots();
+    void drop_slot(Slot* slot);
     void finish(std::uint64_t attempt, Running& run);
+    void finish_on_worker(std::uint64_t attempt, Running& run);
+    void supervise(char sign, long pgid);
     void cancel(std::uint64_t attempt, std::chrono::milliseconds grace);
     void signal_group(Running& run, const char* signal);
     void reap_controls();
@@ -131,6 +150,11 @@ private:
     bool m_stop = false;
     bool m_up = false;
     std::list<Session> m_sessions;
+    std::list<Slot> m_slots;
+    bool m_fallback = false;            // the host runs a channel per shard: its shell cannot run the worker
+    bool m_fallback_said = false;       // the run's output has said so
+    ssh_channel m_supervisor = nullptr; // kills the groups of shards on channels of their own when it closes
+    Session* m_supervisor_session = nullptr;
     std::deque<core::Launch> m_pending;
     std::map<std::uint64_t, Running> m_running;
     std::vector<Control> m_controls;
@@ -266,6 +290,7 @@ void SshTransport::Worker::connect() {
     try {
         Session* session = open_session();
         state.cpus = session->connection->cpu_count();
+        start_worker_on(*session, state);
         state.up = true;
         state.setup_s = std::chrono::duration<double>(Clock::now() - started).count();
         m_up = true;
@@ -282,6 +307,25 @@ SshTransport::Worker::Session* SshTransport::Worker::open_session() {
     m_sessions.push_back(
         {std::make_unique<SshConnection>(m_spec, m_options, m_owner.m_gate.get()), 0, k_channels_per_session});
     return &m_sessions.back();
+}
+
+// Starts the host's first slot worker, which tells whether its shell can run one; when it cannot, the host
+// runs a channel per shard, and the run's output says so once.
+void SshTransport::Worker::start_worker_on(Session& session, core::HostState& state) {
+    std::string why = "SSHARD_TEST_NO_WORKER is set";
+    std::unique_ptr<WorkerChannel> worker;
+    if (!workers_disabled()) {
+        worker = start_worker(session.connection->get(), m_options.kill_grace,
+                              std::chrono::duration_cast<std::chrono::milliseconds>(m_options.connect_timeout), why);
+    }
+    m_fallback = worker == nullptr;
+    if (worker) {
+        ++session.channels;
+        m_slots.push_back({&session, std::move(worker), std::nullopt});
+    } else if (!m_fallback_said) {
+        m_fallback_said = true;
+        state.note = "runs a channel per shard: " + why;
+    }
 }
 
 void SshTransport::Worker::start_pending() {
@@ -302,32 +346,85 @@ void SshTransport::Worker::start_pending() {
     }
 }
 
-// Opens a channel for `launch` and runs it. Returns false when it could not start now: a refused channel
-// (retry later) or a lost host (then every attempt of the host has been failed, this one included).
-bool SshTransport::Worker::start_one(core::Launch& launch) {
-    Session* session = nullptr;
+// A session with room for one more channel, opened if need be; null when none can be had now.
+SshTransport::Worker::Session* SshTransport::Worker::session_with_room() {
     for (auto& s : m_sessions) {
         if (s.channels < s.capacity) {
-            session = &s;
-            break;
+            return &s;
         }
     }
     try {
-        session = session != nullptr ? session : open_session();
+        return open_session();
     } catch (const SshError&) {
-        return false; // the server may refuse more connections for now; the sessions we have stay in use
+        return nullptr; // the server may refuse more connections for now; the sessions we have stay in use
+    }
+}
+
+// After a session refused a channel: a lost host fails every attempt (`launch` included), else the server's
+// limit is lower than we thought.
+void SshTransport::Worker::refused(Session& session, core::Launch& launch) {
+    if (!session.connection->connected()) {
+        fail_launch(launch, ssh_get_error(session.connection->get()));
+        lose_host(ssh_get_error(session.connection->get()));
+        return;
+    }
+    session.capacity = std::max(1, session.channels);
+}
+
+// Runs `launch` on an idle slot worker, or on a new one. Returns false as start_one does.
+bool SshTransport::Worker::start_on_worker(core::Launch& launch) {
+    Slot* slot = nullptr;
+    for (auto& s : m_slots) {
+        if (!s.attempt) {
+            slot = &s;
+            break;
+        }
+    }
+    if (slot == nullptr) {
+        Session* session = session_with_room();
+        if (session == nullptr) {
+            return false;
+        }
+        auto channel = WorkerChannel::open(session->connection->get(), m_options.kill_grace);
+        if (!channel) {
+            refused(*session, launch);
+            return false;
+        }
+        ++session->channels;
+        slot = &m_slots.emplace_back(Slot{session, std::move(channel), std::nullopt});
+    }
+    std::uint64_t id = launch.attempt;
+    if (!slot->channel->send(worker_request(launch))) {
+        Session* session = slot->session;
+        drop_slot(slot);
+        refused(*session, launch);
+        return false;
+    }
+    slot->attempt = id;
+    Running& run = m_running[id];
+    run.launch = std::move(launch);
+    run.session = slot->session;
+    run.slot = slot;
+    run.start = std::chrono::system_clock::now();
+    return true;
+}
+
+// Opens a channel for `launch` and runs it. Returns false when it could not start now: a refused channel
+// (retry later) or a lost host (then every attempt of the host has been failed, this one included).
+bool SshTransport::Worker::start_one(core::Launch& launch) {
+    if (!m_fallback && !launch.detach) {
+        return start_on_worker(launch);
+    }
+    Session* session = session_with_room();
+    if (session == nullptr) {
+        return false;
     }
     ssh_channel channel = ssh_channel_new(session->connection->get());
     if (channel == nullptr || ssh_channel_open_session(channel) != SSH_OK) {
         if (channel != nullptr) {
             ssh_channel_free(channel);
         }
-        if (!session->connection->connected()) {
-            fail_launch(launch, ssh_get_error(session->connection->get()));
-            lose_host(ssh_get_error(session->connection->get()));
-            return false;
-        }
-        session->capacity = std::max(1, session->channels); // the server's limit is lower than we thought
+        refused(*session, launch);
         return false;
     }
     std::uint64_t id = launch.attempt;
@@ -349,7 +446,13 @@ bool SshTransport::Worker::start_one(core::Launch& launch) {
         lose_host(reason);
         return false;
     }
-    ssh_channel_send_eof(channel); // the shard's stdin is empty
+    // The wrapper reads the env from stdin; the command's stdin is /dev/null.
+    std::string env = env_line(run.launch);
+    if (!env.empty() && ssh_channel_write(channel, env.data(), static_cast<std::uint32_t>(env.size())) == SSH_ERROR) {
+        lose_host(ssh_get_error(session->connection->get()));
+        return false;
+    }
+    ssh_channel_send_eof(channel);
     return true;
 }
 
@@ -370,9 +473,20 @@ void SshTransport::Worker::pump() {
             run.kill_at.reset();
             signal_group(run, "KILL");
         }
+        if (run.slot != nullptr) {
+            if (!pump_slot(current->first, run)) {
+                return;
+            }
+            continue;
+        }
         if (!pump_one(run)) {
             lose_host(ssh_get_error(run.session->connection->get()));
             return;
+        }
+        if (run.filter->pgid() && !run.started) {
+            run.started = true;
+            supervise('+', *run.filter->pgid());
+            m_events.on_started(current->first);
         }
         bool eof = ssh_channel_is_eof(run.channel) != 0;
         if (eof && !run.exit_status && !run.exit_signal) {
@@ -385,12 +499,62 @@ void SshTransport::Worker::pump() {
             finish(current->first, run);
         }
     }
+    reap_idle_slots();
     for (const auto& session : m_sessions) {
         if (!session.connection->connected()) {
             lose_host(ssh_get_error(session.connection->get()));
             return;
         }
     }
+}
+
+// Reads what a slot worker sent for its attempt and ends the attempt when the worker says it ended. A
+// worker that breaks the protocol or dies fails its attempt as a transport failure; the slot then gets a new
+// worker. Returns false when the host was lost.
+bool SshTransport::Worker::pump_slot(std::uint64_t attempt, Running& run) {
+    Slot* slot = run.slot;
+    if (!slot->channel->pump(run.launch.output.get())) {
+        lose_host(ssh_get_error(slot->session->connection->get()));
+        return false;
+    }
+    WorkerReader& reader = slot->channel->reader();
+    if (reader.pgid() && !run.started) {
+        run.started = true;
+        m_events.on_started(attempt);
+    }
+    if (reader.ended()) {
+        finish_on_worker(attempt, run);
+    } else if (reader.broken() || slot->channel->gone()) {
+        core::Outcome outcome;
+        outcome.kind = core::Outcome::Kind::transport_failed;
+        outcome.reason = fmt::format("{}: the slot worker {}", m_spec.name,
+                                     reader.broken() ? "sent a malformed record" : "ended unexpectedly");
+        outcome.start = run.start;
+        outcome.end = std::chrono::system_clock::now();
+        drop_slot(slot);
+        m_running.erase(attempt);
+        m_owner.forget(attempt);
+        m_events.on_finished(attempt, std::move(outcome));
+    }
+    return true;
+}
+
+// Idle workers that died, or sent what they should not, are closed; the slot opens a new one when needed.
+void SshTransport::Worker::reap_idle_slots() {
+    for (auto it = m_slots.begin(); it != m_slots.end();) {
+        Slot& slot = *it++;
+        if (slot.attempt) {
+            continue;
+        }
+        if (!slot.channel->pump(nullptr) || slot.channel->reader().broken() || slot.channel->gone()) {
+            drop_slot(&slot);
+        }
+    }
+}
+
+void SshTransport::Worker::drop_slot(Slot* slot) {
+    --slot->session->channels;
+    m_slots.remove_if([slot](const Slot& s) { return &s == slot; });
 }
 
 // Reads what a channel has; returns false when the session failed.
@@ -442,10 +606,51 @@ void SshTransport::Worker::finish(std::uint64_t attempt, Running& run) {
     if (run.cancelled) {
         signal_group(run, "KILL"); // whatever the shard left behind
     }
+    if (run.started) {
+        supervise('-', *run.filter->pgid());
+    }
     release(run);
     m_running.erase(attempt); // drops the output sink: its last line goes out before the outcome
     m_owner.forget(attempt);
     m_events.on_finished(attempt, std::move(outcome));
+}
+
+void SshTransport::Worker::finish_on_worker(std::uint64_t attempt, Running& run) {
+    WorkerReader& reader = run.slot->channel->reader();
+    core::Outcome outcome = reader.outcome();
+    outcome.start = run.start;
+    outcome.end = std::chrono::system_clock::now();
+    reader.next_shard();
+    run.slot->attempt.reset();
+    m_running.erase(attempt); // drops the output sink: its last line goes out before the outcome
+    m_owner.forget(attempt);
+    m_events.on_finished(attempt, std::move(outcome));
+}
+
+// Tells the host's supervisor that a shard on a channel of its own started ('+') or ended ('-') in process
+// group `pgid`, opening the supervisor first if need be. Without one (the server refused it), shards still
+// run, as they did before supervisors.
+void SshTransport::Worker::supervise(char sign, long pgid) {
+    if (m_supervisor == nullptr) {
+        Session* session = session_with_room();
+        ssh_channel channel = session != nullptr ? ssh_channel_new(session->connection->get()) : nullptr;
+        if (channel == nullptr || ssh_channel_open_session(channel) != SSH_OK ||
+            ssh_channel_request_exec(channel, supervisor_command(m_options.kill_grace).c_str()) != SSH_OK) {
+            if (channel != nullptr) {
+                ssh_channel_free(channel);
+            }
+            return;
+        }
+        m_supervisor = channel;
+        m_supervisor_session = session;
+        ++session->channels;
+    }
+    std::string line = fmt::format("{}{}\n", sign, pgid);
+    if (ssh_channel_write(m_supervisor, line.data(), static_cast<std::uint32_t>(line.size())) == SSH_ERROR) {
+        ssh_channel_free(m_supervisor);
+        m_supervisor = nullptr;
+        --m_supervisor_session->channels;
+    }
 }
 
 void SshTransport::Worker::release(Running& run) {
@@ -477,7 +682,9 @@ void SshTransport::Worker::cancel(std::uint64_t attempt, std::chrono::millisecon
     run.kill_at = run.kill_at ? std::min(*run.kill_at, kill_at) : kill_at;
     if (!run.term_sent) {
         run.term_sent = true;
-        ssh_channel_request_send_signal(run.channel, "TERM");
+        if (run.slot == nullptr) {
+            ssh_channel_request_send_signal(run.channel, "TERM");
+        }
         signal_group(run, "TERM");
     }
     if (grace.count() == 0) {
@@ -486,9 +693,14 @@ void SshTransport::Worker::cancel(std::uint64_t attempt, std::chrono::millisecon
     }
 }
 
-// Signals the shard's whole process group with `kill` over a channel of its own: servers that ignore signal
-// requests still run commands. Without a known group yet, only the channel's signal request goes out.
+// Signals the shard's whole process group: through its slot worker, or else with `kill` over a channel of
+// its own (servers that ignore signal requests still run commands). Without a known group yet, only the
+// channel's signal request goes out.
 void SshTransport::Worker::signal_group(Running& run, const char* signal) {
+    if (run.slot != nullptr) {
+        run.slot->channel->send(std::string_view(signal) == "KILL" ? "K\n" : "U\n");
+        return;
+    }
     auto pgid = run.filter->pgid();
     Session* session = run.session;
     // A host that let a call go unanswered since it was last heard is not waited for again: a cancel must not
@@ -605,12 +817,19 @@ void SshTransport::Worker::lose_host(const std::string& reason) {
         outcome.start = run.start;
         outcome.end = std::chrono::system_clock::now();
         lost.emplace_back(attempt, outcome);
-        ssh_channel_free(run.channel);
+        if (run.slot == nullptr) {
+            ssh_channel_free(run.channel);
+        }
     }
+    m_slots.clear();
     for (auto& control : m_controls) {
         ssh_channel_free(control.channel);
     }
     m_controls.clear();
+    if (m_supervisor != nullptr) {
+        ssh_channel_free(m_supervisor);
+        m_supervisor = nullptr;
+    }
     m_running.clear();
     for (auto& launch : m_pending) {
         fail_launch(launch, message);

@@ -1,5 +1,6 @@
-// The SSH transport: shards run on remote hosts through libssh, each as an `exec` channel of a persistent
-// session.
+// The SSH transport: shards run on remote hosts through libssh, over persistent sessions, on one slot worker
+// per slot (transport/slot_worker.hpp: a channel running a small sh loop that runs shard after shard), or
+// each on an `exec` channel of its own (jobs with `detach: true`, and hosts whose shell cannot run a worker).
 //
 // Threads. One worker thread per SSH host owns that host's sessions and channels, so no libssh object is
 // ever touched by two threads (libssh's rule), and a slow or hung host delays only itself. The cost per host
@@ -13,8 +14,9 @@
 // failure. OpenSSH drops unauthenticated connections beyond 10 (MaxStartups): handshakes are bounded per host
 // (one at a time) and across hosts.
 //
-// What runs remotely. The command runs under `/bin/sh -c` inside a small wrapper that exports the job's env,
-// enters its workdir, and reports on stderr (in lines carrying a random marker, which the worker strips) its
+// What runs remotely. On a slot worker, see slot_worker.hpp; a cancel goes through the worker. On a channel of
+// its own, the command runs under `/bin/sh -c` inside a small wrapper that reads the job's env from stdin,
+// enters its workdir, and reports on stderr (in lines carrying a random marker, which this thread strips) its
 // process group at the start and the CPU time of the command at the end, from the shell's `times`. The
 // wrapper is the session's leader, so its process group holds everything the shard starts: a cancel sends
 // TERM to the channel and `kill -TERM` to the group over a second channel (for servers that ignore signal
@@ -44,6 +46,8 @@ struct SshOptions {
     std::chrono::seconds connect_timeout{10};
     // A host that sends nothing for this long, keepalives included, is lost.
     std::chrono::seconds dead_after{10};
+    // When a slot worker's channel closes (sshard gone, connection lost), between TERM and KILL to its shard.
+    std::chrono::milliseconds kill_grace{5000};
     std::chrono::seconds keepalive_interval{2};
     int max_handshakes = 8; // connection set-ups in flight across all hosts
     // Where libssh's own log lines go, each with its host's name in front; when empty, nowhere.

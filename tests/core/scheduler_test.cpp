@@ -342,6 +342,17 @@ TEST(Scheduler, TimeoutCancelsAndFails) {
     EXPECT_EQ(h.recorder.log.back(), "j[0]#1 failed timed out after 30s");
 }
 
+TEST(Scheduler, TimeoutCountsFromWhenTheCommandStartedOnItsHost) {
+    Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x, timeout: 30s}]\n");
+    h.advance(20s); // the transport's set-up before the command starts
+    h.scheduler->on_started(h.transport.launches[0].attempt);
+    h.scheduler->step();
+    h.advance(29s);
+    EXPECT_TRUE(h.transport.cancels.empty());
+    h.advance(1s);
+    EXPECT_EQ(h.transport.cancels, std::vector<std::uint64_t>{h.transport.launches[0].attempt});
+}
+
 TEST(Scheduler, NoHostUpForTheDownLimitFailsTheRest) {
     SchedulerOptions options;
     options.down_limit = 10s;

@@ -140,6 +140,10 @@ const Case k_cases[] = {
      "jobs.yaml:3:36: error: 'workdir' must not be empty\n"
      "      - {name: a, command: x, workdir: ''}\n"
      "                                       ^\n"},
+    {"DetachNotABoolean", "  - {name: a, command: x, detach: yes}\n",
+     "jobs.yaml:3:35: error: 'detach' must be true or false, not 'yes'\n"
+     "      - {name: a, command: x, detach: yes}\n"
+     "                                      ^\n"},
     {"NeedsItself", "  - {name: a, command: x, needs: a}\n",
      "jobs.yaml:3:34: error: 'needs' forms a cycle: a -> a\n"
      "      - {name: a, command: x, needs: a}\n"

@@ -287,6 +287,12 @@ TEST(SpecLoader, TimeoutNoneLiftsTheDefaultsTimeout) {
     EXPECT_EQ(spec.jobs[1].timeout, std::nullopt);
 }
 
+TEST(SpecLoader, DetachIsOffUnlessAJobSaysSo) {
+    Spec spec = load("version: 1\njobs: [{name: a, command: x}, {name: b, command: x, detach: true}]\n");
+    EXPECT_FALSE(spec.jobs[0].detach);
+    EXPECT_TRUE(spec.jobs[1].detach);
+}
+
 TEST(SpecLoader, LargeSpecsLoadWhole) {
     std::string text = "version: 1\njobs:\n  - name: big\n    command: 'echo {item}'\n    shards:\n      items:\n";
     for (int i = 0; i < 100'000; ++i) {

@@ -10,14 +10,10 @@
 #include <thread>
 
 #include "tests/cli/binary.hpp"
+#include "tests/ssh/ssh_fixture.hpp"
 
 namespace sshard::test {
 namespace {
-
-namespace fs = std::filesystem;
-using namespace std::chrono_literals;
-
-const std::string k_cluster = SSHARD_CLUSTER_DIR;
 
 // The port every host of the cluster listens on, as cluster.sh wrote it in DIR/env.
 std::string cluster_port() {
@@ -31,12 +27,6 @@ void cluster(const std::string& verb, int host) {
     std::string command = std::string(SSHARD_CLUSTER_SCRIPT) + " " + verb + " " + k_cluster + " " +
                           std::to_string(host) + " >/dev/null 2>&1";
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
-}
-
-bool process_alive(int pid) {
-    std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-    auto paren = stat.rfind(')');
-    return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
 }
 
 // Waits (up to 30 s) until the run's journal shows an attempt started on `host`.
@@ -54,37 +44,7 @@ void wait_for_attempt_on(const std::string& journal, const std::string& host) {
     FAIL() << "no attempt started on " << host;
 }
 
-class SshRun : public testing::Test {
-protected:
-    void SetUp() override {
-        m_dir = make_temp_dir();
-        fs::permissions(m_dir, fs::perms::all); // the test user's shards write here
-    }
-    void TearDown() override { fs::remove_all(m_dir); }
-
-    std::string write_spec(const std::string& text) {
-        std::string path = m_dir + "/jobs.yaml";
-        std::ofstream(path) << text;
-        return path;
-    }
-    Result run(std::vector<std::string> args) {
-        args.insert(args.end(), {"--ssh-config", k_cluster + "/ssh_config", "--run-dir", m_dir + "/run"});
-        return run_sshard(args);
-    }
-    std::vector<nlohmann::json> attempts() const {
-        std::vector<nlohmann::json> events;
-        std::ifstream in(m_dir + "/run/journal.jsonl");
-        for (std::string line; std::getline(in, line);) {
-            auto event = nlohmann::json::parse(line);
-            if (event["event"] == "attempt_end") {
-                events.push_back(event);
-            }
-        }
-        return events;
-    }
-
-    std::string m_dir;
-};
+class SshRun : public SshFixture {};
 
 TEST_F(SshRun, MultiJobSpecRunsAcrossFourHosts) {
     std::string spec = write_spec(R"~(version: 1

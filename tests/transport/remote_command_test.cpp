@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/shell_quote.hpp"
+#include "transport/slot_worker.hpp"
 
 namespace sshard::transport {
 namespace {
@@ -18,11 +19,17 @@ struct Ran {
     int status = -1;
 };
 
-// Runs `command` as sshd runs a session's command: `sh -c COMMAND`, in a session of its own.
-Ran run_like_sshd(const std::string& command) {
+// Runs `command` as sshd runs a session's command: `sh -c COMMAND`, in a session of its own, with `input` on
+// its stdin.
+Ran run_like_sshd(const std::string& command, const std::string& input = "") {
     char err_name[] = "/tmp/sshard_wrap_XXXXXX";
     int err_fd = mkstemp(err_name);
-    std::string script = "setsid /bin/sh -c " + core::shell_quote(command) + " 2>" + err_name;
+    char in_name[] = "/tmp/sshard_wrap_in_XXXXXX";
+    int in_fd = mkstemp(in_name);
+    EXPECT_EQ(write(in_fd, input.data(), input.size()), static_cast<ssize_t>(input.size()));
+    close(in_fd);
+    std::string script = "setsid /bin/sh -c " + core::shell_quote(command) + " 2>" + err_name + " <" + in_name +
+                         "; s=$?; rm " + in_name + "; exit $s";
     FILE* pipe = popen(script.c_str(), "r");
     Ran ran;
     std::array<char, 4096> buffer{};
@@ -52,11 +59,13 @@ TEST(RemoteCommand, RunsWithEnvAndWorkdirAndReportsGroupAndCpu) {
     core::Launch launch;
     launch.command = "echo \"$GREETING from $(pwd)\"; echo oops >&2; i=0; while [ $i -lt 200000 ]; do i=$((i+1)); "
                      "done; exit 3";
-    launch.env = {{"GREETING", "it's a b"}};
+    launch.env = {{"GREETING", "it's a\nb"}};
     launch.workdir = "/tmp";
     std::string marker = make_marker();
-    Ran ran = run_like_sshd(wrap_command(launch, marker));
-    EXPECT_EQ(ran.out, "it's a b from /tmp\n");
+    std::string command = wrap_command(launch, marker);
+    EXPECT_EQ(command.find("it's"), std::string::npos) << "env values are not on the command line";
+    Ran ran = run_like_sshd(command, env_line(launch));
+    EXPECT_EQ(ran.out, "it's a\nb from /tmp\n") << ran.err;
     EXPECT_EQ(ran.status, 3);
     StderrFilter filter(marker);
     std::string user;

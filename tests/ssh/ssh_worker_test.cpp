@@ -1,0 +1,200 @@
+// End-to-end over SSH: what slot workers promise, tried against the loopback cluster. The hosts share this
+// machine, so a test looks at their processes directly. ctest runs these a second time with the test switch
+// SSHARD_TEST_NO_WORKER (a channel per shard), minus the tests of what only workers give.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "tests/ssh/ssh_fixture.hpp"
+
+namespace sshard::test {
+namespace {
+
+// Reads pids written by shards, one or more a line, until `lines` lines are there (up to 30 s).
+std::vector<int> wait_for_pids(const std::string& path, std::size_t lines) {
+    for (int i = 0; i < 300; ++i) {
+        std::ifstream in(path);
+        std::vector<int> pids;
+        std::size_t count = 0;
+        for (std::string line; std::getline(in, line); ++count) {
+            std::istringstream words(line);
+            for (int pid; words >> pid;) {
+                pids.push_back(pid);
+            }
+        }
+        if (count >= lines) {
+            return pids;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << "fewer than " << lines << " lines in " << path;
+    return {};
+}
+
+// The field after the command name in /proc/PID/stat: 1 is the ppid, 3 the session.
+long stat_field(const std::string& stat, int field) {
+    auto paren = stat.rfind(')');
+    if (paren == std::string::npos) {
+        return -1;
+    }
+    std::istringstream rest(stat.substr(paren + 2));
+    std::string word;
+    for (int i = 0; i <= field && rest >> word; ++i) {
+    }
+    return std::atol(word.c_str());
+}
+
+// Live processes whose pid, or session, is one of `pids`.
+std::vector<int> alive_in(const std::vector<int>& pids) {
+    std::vector<int> alive;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) {
+            continue;
+        }
+        int pid = std::stoi(name);
+        long session = stat_field(read_file("/proc/" + name + "/stat"), 3);
+        bool ours = std::find(pids.begin(), pids.end(), pid) != pids.end() ||
+                    std::find(pids.begin(), pids.end(), session) != pids.end();
+        if (ours && process_alive(pid)) {
+            alive.push_back(pid);
+        }
+    }
+    return alive;
+}
+
+class SshWorker : public SshFixture {};
+
+TEST_F(SshWorker, OutputOfConsecutiveShardsOnOneSlotNeverMixes) {
+    std::string spec = write_spec(R"~(version: 1
+hosts: [1/node1]
+jobs:
+  - name: mix
+    command: '(while :; do echo "bg {index}"; echo "bg {index}" >&2; done) & echo "shard {index}"; echo "err {index}" >&2'
+    shards: {count: 12}
+)~");
+    Result r = run({"run", spec});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    for (int i = 0; i < 12; ++i) {
+        std::string own = std::to_string(i);
+        for (const auto& [suffix, first] : {std::pair{".out", "shard "}, std::pair{".err", "err "}}) {
+            std::istringstream text(read_file(m_dir + "/run/out/mix/" + own + ".1" + suffix));
+            bool found = false;
+            for (std::string line; std::getline(text, line);) {
+                found = found || line == first + own;
+                EXPECT_TRUE(line == first + own || line == "bg " + own) << "shard " << i << ": '" << line << "'";
+            }
+            EXPECT_TRUE(found) << i << suffix;
+        }
+    }
+}
+
+TEST_F(SshWorker, EnvValuesNeverAppearOnTheHostsProcessList) {
+    std::string secret = "hunter2-" + std::to_string(std::random_device{}());
+    std::string spec = write_spec(R"~(version: 1
+hosts: ["2/node[1-2]"]
+jobs:
+  - name: j
+    command: 'sleep 1; printf %s "$SECRET" | wc -c'
+    env: {SECRET: ")~" + secret + R"~("}
+    shards: {count: 8}
+)~");
+    Spawned running = spawn_sshard(cluster_args({"run", spec}));
+    int polls_seeing_shards = 0;
+    while (process_alive(running.pid)) {
+        FILE* ps = popen("ps -eo args", "r");
+        std::string listing;
+        char buffer[4096];
+        while (std::size_t n = fread(buffer, 1, sizeof buffer, ps)) {
+            listing.append(buffer, n);
+        }
+        pclose(ps);
+        EXPECT_EQ(listing.find(secret), std::string::npos) << listing;
+        polls_seeing_shards += listing.find("sleep 1") != std::string::npos ? 1 : 0;
+        std::this_thread::sleep_for(50ms);
+    }
+    Result r = wait_sshard(running);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_GT(polls_seeing_shards, 0) << "ps ran while shards ran";
+    EXPECT_EQ(std::stoul(read_file(m_dir + "/run/out/j/0.1.out")), secret.size()) << "the shard got the value";
+}
+
+TEST_F(SshWorker, SigkilledRunnerLeavesNoShardOrWorkerOnAnyHost) {
+    std::string spec = write_spec(R"~(version: 1
+hosts: ["2/node[1-4]"]
+jobs:
+  - name: j
+    command: 'trap "" TERM; sleep 60 & echo "$$ $! $PPID" >> )~" +
+                                  m_dir + R"~(/pids; sleep 60'
+    shards: {count: 8}
+)~");
+    Spawned running = spawn_sshard(cluster_args({"run", spec}));
+    std::vector<int> pids = wait_for_pids(m_dir + "/pids", 8);
+    std::vector<int> workers;
+    for (std::size_t i = 2; i < pids.size(); i += 3) {
+        // A shard's parent is its worker's runner, whose parent is the worker's own shell.
+        workers.push_back(static_cast<int>(stat_field(read_file("/proc/" + std::to_string(pids[i]) + "/stat"), 1)));
+    }
+    pids.insert(pids.end(), workers.begin(), workers.end());
+    ASSERT_FALSE(alive_in(pids).empty());
+    kill(running.pid, SIGKILL);
+    wait_sshard(running);
+    // The shards ignore TERM, so they end by the KILL after the grace (5 s): everything must be gone within
+    // grace + 2 s.
+    auto deadline = std::chrono::steady_clock::now() + 7s;
+    while (!alive_in(pids).empty() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_TRUE(alive_in(pids).empty()) << alive_in(pids).size() << " processes left";
+}
+
+TEST_F(SshWorker, WhatAShardLeavesEndsWithItUnlessTheJobDetaches) {
+    std::string spec = write_spec(R"~(version: 1
+hosts: [node3]
+jobs:
+  - name: attached
+    command: 'sleep 30 >/dev/null 2>&1 & echo $! > )~" +
+                                  m_dir + R"~(/attached; echo started'
+  - name: detached
+    command: 'sleep 30 >/dev/null 2>&1 & echo $! > )~" +
+                                  m_dir + R"~(/detached; echo started'
+    detach: true
+)~");
+    Result r = run({"run", spec});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(m_dir + "/run/out/attached/0.1.out"), "started\n");
+    int attached = std::stoi(read_file(m_dir + "/attached"));
+    int detached = std::stoi(read_file(m_dir + "/detached"));
+    for (int i = 0; i < 50 && process_alive(attached); ++i) {
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_FALSE(process_alive(attached)) << "a background process ends with its shard";
+    EXPECT_TRUE(process_alive(detached)) << "detach: true leaves it running";
+    kill(detached, SIGKILL);
+}
+
+TEST_F(SshWorker, FallbackIsSaidOnceInTheOutputAndInHostsCheck) {
+    const char* before = std::getenv("SSHARD_TEST_NO_WORKER");
+    std::string saved = before != nullptr ? before : "";
+    setenv("SSHARD_TEST_NO_WORKER", "1", 1);
+    std::string spec = write_spec("version: 1\nhosts: [\"2/node[1-2]\"]\n"
+                                  "jobs: [{name: j, command: 'echo {index}', shards: {count: 6}}]\n");
+    Result r = run({"run", spec});
+    Result check = run_sshard({"hosts", spec, "--check", "--ssh-config", k_cluster + "/ssh_config"});
+    before != nullptr ? setenv("SSHARD_TEST_NO_WORKER", saved.c_str(), 1) : unsetenv("SSHARD_TEST_NO_WORKER");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    for (const std::string host : {"node1", "node2"}) {
+        std::string said = "sshard: host " + host + " runs a channel per shard: SSHARD_TEST_NO_WORKER is set\n";
+        auto at = r.err.find(said);
+        EXPECT_NE(at, std::string::npos) << r.err;
+        EXPECT_EQ(r.err.find(said, at + 1), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(read_file(m_dir + "/run/out/j/5.1.out"), "5\n");
+    EXPECT_NE(check.out.find("(a channel per shard: SSHARD_TEST_NO_WORKER is set)"), std::string::npos) << check.out;
+}
+
+} // namespace
+} // namespace sshard::test

@@ -1,0 +1,258 @@
+#include "transport/slot_worker.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <vector>
+
+#include "core/shell_quote.hpp"
+#include "transport/remote_command.hpp"
+
+namespace sshard::transport {
+
+namespace {
+
+// The worker. The channel's shell (S) reads the marker, makes two FIFOs (requests for the runner, and the
+// exit codes of shards' shells), starts the runner (R) and passes request lines on to it, "U"/"K" as signals.
+// R runs each shard in the background, so that its traps (the signals from S) run while it waits. A shard's
+// shell writes its exit code to the FIFO from an EXIT trap: a shard killed by a signal writes none, which is
+// how R tells `exit 143` from SIGTERM. A `wait` cut short by a trap returns the signal's status, and the shell
+// may have reaped the shard meanwhile: one more `wait` returns its real status (127 once it was returned).
+// `wait` reports killed jobs on stderr ("Terminated"): not into the shard's output, and not into a closed
+// channel, where SIGPIPE would kill R before it kills the shard's group. A signal for a shard whose group does not
+// exist yet (it has not run setsid) goes to its process. After the command, R KILLs the shard's group and waits (a
+// bounded spin, without forking: zombies count until init reaps them) until it is empty, so nothing of the shard writes
+// after the end record.
+// Background jobs of a shell without job control start with SIGINT and SIGQUIT ignored: env(1)'s
+// --default-signal undoes that where env has it. When S's stdin closes it TERMs R, which TERMs the shard's
+// group and exits when the shard ends; after the grace a sleeper KILLs the group, then the worker's own.
+constexpr std::string_view k_script = R"~(IFS= read -r m || exit 1
+command -v setsid >/dev/null || { echo 'sshard: no setsid(1) on this host' >&2; exit 1; }
+d=$(mktemp -d) && mkfifo "$d/q" "$d/s" && exec 4<>"$d/q" 5<>"$d/s" && rm -r "$d" || exit 1
+e=; env --default-signal=INT true 2>/dev/null && e='env --default-signal=INT,QUIT'
+sshard_nl='
+'
+(k() { { kill -$1 -"$p" || kill -$1 "$p"; } 2>/dev/null; }
+trap '[ -z "$p" ] || k TERM' USR1
+trap '[ -z "$p" ] || k KILL' USR2
+trap 'z=1; [ -n "$p" ] && k TERM || exit 0' TERM
+p=
+while IFS= read -r q <&4; do
+(eval "$q"
+[ -z "$sshard_w" ] || cd "$sshard_w" 2>/dev/null || { printf 'sshard: cannot change to directory %s\n' "'$sshard_w'" >&2; exit 127; }
+exec setsid $e /bin/sh -c 'trap "echo \$? >&5" EXIT; eval "$1" 5>&-' sh "$sshard_c" </dev/null 4>&-) &
+p=$!
+printf '%s S %s\n' "$m" "$p" >&2
+while wait "$p" 2>/dev/null; s=$?; kill -0 "$p" 2>/dev/null; do :; done
+wait "$p" 2>/dev/null; t=$?; [ $t = 127 ] || s=$t
+g=$p; p=; i=0
+kill -KILL -"$g" 2>/dev/null && while kill -0 -"$g" 2>/dev/null && [ $i -lt 1000 ]; do i=$((i+1)); done
+echo - >&5; IFS= read -r x <&5
+if [ "$x" != - ]; then IFS= read -r y <&5; s=$x; elif [ "$s" -gt 128 ]; then s=k$((s-128)); fi
+[ -z "$z" ] || exit 0
+printf '%s\n' "$m"
+printf '%s E %s ' "$m" "$s" >&2; times >&2
+done) &
+r=$!
+exec 5>&-
+printf '%s R\n' "$m"
+while IFS= read -r l; do case $l in U) kill -USR1 $r;; K) kill -USR2 $r;; *) printf '%s\n' "$l" >&4;; esac; done
+kill -TERM $r 2>/dev/null
+(sleep "$1"; kill -USR2 $r 2>/dev/null; sleep 1; kill -KILL 0) &
+wait $r
+kill -KILL 0)~";
+
+// The supervisor of a host's channels of their own: "+G" and "-G" lines add and remove process groups; when
+// its stdin closes, the groups it still holds get TERM, then KILL after the grace.
+constexpr std::string_view k_supervisor = R"~(l=' '
+while IFS= read -r x; do
+case $x in
++*) l="$l${x#+} ";;
+-*) case $l in *" ${x#-} "*) l="${l%% ${x#-} *} ${l#* ${x#-} }";; esac;;
+esac
+done
+[ -n "${l# }" ] || exit 0
+for g in $l; do kill -TERM -"$g" 2>/dev/null; done
+sleep "$1"
+for g in $l; do kill -KILL -"$g" 2>/dev/null; done)~";
+
+// Single-quotes `text` for the worker's eval, keeping the line one line: a newline becomes '"$sshard_nl"'.
+std::string quote_for_line(std::string_view text) {
+    std::string quoted = "'";
+    for (char c : text) {
+        if (c == '\'') {
+            quoted += "'\\''";
+        } else if (c == '\n') {
+            quoted += "'\"$sshard_nl\"'";
+        } else {
+            quoted += c;
+        }
+    }
+    return quoted + "'";
+}
+
+std::string exports(const core::Launch& launch) {
+    std::string text;
+    for (const auto& [name, value] : launch.env) {
+        text += text.empty() ? "export " : " ";
+        text += name + "=" + quote_for_line(value);
+    }
+    return text;
+}
+
+} // namespace
+
+namespace {
+
+std::string sh_command(std::string_view script, std::string_view name, std::chrono::milliseconds grace) {
+    auto seconds = std::max<long long>(1, (grace.count() + 999) / 1000);
+    return fmt::format("exec /bin/sh -c {} {} {}", core::shell_quote(script), name, seconds);
+}
+
+} // namespace
+
+std::string worker_command(std::chrono::milliseconds grace) {
+    return sh_command(k_script, "sshard-worker", grace);
+}
+
+std::string supervisor_command(std::chrono::milliseconds grace) {
+    return sh_command(k_supervisor, "sshard-supervisor", grace);
+}
+
+std::string worker_request(const core::Launch& launch) {
+    std::string line = exports(launch);
+    if (!line.empty()) {
+        line += "; ";
+    }
+    return line +
+           fmt::format("sshard_w={}; sshard_c={}\n", quote_for_line(launch.workdir), quote_for_line(launch.command));
+}
+
+std::string env_line(const core::Launch& launch) {
+    std::string line = exports(launch);
+    return line.empty() ? line : line + "\n";
+}
+
+WorkerReader::WorkerReader(std::string marker) : m_marker(std::move(marker)) {}
+
+std::string WorkerReader::feed(core::Stream stream, std::string_view data) {
+    Held& held = stream == core::Stream::out ? m_out : m_err;
+    held.bytes.append(data);
+    return scan(held, stream);
+}
+
+// Passes on everything before the first record, takes out every complete record, and holds a record still
+// incomplete, or a tail that may be the start of the marker.
+std::string WorkerReader::scan(Held& held, core::Stream stream) {
+    std::string user;
+    while (!held.bytes.empty() && !m_broken) {
+        auto at = held.bytes.find(m_marker);
+        if (at == std::string::npos) {
+            std::size_t keep = std::min(held.bytes.size(), m_marker.size() - 1);
+            while (keep > 0 && m_marker.compare(0, keep, held.bytes, held.bytes.size() - keep, keep) != 0) {
+                --keep;
+            }
+            user.append(held.bytes, 0, held.bytes.size() - keep);
+            held.bytes.erase(0, held.bytes.size() - keep);
+            break;
+        }
+        user.append(held.bytes, 0, at);
+        held.bytes.erase(0, at);
+        std::size_t used = 0;
+        if (!take_record(std::string_view(held.bytes).substr(m_marker.size()), stream, used)) {
+            break; // incomplete: wait for more
+        }
+        held.bytes.erase(0, m_marker.size() + used);
+    }
+    return user;
+}
+
+// Reads one record after its marker; false when more bytes are needed. Sets `used` to its length.
+bool WorkerReader::take_record(std::string_view record, core::Stream stream, std::size_t& used) {
+    auto line_end = record.find('\n');
+    if (line_end == std::string_view::npos) {
+        return false;
+    }
+    std::string_view line = record.substr(0, line_end);
+    used = line_end + 1;
+    if (stream == core::Stream::out) {
+        if (line == " R" && !m_ready) {
+            m_ready = true;
+        } else if (line.empty() && m_ready && !m_out_ended) {
+            m_out_ended = true;
+        } else {
+            m_broken = true;
+        }
+        return true;
+    }
+    if (line.starts_with(" S ") && m_ready && !m_pgid) {
+        long pgid = 0;
+        auto text = line.substr(3);
+        m_broken = std::from_chars(text.data(), text.data() + text.size(), pgid).ec != std::errc();
+        m_pgid = pgid;
+        return true;
+    }
+    if (!line.starts_with(" E ") || !m_pgid || m_err_ended) {
+        m_broken = true;
+        return true;
+    }
+    auto second_end = record.find('\n', line_end + 1); // `times` writes two lines
+    if (second_end == std::string_view::npos) {
+        return false;
+    }
+    used = second_end + 1;
+    parse_end(record.substr(3, second_end - 3));
+    m_err_ended = !m_broken;
+    return true;
+}
+
+// "<status> <user> <sys>\n<children's user> <children's sys>": the shard's CPU is what the runner's children
+// used since the last record.
+void WorkerReader::parse_end(std::string_view text) {
+    std::vector<std::string_view> words;
+    for (std::size_t start = 0; start < text.size();) {
+        std::size_t end = std::min(text.find_first_of(" \n", start), text.size());
+        if (end > start) {
+            words.push_back(text.substr(start, end - start));
+        }
+        start = end + 1;
+    }
+    m_broken = words.size() != 5;
+    if (m_broken) {
+        return;
+    }
+    double children_user = parse_times_value(words[3]).value_or(-1);
+    double children_sys = parse_times_value(words[4]).value_or(-1);
+    std::string_view status = words[0];
+    bool signaled = status.starts_with('k');
+    status.remove_prefix(signaled ? 1 : 0);
+    int value = 0;
+    auto [end, ec] = std::from_chars(status.data(), status.data() + status.size(), value);
+    m_broken = children_user < 0 || children_sys < 0 || status.empty() || ec != std::errc() ||
+               end != status.data() + status.size();
+    if (m_broken) {
+        return;
+    }
+    m_outcome.kind = signaled ? core::Outcome::Kind::signaled : core::Outcome::Kind::exited;
+    (signaled ? m_outcome.signal : m_outcome.exit_code) = value;
+    m_outcome.cpu_user_s = std::max(0.0, children_user - m_children_user);
+    m_outcome.cpu_sys_s = std::max(0.0, children_sys - m_children_sys);
+    m_children_user = children_user;
+    m_children_sys = children_sys;
+}
+
+void WorkerReader::next_shard() {
+    m_out_ended = m_err_ended = false;
+    m_pgid.reset();
+    m_outcome = {};
+}
+
+bool workers_disabled() {
+    static const bool disabled = [] {
+        const char* value = std::getenv("SSHARD_TEST_NO_WORKER");
+        return value != nullptr && *value != '\0' && std::string_view(value) != "0";
+    }();
+    return disabled;
+}
+
+} // namespace sshard::transport
