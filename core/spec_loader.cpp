@@ -74,10 +74,68 @@ std::string join_quoted(const std::vector<std::string>& names) {
     return out;
 }
 
+// A value as a message quotes it: control bytes and bytes beyond ASCII escaped, at most 40 bytes of it.
+std::string shown_value(std::string_view value) {
+    std::string out;
+    for (unsigned char c : value.substr(0, 40)) {
+        if (c == '\n' || c == '\t') {
+            out += c == '\n' ? "\\n" : "\\t";
+        } else if (c < 0x20 || c >= 0x7f) {
+            out += fmt::format("\\x{:02x}", c);
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return value.size() > 40 ? out + "..." : out;
+}
+
+// Where a key `env:` is on a line, as a block key or inside a flow mapping: the byte after its ':', or npos.
+std::size_t env_key_end(std::string_view line) {
+    for (std::size_t at = line.find("env:"); at != std::string_view::npos; at = line.find("env:", at + 1)) {
+        if (at == 0 || std::string_view(" {,-").find(line[at - 1]) != std::string_view::npos) {
+            return at + 4;
+        }
+    }
+    return std::string_view::npos;
+}
+
+// Spec errors quote their source line, and the lines of an `env:` mapping hold values that may be secrets. They
+// are found by indentation rather than by YAML, so that a syntax error's line is hidden too: each entry is shown
+// up to its key, a line continuing a value not at all.
+void hide_env_values(DiagnosticList& diag) {
+    std::size_t env_column = std::string_view::npos;
+    std::size_t entry_indent = std::string_view::npos;
+    for (int number = 1; number <= diag.line_count(); ++number) {
+        std::string_view line = diag.line(number);
+        std::size_t indent = line.find_first_not_of(' ');
+        if (indent == std::string_view::npos || line[indent] == '\t') {
+            continue;
+        }
+        if (env_column != std::string_view::npos && indent > env_column) {
+            entry_indent = std::min(entry_indent, indent);
+            std::size_t colon = line.find(": ", indent);
+            colon = colon == std::string_view::npos && line.back() == ':' ? line.size() - 1 : colon;
+            diag.hide(number, indent == entry_indent && colon != std::string_view::npos ? colon + 1 : indent);
+            continue;
+        }
+        env_column = entry_indent = std::string_view::npos;
+        std::size_t end = env_key_end(line);
+        if (end == std::string_view::npos || line[indent] == '#') {
+            continue;
+        }
+        env_column = end - 4;
+        if (line.find_first_not_of(' ', end) != std::string_view::npos) {
+            diag.hide(number, end);
+        }
+    }
+}
+
 class Loader {
 public:
     Loader(std::string path, const std::string& text, const LoadOptions& options)
-        : m_path(std::move(path)), m_text(text), m_options(options), m_diag(text) {}
+        : m_path(std::move(path)), m_text(text), m_options(options), m_diag(text) {
+        hide_env_values(m_diag);
+    }
 
     Spec load();
 
@@ -125,7 +183,9 @@ private:
     std::optional<ShardsSpec> matrix_shards(const YAML::Node& node);
     std::optional<HostFilter> host_filter(const YAML::Node& node);
 
-    void check_placeholders(const YAML::Node& node, const JobSpec& job);
+    bool check_placeholders(const YAML::Node& node, const JobSpec& job);
+    void check_values(const YAML::Node& node, const JobSpec& job);
+    void for_each_value(const JobSpec& job, const std::string& name, const std::function<void(std::string_view)>& f);
     void load_root(const YAML::Node& root, Spec& spec);
     void load_all_hosts(const YAML::Node& root, Spec& spec);
     void check_needs(const Spec& spec);
@@ -138,7 +198,8 @@ private:
     // By job name, for the positions of later checks. Never assign to a YAML::Node: that writes through.
     std::map<std::string, YAML::Node> m_job_nodes;
     std::map<std::string, YAML::Node> m_filter_nodes;
-    std::set<std::pair<int, int>> m_empty_values; // positions of empty values already reported at their keys
+    std::set<std::pair<int, int>> m_empty_values;   // positions of empty values already reported at their keys
+    const std::vector<HostSpec>* m_hosts = nullptr; // the spec's, once loaded: {host}'s values
 };
 
 SourceLocation Loader::where(const YAML::Node& node) const {
@@ -712,29 +773,59 @@ void Loader::load_command(const YAML::Node& node, JobSpec& job, bool check_names
     for (const auto& problem : problems) {
         m_diag.error(offset_location(command, problem.offset), problem.message);
     }
-    if (problems.empty() && check_names) {
-        check_placeholders(command, job);
+    if (problems.empty() && check_names && check_placeholders(command, job)) {
+        check_values(command, job);
     }
 }
 
-// Where byte `offset` of a scalar's value is in the file: exact for a value written on its own line as plain
-// or quoted text, the start of the value otherwise (block scalars, escapes, folded lines).
+// Where byte `offset` of a scalar's value is in the file. The value is found line by line in the source: a block
+// scalar's after its header line, a plain or quoted one's from its column; each later line without its
+// indentation, the value skipping the blanks and line breaks YAML folds or keeps between lines. Where the text
+// differs (escapes), the search stops and the value's start stands for the rest.
 SourceLocation Loader::offset_location(const YAML::Node& node, std::size_t offset) const {
     SourceLocation start = where(node);
-    std::string_view line = m_diag.line(start.line);
+    const std::string& value = node.Scalar();
+    std::string_view first = m_diag.line(start.line);
     std::size_t column = static_cast<std::size_t>(std::max(0, start.column - 1));
-    if (column < line.size() && (line[column] == '"' || line[column] == '\'')) {
+    int number = start.line;
+    if (column < first.size() && (first[column] == '|' || first[column] == '>')) {
+        ++number;
+        column = std::string::npos;
+    } else if (column < first.size() && (first[column] == '"' || first[column] == '\'')) {
         ++column;
     }
-    if (line.substr(std::min(column, line.size())).substr(0, node.Scalar().size()) == node.Scalar()) {
-        return {start.line, static_cast<int>(column + offset) + 1};
+    for (std::size_t pos = 0; number <= m_diag.line_count() && pos < value.size(); ++number) {
+        std::string_view line = m_diag.line(number);
+        std::size_t from = std::min(column != std::string::npos ? column : line.find_first_not_of(" \t"), line.size());
+        column = std::string::npos;
+        std::string_view text = line.substr(from);
+        if (text.empty()) {
+            continue;
+        }
+        while (pos < value.size() && std::string_view(" \t\n").find(value[pos]) != std::string_view::npos &&
+               value.compare(pos, text.size(), text) != 0) {
+            ++pos;
+        }
+        std::size_t same = 0;
+        while (same < text.size() && pos + same < value.size() && text[same] == value[pos + same]) {
+            ++same;
+        }
+        if (same == 0) {
+            break;
+        }
+        if (offset >= pos && offset < pos + same) {
+            return {number, static_cast<int>(from + offset - pos) + 1};
+        }
+        pos += same;
     }
     return start;
 }
 
-void Loader::check_placeholders(const YAML::Node& node, const JobSpec& job) {
+// Returns whether every placeholder is one the job defines.
+bool Loader::check_placeholders(const YAML::Node& node, const JobSpec& job) {
     std::vector<std::string> known = shard_placeholders(job.shards);
     known.insert(known.end(), k_common_placeholders.begin(), k_common_placeholders.end());
+    bool all_known = true;
     for (const auto& segment : job.command.segments()) {
         if (!segment.placeholder || std::find(known.begin(), known.end(), segment.text) != known.end()) {
             continue;
@@ -744,10 +835,68 @@ void Loader::check_placeholders(const YAML::Node& node, const JobSpec& job) {
         for (const auto& name : known) {
             defined += (defined.empty() ? "{" : ", {") + name + "}";
         }
-        m_diag.error(offset_location(node, segment.offset),
-                     hint.empty()
-                         ? fmt::format("unknown placeholder '{{{}}}' (this job defines {})", segment.text, defined)
-                         : fmt::format("unknown placeholder '{{{}}}' (did you mean '{{{}}}'?)", segment.text, hint));
+        std::string literal = fmt::format("for the text '{{{0}}}' write '{{{{{0}}}}}'", segment.text);
+        m_diag.error(
+            offset_location(node, segment.offset),
+            hint.empty()
+                ? fmt::format("unknown placeholder '{{{}}}' (this job defines {}; {})", segment.text, defined, literal)
+                : fmt::format("unknown placeholder '{{{}}}' (did you mean '{{{}}}'? {})", segment.text, hint, literal));
+        all_known = false;
+    }
+    return all_known;
+}
+
+// A value must be plain text where its placeholder stands (CommandTemplate::refusal): checked here on every value
+// known now, so that no shard fails for it later. The numbers ({index}...) are checked by their form.
+void Loader::check_values(const YAML::Node& node, const JobSpec& job) {
+    static const std::vector<std::string> numbers = {"index", "count", "start", "end", "attempt"};
+    for (const auto& segment : job.command.segments()) {
+        if (!segment.placeholder) {
+            continue;
+        }
+        if (std::find(numbers.begin(), numbers.end(), segment.text) != numbers.end()) {
+            if (std::string why = CommandTemplate::refusal_of_numbers(segment); !why.empty()) {
+                m_diag.error(offset_location(node, segment.offset),
+                             fmt::format("placeholder '{{{}}}' {}", segment.text, why));
+            }
+            continue;
+        }
+        std::string why;
+        std::string first;
+        std::size_t refused = 0;
+        for_each_value(job, segment.text, [&](std::string_view value) {
+            std::string reason = CommandTemplate::refusal(segment, value);
+            if (!reason.empty() && refused++ == 0) {
+                why = std::move(reason);
+                first = value;
+            }
+        });
+        if (refused > 0) {
+            m_diag.error(offset_location(node, segment.offset),
+                         fmt::format("value '{}' of '{{{}}}' {}{}", shown_value(first), segment.text, why,
+                                     refused > 1 ? fmt::format(" ({} values are refused)", refused) : ""));
+        }
+    }
+}
+
+void Loader::for_each_value(const JobSpec& job, const std::string& name,
+                            const std::function<void(std::string_view)>& f) {
+    if (name == "job") {
+        f(job.name);
+    } else if (name == "host") {
+        for (const auto& host : *m_hosts) {
+            f(host.name);
+        }
+    } else if (const auto* items = std::get_if<ItemsShards>(&job.shards); items && name == "item") {
+        std::for_each(items->items.begin(), items->items.end(), f);
+    } else if (const auto* lines = std::get_if<LinesShards>(&job.shards); lines && name == "item") {
+        std::for_each(lines->lines.begin(), lines->lines.end(), f);
+    } else if (const auto* matrix = std::get_if<MatrixShards>(&job.shards)) {
+        for (const auto& axis : matrix->axes) {
+            if (axis.first == name) {
+                std::for_each(axis.second.begin(), axis.second.end(), f);
+            }
+        }
     }
 }
 
@@ -890,6 +1039,7 @@ void Loader::load_root(const YAML::Node& root, Spec& spec) {
         load_defaults(root["defaults"], defaults);
     }
     load_all_hosts(root, spec);
+    m_hosts = &spec.hosts;
     if (!root["jobs"]) {
         m_diag.error({1, 1}, "missing 'jobs' (the list of jobs to run)");
     } else {
