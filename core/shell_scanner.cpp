@@ -86,6 +86,7 @@ private:
     void end_word(CommandState& state);
     void word_element(CommandState& state);
     void escape();
+    bool expansion(bool quoted);
     void comment();
     void single_quoted();
     void double_quoted();
@@ -265,6 +266,22 @@ void Scanner::escape() {
     }
 }
 
+// Reads a backslash, `...` or $ expansion at the current byte, which all quotings but '...' share; returns false
+// for any other byte.
+bool Scanner::expansion(bool quoted) {
+    char c = current();
+    if (c == '\\') {
+        escape();
+    } else if (c == '`') {
+        backquoted();
+    } else if (c == '$') {
+        dollar(quoted);
+    } else {
+        return false;
+    }
+    return true;
+}
+
 void Scanner::comment() {
     while (more() && current() != '\n') {
         if (current() == k_mark) {
@@ -290,14 +307,10 @@ void Scanner::single_quoted() {
 void Scanner::double_quoted() {
     ++m_pos;
     while (more() && current() != '"') {
-        char c = current();
-        if (c == '\\') {
-            escape();
-        } else if (c == '`') {
-            backquoted();
-        } else if (c == '$') {
-            dollar(true);
-        } else if (c == k_mark) {
+        if (expansion(true)) {
+            continue;
+        }
+        if (current() == k_mark) {
             place(Quoting::double_quoted);
         } else {
             ++m_pos;
@@ -375,13 +388,10 @@ void Scanner::arithmetic(std::string_view closer) {
             m_pos += closer.size();
             return;
         }
-        if (c == '\\') {
-            escape();
-        } else if (c == '`') {
-            backquoted();
-        } else if (c == '$') {
-            dollar(true);
-        } else if (c == k_mark) {
+        if (expansion(true)) {
+            continue;
+        }
+        if (c == k_mark) {
             place(Quoting::arithmetic);
         } else {
             depth += c == '(' ? 1 : c == ')' && depth > 0 ? -1 : 0;
@@ -424,13 +434,10 @@ void Scanner::parameter(bool quoted) {
 void Scanner::brace_word(bool quoted, BraceOperator op) {
     while (more() && current() != '}') {
         char c = current();
-        if (c == '\\') {
-            escape();
-        } else if (c == '`') {
-            backquoted();
-        } else if (c == '$') {
-            dollar(quoted);
-        } else if (c == '"') {
+        if (expansion(quoted)) {
+            continue;
+        }
+        if (c == '"') {
             double_quoted();
         } else if (c == '\'' && !quoted) {
             single_quoted();
@@ -600,14 +607,10 @@ bool Scanner::annotate_line(std::size_t pos, std::size_t end, const PendingDocum
 // An unquoted body is read as if in double quotes, except that '"' stands for itself.
 void Scanner::here_text() {
     while (more()) {
-        char c = current();
-        if (c == '\\') {
-            escape();
-        } else if (c == '`') {
-            backquoted();
-        } else if (c == '$') {
-            dollar(true);
-        } else if (c == k_mark) {
+        if (expansion(true)) {
+            continue;
+        }
+        if (current() == k_mark) {
             place(Quoting::here_document);
         } else {
             ++m_pos;

@@ -21,6 +21,7 @@
 #include "core/hostlist.hpp"
 #include "core/hosts.hpp"
 #include "core/shard_set.hpp"
+#include "core/spec_checks.hpp"
 
 namespace sshard::core {
 
@@ -72,62 +73,6 @@ std::string join_quoted(const std::vector<std::string>& names) {
         out += (out.empty() ? "'" : ", '") + name + "'";
     }
     return out;
-}
-
-// A value as a message quotes it: control bytes and bytes beyond ASCII escaped, at most 40 bytes of it.
-std::string shown_value(std::string_view value) {
-    std::string out;
-    for (unsigned char c : value.substr(0, 40)) {
-        if (c == '\n' || c == '\t') {
-            out += c == '\n' ? "\\n" : "\\t";
-        } else if (c < 0x20 || c >= 0x7f) {
-            out += fmt::format("\\x{:02x}", c);
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return value.size() > 40 ? out + "..." : out;
-}
-
-// Where a key `env:` is on a line, as a block key or inside a flow mapping: the byte after its ':', or npos.
-std::size_t env_key_end(std::string_view line) {
-    for (std::size_t at = line.find("env:"); at != std::string_view::npos; at = line.find("env:", at + 1)) {
-        if (at == 0 || std::string_view(" {,-").find(line[at - 1]) != std::string_view::npos) {
-            return at + 4;
-        }
-    }
-    return std::string_view::npos;
-}
-
-// Spec errors quote their source line, and the lines of an `env:` mapping hold values that may be secrets. They
-// are found by indentation rather than by YAML, so that a syntax error's line is hidden too: each entry is shown
-// up to its key, a line continuing a value not at all.
-void hide_env_values(DiagnosticList& diag) {
-    std::size_t env_column = std::string_view::npos;
-    std::size_t entry_indent = std::string_view::npos;
-    for (int number = 1; number <= diag.line_count(); ++number) {
-        std::string_view line = diag.line(number);
-        std::size_t indent = line.find_first_not_of(' ');
-        if (indent == std::string_view::npos || line[indent] == '\t') {
-            continue;
-        }
-        if (env_column != std::string_view::npos && indent > env_column) {
-            entry_indent = std::min(entry_indent, indent);
-            std::size_t colon = line.find(": ", indent);
-            colon = colon == std::string_view::npos && line.back() == ':' ? line.size() - 1 : colon;
-            diag.hide(number, indent == entry_indent && colon != std::string_view::npos ? colon + 1 : indent);
-            continue;
-        }
-        env_column = entry_indent = std::string_view::npos;
-        std::size_t end = env_key_end(line);
-        if (end == std::string_view::npos || line[indent] == '#') {
-            continue;
-        }
-        env_column = end - 4;
-        if (line.find_first_not_of(' ', end) != std::string_view::npos) {
-            diag.hide(number, end);
-        }
-    }
 }
 
 class Loader {
@@ -183,9 +128,6 @@ private:
     std::optional<ShardsSpec> matrix_shards(const YAML::Node& node);
     std::optional<HostFilter> host_filter(const YAML::Node& node);
 
-    bool check_placeholders(const YAML::Node& node, const JobSpec& job);
-    void check_values(const YAML::Node& node, const JobSpec& job);
-    void for_each_value(const JobSpec& job, const std::string& name, const std::function<void(std::string_view)>& f);
     void load_root(const YAML::Node& root, Spec& spec);
     void load_all_hosts(const YAML::Node& root, Spec& spec);
     void check_needs(const Spec& spec);
@@ -773,8 +715,10 @@ void Loader::load_command(const YAML::Node& node, JobSpec& job, bool check_names
     for (const auto& problem : problems) {
         m_diag.error(offset_location(command, problem.offset), problem.message);
     }
-    if (problems.empty() && check_names && check_placeholders(command, job)) {
-        check_values(command, job);
+    if (problems.empty() && check_names) {
+        for (const auto& problem : check_command_values(job, *m_hosts)) {
+            m_diag.error(offset_location(command, problem.offset), problem.message);
+        }
     }
 }
 
@@ -819,85 +763,6 @@ SourceLocation Loader::offset_location(const YAML::Node& node, std::size_t offse
         pos += same;
     }
     return start;
-}
-
-// Returns whether every placeholder is one the job defines.
-bool Loader::check_placeholders(const YAML::Node& node, const JobSpec& job) {
-    std::vector<std::string> known = shard_placeholders(job.shards);
-    known.insert(known.end(), k_common_placeholders.begin(), k_common_placeholders.end());
-    bool all_known = true;
-    for (const auto& segment : job.command.segments()) {
-        if (!segment.placeholder || std::find(known.begin(), known.end(), segment.text) != known.end()) {
-            continue;
-        }
-        std::string hint = closest_match(segment.text, known);
-        std::string defined;
-        for (const auto& name : known) {
-            defined += (defined.empty() ? "{" : ", {") + name + "}";
-        }
-        std::string literal = fmt::format("for the text '{{{0}}}' write '{{{{{0}}}}}'", segment.text);
-        m_diag.error(
-            offset_location(node, segment.offset),
-            hint.empty()
-                ? fmt::format("unknown placeholder '{{{}}}' (this job defines {}; {})", segment.text, defined, literal)
-                : fmt::format("unknown placeholder '{{{}}}' (did you mean '{{{}}}'? {})", segment.text, hint, literal));
-        all_known = false;
-    }
-    return all_known;
-}
-
-// A value must be plain text where its placeholder stands (CommandTemplate::refusal): checked here on every value
-// known now, so that no shard fails for it later. The numbers ({index}...) are checked by their form.
-void Loader::check_values(const YAML::Node& node, const JobSpec& job) {
-    static const std::vector<std::string> numbers = {"index", "count", "start", "end", "attempt"};
-    for (const auto& segment : job.command.segments()) {
-        if (!segment.placeholder) {
-            continue;
-        }
-        if (std::find(numbers.begin(), numbers.end(), segment.text) != numbers.end()) {
-            if (std::string why = CommandTemplate::refusal_of_numbers(segment); !why.empty()) {
-                m_diag.error(offset_location(node, segment.offset),
-                             fmt::format("placeholder '{{{}}}' {}", segment.text, why));
-            }
-            continue;
-        }
-        std::string why;
-        std::string first;
-        std::size_t refused = 0;
-        for_each_value(job, segment.text, [&](std::string_view value) {
-            std::string reason = CommandTemplate::refusal(segment, value);
-            if (!reason.empty() && refused++ == 0) {
-                why = std::move(reason);
-                first = value;
-            }
-        });
-        if (refused > 0) {
-            m_diag.error(offset_location(node, segment.offset),
-                         fmt::format("value '{}' of '{{{}}}' {}{}", shown_value(first), segment.text, why,
-                                     refused > 1 ? fmt::format(" ({} values are refused)", refused) : ""));
-        }
-    }
-}
-
-void Loader::for_each_value(const JobSpec& job, const std::string& name,
-                            const std::function<void(std::string_view)>& f) {
-    if (name == "job") {
-        f(job.name);
-    } else if (name == "host") {
-        for (const auto& host : *m_hosts) {
-            f(host.name);
-        }
-    } else if (const auto* items = std::get_if<ItemsShards>(&job.shards); items && name == "item") {
-        std::for_each(items->items.begin(), items->items.end(), f);
-    } else if (const auto* lines = std::get_if<LinesShards>(&job.shards); lines && name == "item") {
-        std::for_each(lines->lines.begin(), lines->lines.end(), f);
-    } else if (const auto* matrix = std::get_if<MatrixShards>(&job.shards)) {
-        for (const auto& axis : matrix->axes) {
-            if (axis.first == name) {
-                std::for_each(axis.second.begin(), axis.second.end(), f);
-            }
-        }
-    }
 }
 
 void Loader::load_jobs(const YAML::Node& node, const JobDefaults& defaults, Spec& spec) {
