@@ -30,7 +30,11 @@ std::string shown_value(std::string_view value) {
 // Where a key `env:` is on a line, as a block key or inside a flow mapping: the byte after its ':', or npos.
 std::size_t env_key_end(std::string_view line) {
     for (std::size_t at = line.find("env:"); at != std::string_view::npos; at = line.find("env:", at + 1)) {
-        if (at == 0 || std::string_view(" {,-").find(line[at - 1]) != std::string_view::npos) {
+        // What stands before the key: nothing but indentation and "- " item marks, or a flow mapping's { or ,.
+        std::size_t before = line.find_last_not_of(' ', at == 0 ? 0 : at - 1);
+        bool starts_entry = at == 0 || before == std::string_view::npos || line[before] == '{' || line[before] == ',' ||
+                            line.substr(0, before + 1).find_first_not_of(" -") == std::string_view::npos;
+        if (starts_entry) {
             return at + 4;
         }
     }
