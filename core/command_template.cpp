@@ -111,6 +111,8 @@ std::string write_value(Quoting quoting, std::string_view value) {
     case Quoting::arithmetic:
         // "5-{start}" with -3 must not read "5--3", a decrement.
         return !value.empty() && value[0] == '-' ? fmt::format("({})", value) : std::string(value);
+    case Quoting::braced_word:
+        return "'" + shell_quote_in_single(value) + "'";
     case Quoting::word:
         break;
     }

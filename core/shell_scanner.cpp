@@ -142,7 +142,8 @@ void Scanner::word_element(CommandState& state) {
     } else if (c == '$') {
         dollar(false);
     } else if (c == k_mark) {
-        place(Quoting::word);
+        // bash would split a value "a,b" inside "{x,...}", even quoted as a safe word would be.
+        place(state.word.find('{') == std::string::npos ? Quoting::word : Quoting::braced_word);
     } else {
         state.word += c;
         ++m_pos;

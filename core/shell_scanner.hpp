@@ -11,7 +11,8 @@ namespace sshard::core {
 
 // How a value is written where its placeholder stands.
 enum class Quoting {
-    word,                 // a word of its own, or part of one: '...'
+    word,                 // a word of its own, or part of one: '...' where needed
+    braced_word,          // after an unquoted '{' in its word, where bash may expand {a,b}: always '...'
     single,               // inside the command's own '...'
     double_quoted,        // inside "...": \ before $ ` " and backslash
     double_in_brace,      // inside "${x:-...}" or ${...} in a here-document: as in "...", and \ before }

@@ -174,6 +174,7 @@ TEST(CommandTemplateRender, WritesEachValueForWhereItStands) {
     EXPECT_EQ(render("{v} x", "esac"), "'esac' x");
     EXPECT_EQ(render("{v} x", "PATH=/tmp"), "'PATH=/tmp' x");
     EXPECT_EQ(render("{v} x", "--x=1"), "--x=1 x");
+    EXPECT_EQ(render("echo {x,{v}} {v}", "a,b"), "echo {x,'a,b'} a,b");
 }
 
 TEST(CommandTemplateRender, AsksTheResolverForEachPlaceholderByName) {

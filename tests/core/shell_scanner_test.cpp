@@ -15,8 +15,8 @@ std::vector<std::string> placed(std::string text) {
     std::replace(text.begin(), text.end(), '@', k_placeholder_mark);
     std::vector<std::string> out;
     for (const auto& placement : place_placeholders(text)) {
-        static const char* names[] = {
-            "word", "single", "double", "double_in_brace", "here_document", "here_document_quoted", "arithmetic"};
+        static const char* names[] = {"word",          "braced_word",          "single",    "double", "double_in_brace",
+                                      "here_document", "here_document_quoted", "arithmetic"};
         out.push_back(placement.refusal.empty() ? names[static_cast<int>(placement.quoting)]
                                                 : "refused: " + placement.refusal);
     }
@@ -28,6 +28,10 @@ using Strings = std::vector<std::string>;
 TEST(ShellScanner, QuotesAndExpansions) {
     EXPECT_EQ(placed("echo @ '@' \"@\" \"$(echo @ '@')\" $((@+1)) ${x:-@} \"${x:-@}\""),
               (Strings{"word", "single", "double", "word", "single", "arithmetic", "word", "double_in_brace"}));
+}
+
+TEST(ShellScanner, AWordAfterAnUnquotedBraceMayBeExpandedByBash) {
+    EXPECT_EQ(placed("echo {a,@} '{'@ x{@ {}@"), (Strings{"braced_word", "word", "braced_word", "braced_word"}));
 }
 
 TEST(ShellScanner, ACommentEndsAtTheLineAndItsQuotesAreText) {
