@@ -1,8 +1,10 @@
-// A command template is parsed once, when the spec is loaded, so that every syntax problem is reported with
-// its offset before anything runs. Rendering then only substitutes: each value is shell-quoted, so a host name
-// or parameter can never become shell syntax, whatever characters it holds.
+// A command template is parsed once, when the spec is loaded: the braces first, then the shell's reading of the
+// text around each placeholder (shell_scanner.hpp). Every place where no writing of a value can keep it plain text
+// is a problem then, and so is every value that cannot stand where its placeholder does, so that rendering a
+// shard's command only substitutes: whatever a value holds, it reaches the command as exactly its text.
 #include "core/command_template.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "core/shell_quote.hpp"
@@ -18,16 +20,8 @@ bool is_name_start(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
 }
 
-bool is_name(std::string_view name) {
-    if (name.empty() || !is_name_start(name[0])) {
-        return false;
-    }
-    for (char c : name) {
-        if (!is_name_start(c) && !(c >= '0' && c <= '9')) {
-            return false;
-        }
-    }
-    return true;
+bool is_name_char(char c) {
+    return is_name_start(c) || (c >= '0' && c <= '9');
 }
 
 // Joins literal text to the previous literal segment, so that an escaped brace does not split the text.
@@ -38,102 +32,125 @@ void append_literal(std::vector<Segment>& segments, char c, std::size_t offset) 
     segments.back().text += c;
 }
 
-// Reads the placeholder whose '{' is at `open` and returns the position after it. A '{' met before the
-// closing '}' means this one was left open: "{host {port}" reports the first brace and keeps "{port}".
-std::size_t read_placeholder(std::string_view source, std::size_t open, std::vector<Segment>& segments,
-                             std::vector<Problem>& problems) {
-    std::size_t close = source.find_first_of("{}", open + 1);
-    if (close == std::string_view::npos || source[close] == '{') {
-        problems.push_back(Problem{open, "unclosed '{' in command (write '{{' for a literal brace)"});
-        append_literal(segments, '{', open);
-        return open + 1;
+// The end of the placeholder `{name}` whose '{' is at `open`, or `open` when none starts there. "${" is the
+// shell's, as is any brace not around a name: "{ a; }", "{}", "awk '{print $1}'".
+std::size_t placeholder_end(std::string_view source, std::size_t open) {
+    if (source[open] != '{' || (open > 0 && source[open - 1] == '$') || open + 1 >= source.size() ||
+        !is_name_start(source[open + 1])) {
+        return open;
     }
-    std::string_view name = source.substr(open + 1, close - open - 1);
-    if (name.empty()) {
-        problems.push_back(Problem{open, "empty placeholder '{}' in command (write '{{}}' for literal braces)"});
-    } else if (!is_name(name)) {
-        // The usual cause is a shell or awk brace ("{print $1}"), hence the hint.
-        problems.push_back(Problem{open, fmt::format("bad placeholder '{{{}}}' in command (a placeholder is a name: "
-                                                     "letters, digits and '_'; write '{{{{' for a literal brace)",
-                                                     name)});
+    std::size_t end = open + 1;
+    while (end < source.size() && is_name_char(source[end])) {
+        ++end;
     }
-    segments.push_back(Segment{std::string(name), true, open});
-    return close + 1;
+    return end < source.size() && source[end] == '}' ? end + 1 : open;
 }
 
-// Finds where each placeholder stands in the shell's reading of the command, so that its value can be quoted
-// for that place: as a word, or as text inside the command's own '...' or "..." (there a quoted word's quotes
-// would close the command's or be printed, and $(...) in a value would run). This follows POSIX sh quoting far
-// enough for that: quotes, backslashes, $(...) (a fresh level, even within "...") and `...`; not here-documents,
-// which a one-line template rarely holds. No quoting holds after a backslash, nor inside `...`, whose
-// backslashes the shell reads twice: a placeholder there is a problem.
-void place_placeholders(std::vector<Segment>& segments, std::vector<Problem>& problems) {
-    enum class Level { plain, single, double_quoted, backtick };
-    struct Frame {
-        Level level;
-        int parens = 0; // open '(' of a $( ... ) level; it ends when they all close
-    };
-    std::vector<Frame> stack = {{Level::plain}};
-    bool escaped = false;
-    for (auto& segment : segments) {
-        if (segment.placeholder) {
-            Level level = stack.back().level;
-            if (!is_name(segment.text)) {
-                // already reported as a bad placeholder
-            } else if (escaped) {
-                problems.push_back(Problem{segment.offset, fmt::format("placeholder '{{{}}}' after a backslash in "
-                                                                       "command: no quoting of its value holds there",
-                                                                       segment.text)});
-            } else if (level == Level::backtick) {
-                problems.push_back(Problem{segment.offset, fmt::format("placeholder '{{{}}}' inside `...` in "
-                                                                       "command: write $(...) instead",
-                                                                       segment.text)});
+// Splits `source` into literal text and placeholders. "{{" is a literal '{', and a "}}" closing it a literal '}'.
+std::vector<Segment> split(std::string_view source, std::vector<Problem>& problems) {
+    std::vector<Segment> segments;
+    int open_escapes = 0;
+    for (std::size_t pos = 0; pos < source.size();) {
+        char c = source[pos];
+        bool doubled = pos + 1 < source.size() && source[pos + 1] == c;
+        if ((c == '{' && doubled) || (c == '}' && doubled && open_escapes > 0)) {
+            open_escapes += c == '{' ? 1 : -1;
+            append_literal(segments, c, pos);
+            pos += 2;
+        } else if (std::size_t end = placeholder_end(source, pos); end != pos) {
+            segments.push_back(Segment{std::string(source.substr(pos + 1, end - pos - 2)), true, pos});
+            pos = end;
+        } else {
+            if (c == k_placeholder_mark) {
+                problems.push_back(Problem{pos, "NUL byte in command: no command line can carry it"});
             }
-            segment.quoting = level == Level::single          ? CommandTemplate::Quoting::single
-                              : level == Level::double_quoted ? CommandTemplate::Quoting::double_quoted
-                                                              : CommandTemplate::Quoting::word;
-            escaped = false;
-            continue;
-        }
-        const std::string& text = segment.text;
-        for (std::size_t i = 0; i < text.size(); ++i) {
-            char c = text[i];
-            Frame& frame = stack.back();
-            if (escaped) {
-                escaped = false;
-                continue;
-            }
-            if (frame.level == Level::single) {
-                if (c == '\'') {
-                    stack.pop_back();
-                }
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '`') {
-                // Closes a `...` level, or opens one, in "..." as anywhere else.
-                if (frame.level == Level::backtick) {
-                    stack.pop_back();
-                } else {
-                    stack.push_back({Level::backtick});
-                }
-            } else if (c == '$' && i + 1 < text.size() && text[i + 1] == '(') {
-                stack.push_back({Level::plain, 1});
-                ++i;
-            } else if (frame.level == Level::double_quoted) {
-                if (c == '"') {
-                    stack.pop_back();
-                }
-            } else if (c == '\'') {
-                stack.push_back({Level::single});
-            } else if (c == '"') {
-                stack.push_back({Level::double_quoted});
-            } else if (c == '(' && frame.parens > 0) {
-                ++frame.parens;
-            } else if (c == ')' && frame.parens > 0 && --frame.parens == 0) {
-                stack.pop_back();
-            }
+            append_literal(segments, c, pos++);
         }
     }
+    return segments;
+}
+
+std::string escape_before(std::string_view value, std::string_view special) {
+    std::string out;
+    for (char c : value) {
+        if (special.find(c) != std::string_view::npos) {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out;
+}
+
+// A word with no special character that the shell still reads as syntax where a command starts: a reserved word
+// (POSIX's and bash's), or an assignment.
+bool reads_as_syntax(std::string_view value) {
+    static const std::vector<std::string_view> reserved = {"case",  "do",   "done",   "elif",     "else",  "esac",
+                                                           "fi",    "for",  "if",     "in",       "then",  "until",
+                                                           "while", "time", "select", "function", "coproc"};
+    std::size_t name_end = 0;
+    while (name_end < value.size() && is_name_char(value[name_end])) {
+        ++name_end;
+    }
+    bool assignment =
+        name_end > 0 && !(value[0] >= '0' && value[0] <= '9') && name_end < value.size() && value[name_end] == '=';
+    return assignment || std::find(reserved.begin(), reserved.end(), value) != reserved.end();
+}
+
+std::string write_value(Quoting quoting, std::string_view value) {
+    switch (quoting) {
+    case Quoting::single:
+        return shell_quote_in_single(value);
+    case Quoting::double_quoted:
+        return shell_quote_in_double(value);
+    case Quoting::double_in_brace:
+        return escape_before(value, "$`\"\\}");
+    case Quoting::here_document:
+        return escape_before(value, "$`\\");
+    case Quoting::here_document_quoted:
+        return std::string(value);
+    case Quoting::arithmetic:
+        // "5-{start}" with -3 must not read "5--3", a decrement.
+        return !value.empty() && value[0] == '-' ? fmt::format("({})", value) : std::string(value);
+    case Quoting::braced_word:
+        return "'" + shell_quote_in_single(value) + "'";
+    case Quoting::word:
+        break;
+    }
+    // Left bare, such a word holds only characters without meaning in quotes.
+    std::string quoted = shell_quote(value);
+    return quoted == value && reads_as_syntax(value) ? "'" + quoted + "'" : quoted;
+}
+
+// What arithmetic evaluates as exactly the number written: no octal 010, no hex, no name, within 64 bits.
+bool is_plain_number(std::string_view value) {
+    std::string_view digits = !value.empty() && value[0] == '-' ? value.substr(1) : value;
+    if (digits.empty() || digits.size() > 18 || (digits[0] == '0' && value.size() > 1)) {
+        return false;
+    }
+    return digits.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// Whether some values could make `line` (marks for placeholders) the delimiter, when one of them is written as
+// `written`. With one placeholder on the line this is exact; with more, each piece of the line must be part of
+// the delimiter for the line to be it.
+bool could_be_delimiter(const HereDocumentLine& here, std::string_view written) {
+    std::string_view line = here.line;
+    std::size_t mark = line.find(k_placeholder_mark);
+    if (line.find(k_placeholder_mark, mark + 1) == std::string_view::npos) {
+        return std::string(line.substr(0, mark)) + std::string(written) + std::string(line.substr(mark + 1)) ==
+               here.delimiter;
+    }
+    if (here.delimiter.find(written) == std::string::npos) {
+        return false;
+    }
+    for (std::size_t from = 0; from <= line.size();) {
+        std::size_t next = std::min(line.find(k_placeholder_mark, from), line.size());
+        if (here.delimiter.find(line.substr(from, next - from)) == std::string::npos) {
+            return false;
+        }
+        from = next + 1;
+    }
+    return true;
 }
 
 } // namespace
@@ -142,22 +159,66 @@ CommandTemplate CommandTemplate::parse(std::string_view source, std::vector<Prob
     problems.clear();
     CommandTemplate result;
     result.m_source = std::string(source);
-    std::size_t pos = 0;
-    while (pos < source.size()) {
-        char c = source[pos];
-        bool doubled = pos + 1 < source.size() && source[pos + 1] == c;
-        if (c == '{' && !doubled) {
-            pos = read_placeholder(source, pos, result.m_segments, problems);
+    result.m_segments = split(source, problems);
+    if (!problems.empty()) {
+        return result;
+    }
+    std::string text;
+    for (const auto& segment : result.m_segments) {
+        text += segment.placeholder ? std::string(1, k_placeholder_mark) : segment.text;
+    }
+    std::vector<Placement> placements = place_placeholders(text);
+    auto placement = placements.begin();
+    for (auto& segment : result.m_segments) {
+        if (!segment.placeholder) {
             continue;
         }
-        if (c == '}' && !doubled) {
-            problems.push_back(Problem{pos, "lone '}' in command (write '}}' for a literal brace)"});
+        segment.quoting = placement->quoting;
+        segment.here_document = placement->here_document;
+        if (!placement->refusal.empty()) {
+            problems.push_back(
+                Problem{segment.offset, fmt::format("placeholder '{{{}}}' {}", segment.text, placement->refusal)});
         }
-        append_literal(result.m_segments, c, pos);
-        pos += (c == '{' || c == '}') && doubled ? 2 : 1;
+        ++placement;
     }
-    place_placeholders(result.m_segments, problems);
     return result;
+}
+
+std::string CommandTemplate::refusal(const Segment& segment, std::string_view value) {
+    if (value.find('\0') != std::string_view::npos) {
+        return "holds a NUL byte, which no command line can carry";
+    }
+    if (segment.quoting == Quoting::arithmetic && !is_plain_number(value)) {
+        return "is not a whole number, which arithmetic in the command needs";
+    }
+    if (!segment.here_document) {
+        return "";
+    }
+    const HereDocumentLine& here = *segment.here_document;
+    if (value.find('\n') != std::string_view::npos) {
+        return "holds a line break, which could end the here-document";
+    }
+    if (here.after_tabs && !value.empty() && value[0] == '\t') {
+        return "starts with a tab, which <<- strips";
+    }
+    if (could_be_delimiter(here, write_value(segment.quoting, value))) {
+        return fmt::format("would end the here-document, whose delimiter is '{}'", here.delimiter);
+    }
+    return "";
+}
+
+std::string CommandTemplate::refusal_of_numbers(const Segment& segment) {
+    // A number is written with digits and '-' only: unless the delimiter holds one of those, no number is part of
+    // it. Two more marks on the line stand for the number's unknown other digits.
+    if (!segment.here_document || segment.here_document->delimiter.find_first_of("-0123456789") == std::string::npos) {
+        return "";
+    }
+    HereDocumentLine unknown = *segment.here_document;
+    unknown.line += std::string(2, k_placeholder_mark);
+    if (!could_be_delimiter(unknown, "")) {
+        return "";
+    }
+    return fmt::format("could end the here-document, whose delimiter '{}' holds digits", unknown.delimiter);
 }
 
 std::string CommandTemplate::render(const Resolver& resolve) const {
@@ -165,17 +226,10 @@ std::string CommandTemplate::render(const Resolver& resolve) const {
     for (const auto& segment : m_segments) {
         if (!segment.placeholder) {
             out += segment.text;
-            continue;
-        }
-        std::optional<std::string> value = resolve(segment.text);
-        if (!value) {
-            out += fmt::format("{{{}}}", segment.text);
-        } else if (segment.quoting == Quoting::single) {
-            out += shell_quote_in_single(*value);
-        } else if (segment.quoting == Quoting::double_quoted) {
-            out += shell_quote_in_double(*value);
+        } else if (std::optional<std::string> value = resolve(segment.text)) {
+            out += write_value(segment.quoting, *value);
         } else {
-            out += shell_quote(*value);
+            out += fmt::format("{{{}}}", segment.text);
         }
     }
     return out;

@@ -74,8 +74,18 @@ std::string_view DiagnosticList::line(int number) const {
     return number > 0 && number <= static_cast<int>(m_lines.size()) ? m_lines[number - 1] : std::string_view();
 }
 
+void DiagnosticList::hide(int number, std::size_t from) {
+    auto it = m_hidden.emplace(number, from).first;
+    it->second = std::min(it->second, from);
+}
+
 void DiagnosticList::error(SourceLocation location, std::string message) {
-    m_diagnostics.push_back({location, std::move(message), std::string(line(location.line))});
+    std::string shown(line(location.line));
+    if (auto hidden = m_hidden.find(location.line); hidden != m_hidden.end() && hidden->second < shown.size()) {
+        shown.resize(hidden->second);
+        shown += !shown.empty() && shown.back() == ':' ? " ***" : "***";
+    }
+    m_diagnostics.push_back({location, std::move(message), std::move(shown)});
 }
 
 std::vector<Diagnostic> DiagnosticList::take() {

@@ -1,6 +1,7 @@
 // Compiler-style diagnostics: `file:line:column: error: message`, then the source line and a caret.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,15 +30,20 @@ public:
     explicit DiagnosticList(std::string_view source);
 
     void error(SourceLocation location, std::string message);
+    // Shows line `number` cut at byte `from` (0-based), then "***", in every diagnostic that quotes it: for lines
+    // that hold values which may be secret. Takes effect for diagnostics reported after the call.
+    void hide(int number, std::size_t from);
     bool empty() const { return m_diagnostics.empty(); }
-    // Source line `number` (1-based), or "" when out of range.
+    // Source line `number` (1-based) as it is, or "" when out of range.
     std::string_view line(int number) const;
+    int line_count() const { return static_cast<int>(m_lines.size()); }
     std::size_t size() const { return m_diagnostics.size(); }
     // Returns the diagnostics sorted by position (stable for equal positions).
     std::vector<Diagnostic> take();
 
 private:
     std::vector<std::string_view> m_lines;
+    std::map<int, std::size_t> m_hidden; // line number -> where it is cut
     std::vector<Diagnostic> m_diagnostics;
 };
 

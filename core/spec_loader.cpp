@@ -21,6 +21,7 @@
 #include "core/hostlist.hpp"
 #include "core/hosts.hpp"
 #include "core/shard_set.hpp"
+#include "core/spec_checks.hpp"
 
 namespace sshard::core {
 
@@ -77,7 +78,9 @@ std::string join_quoted(const std::vector<std::string>& names) {
 class Loader {
 public:
     Loader(std::string path, const std::string& text, const LoadOptions& options)
-        : m_path(std::move(path)), m_text(text), m_options(options), m_diag(text) {}
+        : m_path(std::move(path)), m_text(text), m_options(options), m_diag(text) {
+        hide_env_values(m_diag);
+    }
 
     Spec load();
 
@@ -126,7 +129,6 @@ private:
     std::optional<ShardsSpec> matrix_shards(const YAML::Node& node);
     std::optional<HostFilter> host_filter(const YAML::Node& node);
 
-    void check_placeholders(const YAML::Node& node, const JobSpec& job);
     void load_root(const YAML::Node& root, Spec& spec);
     void load_all_hosts(const YAML::Node& root, Spec& spec);
     void check_needs(const Spec& spec);
@@ -139,7 +141,8 @@ private:
     // By job name, for the positions of later checks. Never assign to a YAML::Node: that writes through.
     std::map<std::string, YAML::Node> m_job_nodes;
     std::map<std::string, YAML::Node> m_filter_nodes;
-    std::set<std::pair<int, int>> m_empty_values; // positions of empty values already reported at their keys
+    std::set<std::pair<int, int>> m_empty_values;   // positions of empty values already reported at their keys
+    const std::vector<HostSpec>* m_hosts = nullptr; // the spec's, once loaded: {host}'s values
 };
 
 SourceLocation Loader::where(const YAML::Node& node) const {
@@ -731,42 +734,53 @@ void Loader::load_command(const YAML::Node& node, JobSpec& job, bool check_names
         m_diag.error(offset_location(command, problem.offset), problem.message);
     }
     if (problems.empty() && check_names) {
-        check_placeholders(command, job);
+        for (const auto& problem : check_command_values(job, *m_hosts)) {
+            m_diag.error(offset_location(command, problem.offset), problem.message);
+        }
     }
 }
 
-// Where byte `offset` of a scalar's value is in the file: exact for a value written on its own line as plain
-// or quoted text, the start of the value otherwise (block scalars, escapes, folded lines).
+// Where byte `offset` of a scalar's value is in the file. The value is found line by line in the source: a block
+// scalar's after its header line, a plain or quoted one's from its column; each later line without its
+// indentation, the value skipping the blanks and line breaks YAML folds or keeps between lines. Where the text
+// differs (escapes), the search stops and the value's start stands for the rest.
 SourceLocation Loader::offset_location(const YAML::Node& node, std::size_t offset) const {
     SourceLocation start = where(node);
-    std::string_view line = m_diag.line(start.line);
+    const std::string& value = node.Scalar();
+    std::string_view first = m_diag.line(start.line);
     std::size_t column = static_cast<std::size_t>(std::max(0, start.column - 1));
-    if (column < line.size() && (line[column] == '"' || line[column] == '\'')) {
+    int number = start.line;
+    if (column < first.size() && (first[column] == '|' || first[column] == '>')) {
+        ++number;
+        column = std::string::npos;
+    } else if (column < first.size() && (first[column] == '"' || first[column] == '\'')) {
         ++column;
     }
-    if (line.substr(std::min(column, line.size())).substr(0, node.Scalar().size()) == node.Scalar()) {
-        return {start.line, static_cast<int>(column + offset) + 1};
-    }
-    return start;
-}
-
-void Loader::check_placeholders(const YAML::Node& node, const JobSpec& job) {
-    std::vector<std::string> known = shard_placeholders(job.shards);
-    known.insert(known.end(), k_common_placeholders.begin(), k_common_placeholders.end());
-    for (const auto& segment : job.command.segments()) {
-        if (!segment.placeholder || std::find(known.begin(), known.end(), segment.text) != known.end()) {
+    for (std::size_t pos = 0; number <= m_diag.line_count() && pos < value.size(); ++number) {
+        std::string_view line = m_diag.line(number);
+        std::size_t from = std::min(column != std::string::npos ? column : line.find_first_not_of(" \t"), line.size());
+        column = std::string::npos;
+        std::string_view text = line.substr(from);
+        if (text.empty()) {
             continue;
         }
-        std::string hint = closest_match(segment.text, known);
-        std::string defined;
-        for (const auto& name : known) {
-            defined += (defined.empty() ? "{" : ", {") + name + "}";
+        while (pos < value.size() && std::string_view(" \t\n").find(value[pos]) != std::string_view::npos &&
+               value.compare(pos, text.size(), text) != 0) {
+            ++pos;
         }
-        m_diag.error(offset_location(node, segment.offset),
-                     hint.empty()
-                         ? fmt::format("unknown placeholder '{{{}}}' (this job defines {})", segment.text, defined)
-                         : fmt::format("unknown placeholder '{{{}}}' (did you mean '{{{}}}'?)", segment.text, hint));
+        std::size_t same = 0;
+        while (same < text.size() && pos + same < value.size() && text[same] == value[pos + same]) {
+            ++same;
+        }
+        if (same == 0) {
+            break;
+        }
+        if (offset >= pos && offset < pos + same) {
+            return {number, static_cast<int>(from + offset - pos) + 1};
+        }
+        pos += same;
     }
+    return start;
 }
 
 void Loader::load_jobs(const YAML::Node& node, const JobDefaults& defaults, Spec& spec) {
@@ -908,6 +922,7 @@ void Loader::load_root(const YAML::Node& root, Spec& spec) {
         load_defaults(root["defaults"], defaults);
     }
     load_all_hosts(root, spec);
+    m_hosts = &spec.hosts;
     if (!root["jobs"]) {
         m_diag.error({1, 1}, "missing 'jobs' (the list of jobs to run)");
     } else {

@@ -97,7 +97,7 @@ TEST_F(OutputErrors, FullDiskUnderTheJoblogFailsTheAttemptAndLeavesWholeLines) {
     // Lines of some 260 bytes: a page holds about 15 of the 30.
     std::string joblog = m_dir + "/small/joblog";
     std::string spec =
-        write_spec("  - {name: log, command: 'true # " + std::string(200, 'x') + " {index}', shards: {count: 30}}\n");
+        write_spec("  - {name: log, command: ': " + std::string(200, 'x') + " {index}', shards: {count: 30}}\n");
     Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run", "--joblog", joblog, "--progress", "never"});
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     std::size_t logged = 0;

@@ -93,7 +93,7 @@ TEST(PlanCommand, SpecErrorsAllAtOnceExit2) {
     EXPECT_EQ(r.out, "");
     EXPECT_EQ(r.err, spec +
                          ":4:19: error: unknown placeholder '{itme}' (this job defines {index}, {count}, "
-                         "{job}, {attempt}, {host})\n"
+                         "{job}, {attempt}, {host}; for the text '{itme}' write '{{itme}}')\n"
                          "        command: echo {itme}\n"
                          "                      ^\n" +
                          spec +

@@ -63,13 +63,42 @@ const Case k_cases[] = {
     {"NotANumber", "  - {name: a, command: x, priority: high}\n",
      "jobs.yaml:3:37: error: 'priority' must be a whole number, not 'high'\n"
      "      - {name: a, command: x, priority: high}\n                                        ^\n"},
-    {"UnclosedBrace", "  - {name: a, command: 'echo {index'}\n",
-     "jobs.yaml:3:30: error: unclosed '{' in command (write '{{' for a literal brace)\n"
-     "      - {name: a, command: 'echo {index'}\n                                 ^\n"},
+    {"PlaceholderInAComment", "  - {name: a, command: 'echo {index} # {index}'}\n",
+     "jobs.yaml:3:40: error: placeholder '{index}' in a comment in command: the shell never reads it\n"
+     "      - {name: a, command: 'echo {index} # {index}'}\n                                           ^\n"},
     {"PlaceholderOfAnotherKind", "  - {name: a, command: 'x {start}', shards: {count: 2}}\n",
-     "jobs.yaml:3:27: error: unknown placeholder '{start}' (this job defines {index}, {count}, {job}, {attempt}, {host})\n"
+     "jobs.yaml:3:27: error: unknown placeholder '{start}' (this job defines {index}, {count}, {job}, {attempt}, {host}; "
+     "for the text '{start}' write '{{start}}')\n"
      "      - {name: a, command: 'x {start}', shards: {count: 2}}\n"
      "                              ^\n"},
+    {"PlaceholderInABlockPointsAtItsLine", "  - name: a\n    command: |\n      echo start # it's fine\n"
+                                         "        echo `cat {index}`\n    shards: {count: 2}\n",
+     "jobs.yaml:6:19: error: placeholder '{index}' inside `...` in command: write $(...) instead\n"
+     "            echo `cat {index}`\n"
+     "                      ^\n"},
+    {"UnknownPlaceholderInAFoldedCommand", "  - name: a\n    command: >-\n      echo a\n      {itme}\n    shards: {items: [x]}\n",
+     "jobs.yaml:6:7: error: unknown placeholder '{itme}' (did you mean '{item}'? for the text '{itme}' write '{{itme}}')\n"
+     "          {itme}\n"
+     "          ^\n"},
+    {"ValueWouldEndTheHereDocument", "  - name: a\n    command: |\n      cat <<'EOF'\n      {item}\n      EOF\n"
+                                     "    shards: {items: [ok, EOF, \"a\\nb\"]}\n",
+     "jobs.yaml:6:7: error: value 'EOF' of '{item}' would end the here-document, whose delimiter is 'EOF' (2 values are "
+     "refused)\n"
+     "          {item}\n"
+     "          ^\n"},
+    {"ValueInArithmeticIsNotANumber", "  - {name: a, command: 'echo $(( {n} * 2 ))', shards: {matrix: {n: ['1', '010']}}}\n",
+     "jobs.yaml:3:34: error: value '010' of '{n}' is not a whole number, which arithmetic in the command needs\n"
+     "      - {name: a, command: 'echo $(( {n} * 2 ))', shards: {matrix: {n: ['1', '010']}}}\n"
+     "                                     ^\n"},
+    {"EnvValuesAreHidden", "version: 1\ndefaults:\n  env:\n    TOKEN: s3cret\n    LONG: |\n      more s3cret\n"
+                           "    TOKEN: again\njobs: [{name: a, command: x}]\n",
+     "jobs.yaml:7:5: error: duplicate key 'TOKEN' in 'env'\n"
+     "        TOKEN: ***\n"
+     "        ^\n"},
+    {"EnvValuesAreHiddenInYamlErrors", "version: 1\njobs:\n  - name: a\n    command: x\n    env:\n      TOKEN: @s3cret\n",
+     "jobs.yaml:6:14: error: invalid YAML: unknown token\n"
+     "          TOKEN: ***\n"
+     "                 ^\n"},
     {"TwoShardKinds", "  - {name: a, command: x, shards: {count: 2, items: [a]}}\n",
      "jobs.yaml:3:35: error: 'shards' takes exactly one of 'count', 'range', 'items', 'lines', 'matrix', not 'count', 'items'\n"
      "      - {name: a, command: x, shards: {count: 2, items: [a]}}\n                                      ^\n"},
@@ -114,15 +143,15 @@ const Case k_cases[] = {
      "                                                    ^\n"},
     {"BadEnvName", "  - {name: a, command: x, env: {1X: y}}\n",
      "jobs.yaml:3:33: error: bad environment variable name '1X' (letters, digits and '_', not starting with a digit)\n"
-     "      - {name: a, command: x, env: {1X: y}}\n"
+     "      - {name: a, command: x, env: ***\n"
      "                                    ^\n"},
     {"ReservedEnvName", "  - {name: a, command: x, env: {SSHARD_JOB: y}}\n",
      "jobs.yaml:3:33: error: 'SSHARD_JOB' is set by sshard itself (names starting with SSHARD_ are reserved)\n"
-     "      - {name: a, command: x, env: {SSHARD_JOB: y}}\n"
+     "      - {name: a, command: x, env: ***\n"
      "                                    ^\n"},
     {"EnvNotAMapping", "  - {name: a, command: x, env: [A]}\n",
      "jobs.yaml:3:32: error: 'env' must be a mapping of NAME: value\n"
-     "      - {name: a, command: x, env: [A]}\n"
+     "      - {name: a, command: x, env: ***\n"
      "                                   ^\n"},
     {"ZeroTimeout", "  - {name: a, command: x, timeout: 0}\n",
      "jobs.yaml:3:36: error: 'timeout' must be longer than zero\n"

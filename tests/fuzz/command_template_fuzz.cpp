@@ -1,13 +1,16 @@
 // Fuzzes the command template and its quoting. The input is a template, then NUL-separated values for its
-// placeholders. Any template parses or reports problems at offsets inside it; and every value, quoted as a word,
-// inside '...' or inside "...", must read back through POSIX sh rules as exactly itself: no value can inject
-// syntax.
+// placeholders. Any template parses or reports problems at offsets inside it; every value, quoted as a word,
+// inside '...' or inside "...", must read back through POSIX sh rules as exactly itself; and the execution oracle
+// of tests/core/shell_grammar.hpp: the first value, in the grammar's production picked by the template's first
+// byte, is refused or printed as exactly itself by dash and bash --posix, with no file created.
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/command_template.hpp"
 #include "core/shell_quote.hpp"
+#include "tests/core/shell_grammar.hpp"
 #include "tests/fuzz/fuzz_target.hpp"
 
 using namespace sshard;
@@ -78,6 +81,28 @@ bool read_in_double(std::string_view text, std::string& value) {
     return true;
 }
 
+void check_by_execution(unsigned char pick, const std::string& value) {
+    namespace fs = std::filesystem;
+    static const std::vector<core::grammar::Production> productions = core::grammar::productions();
+    static const fs::path dir = fs::temp_directory_path() / ("sshard-fuzz-" + std::to_string(getpid()));
+    const core::grammar::Production& production = productions[pick % productions.size()];
+    std::string rendered;
+    std::string why;
+    if (!core::grammar::render(production.text, value, rendered, why)) {
+        return;
+    }
+    fs::create_directories(dir);
+    for (const auto& shell : core::grammar::k_shells) {
+        int status = 0;
+        std::string out = core::grammar::run(shell, rendered, dir.string(), status);
+        bool clean = fs::is_empty(dir);
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+        fuzz::check(clean, "a value made the shell create a file");
+        fuzz::check(out == production.expected(value), "a value did not reach the command as its text");
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -111,6 +136,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fuzz::check(rendered.size() <= source.size(), "a command grew with nothing to substitute");
     }
 
+    if (!values.empty()) {
+        check_by_execution(source.empty() ? 0 : static_cast<unsigned char>(source[0]), values.front());
+    }
     std::string read_back;
     for (const auto& value : values) {
         fuzz::check(read_word(core::shell_quote(value), read_back), "a quoted value is not one inert word");
