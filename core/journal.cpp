@@ -57,7 +57,7 @@ off_t complete_size(int fd, off_t size) {
 JournalWriter::JournalWriter(const std::string& path, std::chrono::milliseconds commit_interval,
                              FailureHandler on_failure)
     : m_path(path), m_interval(commit_interval), m_on_failure(std::move(on_failure)) {
-    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (m_fd < 0) {
         throw Error(fmt::format("cannot open journal '{}': {}", path, std::strerror(errno)));
     }

@@ -28,8 +28,8 @@ public:
     // Called once, on the writer's thread, with the message of the first write failure.
     using FailureHandler = std::function<void(const std::string& message)>;
 
-    // Opens `path` for appending (creating it 0600), first cutting off a last line left without its line break
-    // by a runner that died mid-write. Throws Error when it cannot.
+    // Opens `path` for appending (creating it 0600, never through a symbolic link), first cutting off a last
+    // line left without its line break by a runner that died mid-write. Throws Error when it cannot.
     explicit JournalWriter(const std::string& path,
                            std::chrono::milliseconds commit_interval = std::chrono::milliseconds(50),
                            FailureHandler on_failure = {});

@@ -170,6 +170,19 @@ TEST_F(Journal, FileIsPrivate) {
     EXPECT_EQ(info.st_mode & 07777, 0600u);
 }
 
+TEST_F(Journal, SymbolicLinkIsNeverFollowed) {
+    std::string elsewhere = m_dir + "/elsewhere";
+    write_file("");
+    std::filesystem::rename(m_path, elsewhere);
+    std::filesystem::create_symlink(elsewhere, m_path);
+    try {
+        JournalWriter journal(m_path);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), "cannot open journal '" + m_path + "': Too many levels of symbolic links");
+    }
+}
+
 TEST_F(Journal, UnopenablePathThrows) {
     std::string path = m_dir + "/missing/journal.jsonl";
     try {
