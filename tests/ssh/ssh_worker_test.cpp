@@ -180,8 +180,12 @@ TEST_F(SshWorker, FallbackIsSaidOnceInTheOutputAndInHostsCheck) {
     const char* before = std::getenv("SSHARD_TEST_NO_WORKER");
     std::string saved = before != nullptr ? before : "";
     setenv("SSHARD_TEST_NO_WORKER", "1", 1);
+    // Four shards that wait for each other on two 2-slot hosts: both hosts must connect, or the run fails.
     std::string spec = write_spec("version: 1\nhosts: [\"2/node[1-2]\"]\n"
-                                  "jobs: [{name: j, command: 'echo {index}', shards: {count: 6}}]\n");
+                                  "jobs:\n  - name: j\n    shards: {count: 4}\n    timeout: 60\n"
+                                  "    command: touch " +
+                                  m_dir + "/m{index}; until [ $(ls " + m_dir +
+                                  " | grep -c '^m') -ge 4 ]; do sleep 0.05; done; echo {index}\n");
     Result r = run({"run", spec});
     Result check = run_sshard({"hosts", spec, "--check", "--ssh-config", k_cluster + "/ssh_config"});
     before != nullptr ? setenv("SSHARD_TEST_NO_WORKER", saved.c_str(), 1) : unsetenv("SSHARD_TEST_NO_WORKER");
@@ -192,7 +196,7 @@ TEST_F(SshWorker, FallbackIsSaidOnceInTheOutputAndInHostsCheck) {
         EXPECT_NE(at, std::string::npos) << r.err;
         EXPECT_EQ(r.err.find(said, at + 1), std::string::npos) << r.err;
     }
-    EXPECT_EQ(read_file(m_dir + "/run/out/j/5.1.out"), "5\n");
+    EXPECT_EQ(read_file(m_dir + "/run/out/j/3.1.out"), "3\n");
     EXPECT_NE(check.out.find("(a channel per shard: SSHARD_TEST_NO_WORKER is set)"), std::string::npos) << check.out;
 }
 
