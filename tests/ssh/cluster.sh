@@ -551,6 +551,15 @@ cmd_stop() {
   mapfile -t hosts < <(existing_hosts)
   stop_hosts graceful "${hosts[@]}"
   kill_test_user_processes
+  remove_authorized_keys
+}
+
+# Takes this cluster's key out of the test user's ~/.ssh (other clusters keep theirs).
+remove_authorized_keys() {
+  local home
+  home=$(getent passwd "$TEST_USER" | cut -d: -f6) || return 0
+  [[ -n $home ]] || return 0
+  rm -f -- "$home/.ssh/$(authorized_keys_name)"
 }
 
 cmd_status() {
