@@ -628,7 +628,9 @@ if [[ $command != start && -f $cluster/env ]]; then
 else
   PORT=${SSHARD_CLUSTER_PORT:-22022}
 fi
-[[ $PORT =~ ^[0-9]+$ ]] && ((PORT > 0 && PORT < 65536)) || die "bad port '$PORT' (SSHARD_CLUSTER_PORT)"
+if ! [[ $PORT =~ ^[0-9]+$ ]] || ((PORT < 1 || PORT > 65535)); then
+  die "bad port '$PORT' (SSHARD_CLUSTER_PORT)"
+fi
 readonly PORT
 
 case $command in
