@@ -33,6 +33,6 @@ with open(path, "w") as out:
                               "cpu_user_s": d * 0.8, "cpu_sys_s": d * 0.1}) + "\n")
         t[h] += d / 8
 PY
-ls -la "$work/journal.jsonl" | awk '{print "journal:", $5 / 1048576, "MiB"}'
+stat -c %s "$work/journal.jsonl" | awk '{print "journal:", $1 / 1048576, "MiB"}'
 echo "text:"; bench/measure "$build/sshard" report "$work"
 echo "json:"; bench/measure "$build/sshard" report "$work" --format json
