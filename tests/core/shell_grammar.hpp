@@ -4,6 +4,7 @@
 // command_template fuzz target, so it uses no test framework.
 #pragma once
 
+#include <cerrno>
 #include <csignal>
 #include <fcntl.h>
 #include <functional>
@@ -174,11 +175,18 @@ inline std::string run(const std::vector<std::string>& shell, const std::string&
     close(pipe_fds[1]);
     std::string out;
     char buffer[4096];
-    for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) > 0;) {
-        out.append(buffer, static_cast<std::size_t>(n));
+    // libFuzzer's timer signal interrupts reads and waits: a read cut short by it is not the end of the output.
+    for (;;) {
+        ssize_t n = read(pipe_fds[0], buffer, sizeof buffer);
+        if (n > 0) {
+            out.append(buffer, static_cast<std::size_t>(n));
+        } else if (n == 0 || errno != EINTR) {
+            break;
+        }
     }
     close(pipe_fds[0]);
-    waitpid(pid, &status, 0);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     return out;
 }
 
