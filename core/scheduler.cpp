@@ -6,6 +6,8 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "core/job_graph.hpp"
+
 namespace sshard::core {
 
 namespace {
@@ -135,8 +137,10 @@ public:
     RunListener& listener;
     SchedulerOptions options;
     std::vector<HostRun> hosts;
-    std::vector<JobRun> jobs;             // dispatch order, as in the plan
-    std::vector<std::size_t> by_priority; // job indices: highest priority first, then spec order
+    std::vector<JobRun> jobs;               // dispatch order, as in the plan
+    std::vector<std::size_t> by_priority;   // job indices: highest priority first, then spec order
+    JobGraph graph;                         // over the spec's jobs
+    std::vector<std::size_t> by_spec_order; // job indices by the job's index in the spec
     std::map<std::uint64_t, Running> running;
     std::uint64_t next_id;
     std::mt19937_64 rng;
@@ -147,8 +151,8 @@ public:
 };
 
 Scheduler::Impl::Impl(const Plan& plan_, const Clock& clock_, RunListener& listener_, SchedulerOptions options_)
-    : plan(plan_), clock(clock_), listener(listener_), options(std::move(options_)), next_id(options.first_attempt_id),
-      rng(options.seed) {
+    : plan(plan_), clock(clock_), listener(listener_), options(std::move(options_)), graph(plan.spec->jobs),
+      by_spec_order(plan.jobs.size()), next_id(options.first_attempt_id), rng(options.seed) {
     for (const auto& spec : plan.spec->hosts) {
         HostRun host;
         host.spec = &spec;
@@ -161,6 +165,7 @@ Scheduler::Impl::Impl(const Plan& plan_, const Clock& clock_, RunListener& liste
         job.spec_order = static_cast<std::size_t>(planned.job - plan.spec->jobs.data());
         job.summary.name = planned.job->name;
         job.summary.total = planned.shards.size();
+        by_spec_order[job.spec_order] = jobs.size();
         jobs.push_back(std::move(job));
         by_priority.push_back(by_priority.size());
     }
@@ -472,29 +477,26 @@ void Scheduler::Impl::check_done(JobRun& job) {
 }
 
 void Scheduler::Impl::update_waiting_jobs() {
+    auto result = [&](std::size_t spec_index) -> std::optional<bool> {
+        const JobRun& job = jobs[by_spec_order[spec_index]];
+        if (job.state != JobRun::State::done) {
+            return std::nullopt;
+        }
+        return job.summary.succeeded == job.summary.total;
+    };
     for (auto& job : jobs) {
         if (job.state != JobRun::State::waiting) {
             continue;
         }
-        bool ready = true;
-        std::string failed_need;
-        for (const auto& need : job.planned->job->needs) {
-            auto other =
-                std::find_if(jobs.begin(), jobs.end(), [&](const JobRun& j) { return j.summary.name == need; });
-            assert(other != jobs.end());
-            const JobSummary& s = other->summary;
-            ready = ready && other->state == JobRun::State::done;
-            if (other->state == JobRun::State::done && s.succeeded != s.total && failed_need.empty()) {
-                failed_need = need;
-            }
-        }
-        if (!failed_need.empty()) {
-            abandon_rest(job, false, fmt::format("needs '{}', which did not fully succeed", failed_need));
+        auto readiness = graph.readiness(job.spec_order, result);
+        if (readiness.failed_need) {
+            const std::string& need = plan.spec->jobs[*readiness.failed_need].name;
+            abandon_rest(job, false, fmt::format("needs '{}', which did not fully succeed", need));
             job.state = JobRun::State::done;
             update_waiting_jobs();
             return;
         }
-        if (ready) {
+        if (readiness.ready) {
             job.state = JobRun::State::active;
             check_done(job); // a job with nothing to do is done at once
         }

@@ -5,67 +5,27 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
-#include <fstream>
-#include <functional>
 #include <limits>
 #include <map>
 #include <set>
-#include <thread>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.hpp"
+#include "core/fnv1a.hpp"
 #include "core/hostlist.hpp"
 #include "core/hosts.hpp"
+#include "core/job_graph.hpp"
+#include "core/names.hpp"
 #include "core/shard_set.hpp"
 #include "core/spec_checks.hpp"
+#include "core/spec_limits.hpp"
 
 namespace sshard::core {
 
 namespace {
-
-constexpr std::uint64_t k_max_shards = 1'000'000'000'000;
-// yaml-cpp holds a few hundred bytes per node, so a spec of 16 MiB may take a few GiB; longer lists belong in a
-// `lines` file, which is read as plain text up to 1 GiB. Both bounds also stop /dev/zero and endless pipes.
-constexpr std::size_t k_max_spec_bytes = 16u << 20;
-constexpr std::size_t k_max_lines_bytes = 1u << 30;
-constexpr std::size_t k_max_line_bytes = 1u << 20; // a shard's value goes on a command line: ARG_MAX is 2 MiB
-
-std::string fnv1a_hex(std::string_view text) {
-    std::uint64_t hash = 14695981039346656037ull;
-    for (unsigned char c : text) {
-        hash = (hash ^ c) * 1099511628211ull;
-    }
-    return fmt::format("{:016x}", hash);
-}
-
-bool is_identifier(std::string_view name) {
-    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) {
-        return false;
-    }
-    return std::all_of(name.begin(), name.end(),
-                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-}
-
-// Job and run names become directory names: keep them to a portable set.
-bool is_safe_name(std::string_view name) {
-    return !name.empty() && name[0] != '.' && name.size() <= 100 && std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-    });
-}
-
-// The run's name when the spec gives none: the file's stem, made safe for a directory name.
-std::string default_run_name(const std::string& path) {
-    std::string name = std::filesystem::path(path).stem().string();
-    for (char& c : name) {
-        c = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ? c : '-';
-    }
-    name = name.substr(0, 100);
-    return name.empty() || name[0] == '.' ? "run" + name : name;
-}
 
 std::string join_quoted(const std::vector<std::string>& names) {
     std::string out;
@@ -132,6 +92,7 @@ private:
     void load_root(const YAML::Node& root, Spec& spec);
     void load_all_hosts(const YAML::Node& root, Spec& spec);
     void check_needs(const Spec& spec);
+    void report_unknown_need(const Spec& spec, const JobSpec& job, const std::string& need);
     void check_host_filters(const Spec& spec);
 
     std::string m_path;
@@ -270,7 +231,7 @@ std::vector<std::string> Loader::string_list(const YAML::Node& node, std::string
 void Loader::load_retry_settings(const YAML::Node& node, int& retries, Backoff& backoff_value,
                                  std::optional<Duration>& timeout) {
     if (node["retries"]) {
-        retries = static_cast<int>(integer(node["retries"], "retries", 0, 1000).value_or(retries));
+        retries = static_cast<int>(integer(node["retries"], "retries", 0, k_max_retries).value_or(retries));
     }
     if (node["backoff"]) {
         backoff_value = backoff(node["backoff"]).value_or(backoff_value);
@@ -440,10 +401,11 @@ void Loader::load_host_map(const YAML::Node& node, std::vector<HostSpec>& hosts)
     if (const auto& slots = node["slots"]; slots && slots.IsScalar() && slots.Scalar() == "auto") {
         base.auto_slots = true;
     } else if (slots) {
-        base.slots = static_cast<int>(integer(slots, "slots", 1, 100000).value_or(1));
+        base.slots = static_cast<int>(integer(slots, "slots", 1, k_max_slots).value_or(1));
     }
     if (node["priority"]) {
-        base.priority = static_cast<int>(integer(node["priority"], "priority", -1000000, 1000000).value_or(0));
+        base.priority =
+            static_cast<int>(integer(node["priority"], "priority", -k_max_priority, k_max_priority).value_or(0));
     }
     if (node["labels"]) {
         base.labels = string_list(node["labels"], "labels", false);
@@ -465,7 +427,7 @@ void Loader::load_host_map(const YAML::Node& node, std::vector<HostSpec>& hosts)
     }
     try {
         std::vector<HostSpec> more;
-        for (auto& expanded : expand_hostlist(*name, 100000)) {
+        for (auto& expanded : expand_hostlist(*name, k_max_hosts_per_pattern)) {
             more.push_back(base);
             more.back().name = std::move(expanded);
         }
@@ -511,14 +473,13 @@ std::optional<ShardsSpec> Loader::range_shards(const YAML::Node& node) {
     if (!check_map(node, "'range'", {"from", "to", "chunk"})) {
         return std::nullopt;
     }
-    constexpr std::int64_t limit = 1'000'000'000'000'000;
     if (!node["from"] || !node["to"]) {
         error(node, "'range' needs 'from' and 'to' (and optionally 'chunk')");
         return std::nullopt;
     }
-    auto from = integer(node["from"], "from", -limit, limit);
-    auto to = integer(node["to"], "to", -limit, limit);
-    auto chunk = node["chunk"] ? integer(node["chunk"], "chunk", 1, limit) : std::optional<std::int64_t>(1);
+    auto from = integer(node["from"], "from", -k_max_range_bound, k_max_range_bound);
+    auto to = integer(node["to"], "to", -k_max_range_bound, k_max_range_bound);
+    auto chunk = node["chunk"] ? integer(node["chunk"], "chunk", 1, k_max_range_bound) : std::optional<std::int64_t>(1);
     if (!from || !to || !chunk) {
         return std::nullopt;
     }
@@ -544,49 +505,13 @@ std::optional<ShardsSpec> Loader::lines_shards(const YAML::Node& node, const std
     if (!m_options.lines_dir.empty()) {
         full = fs::path(m_options.lines_dir) / (job + ".lines");
     }
-    std::ifstream in(full, std::ios::binary);
-    std::error_code ec;
-    if (!in || fs::is_directory(full, ec)) {
-        error(node, fmt::format("cannot read lines file '{}': {}", full.string(),
-                                in ? "is a directory" : std::strerror(errno)));
+    std::string error_text;
+    auto lines = read_lines_file(full.string(), error_text);
+    if (!lines) {
+        error(node, error_text);
         return std::nullopt;
     }
-    LinesShards lines{*path, {}};
-    auto keep = [&lines](std::string_view line) {
-        if (!line.empty() && line.back() == '\r') {
-            line.remove_suffix(1);
-        }
-        if (line.find_first_not_of(" \t") != std::string_view::npos) {
-            lines.lines.emplace_back(line);
-        }
-    };
-    // Read in blocks rather than by getline, which would follow a file without line breaks without bound.
-    std::string pending;
-    std::size_t total = 0;
-    std::size_t line_number = 1;
-    char block[65536];
-    while (in.read(block, sizeof block) || in.gcount() > 0) {
-        total += static_cast<std::size_t>(in.gcount());
-        if (total > k_max_lines_bytes) {
-            error(node, fmt::format("lines file '{}' is larger than {} MiB", full.string(), k_max_lines_bytes >> 20));
-            return std::nullopt;
-        }
-        pending.append(block, static_cast<std::size_t>(in.gcount()));
-        std::size_t start = 0;
-        for (auto end = pending.find('\n'); end != std::string::npos; end = pending.find('\n', start)) {
-            keep(std::string_view(pending).substr(start, end - start));
-            start = end + 1;
-            ++line_number;
-        }
-        pending.erase(0, start);
-        if (pending.size() > k_max_line_bytes) {
-            error(node, fmt::format("line {} of lines file '{}' is longer than {} MiB", line_number, full.string(),
-                                    k_max_line_bytes >> 20));
-            return std::nullopt;
-        }
-    }
-    keep(pending);
-    return lines;
+    return LinesShards{*path, std::move(*lines)};
 }
 
 std::optional<ShardsSpec> Loader::matrix_shards(const YAML::Node& node) {
@@ -594,8 +519,6 @@ std::optional<ShardsSpec> Loader::matrix_shards(const YAML::Node& node) {
         error(node, "'matrix' must be a mapping of names to lists of values");
         return std::nullopt;
     }
-    static const std::vector<std::string> reserved = {"index", "count", "item",    "start",
-                                                      "end",   "job",   "attempt", "host"};
     MatrixShards matrix;
     std::uint64_t combinations = 1;
     bool ok = true;
@@ -605,7 +528,7 @@ std::optional<ShardsSpec> Loader::matrix_shards(const YAML::Node& node) {
             ok = false;
             continue;
         }
-        if (!is_identifier(*key) || std::find(reserved.begin(), reserved.end(), *key) != reserved.end()) {
+        if (!is_identifier(*key) || is_builtin_placeholder(*key)) {
             error(entry.first, is_identifier(*key)
                                    ? fmt::format("matrix key '{}' would hide the placeholder {{{}}}", *key, *key)
                                    : fmt::format("bad matrix key '{}' (letters, digits and '_', not starting "
@@ -652,7 +575,7 @@ std::optional<HostFilter> Loader::host_filter(const YAML::Node& node) {
     }
     for (const auto& pattern : filter.patterns) {
         try {
-            expand_hostlist(pattern, 100000);
+            expand_hostlist(pattern, k_max_hosts_per_pattern);
         } catch (const HostlistError& e) {
             error(node, e.what());
             return std::nullopt;
@@ -678,9 +601,7 @@ std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobDefault
     if (!node["name"]) {
         error(node, "a job needs a 'name'");
     } else if (name && !is_safe_name(*name)) {
-        error(node["name"], fmt::format("bad job name '{}' (letters, digits, '.', '_' and '-', not starting "
-                                        "with '.', at most 100)",
-                                        *name));
+        error(node["name"], fmt::format("bad job name '{}' ({})", *name, safe_name_rule()));
         name.reset();
     }
     job.name = name.value_or("");
@@ -691,7 +612,8 @@ std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobDefault
         job.shards = parsed.value_or(CountShards{0});
     }
     if (node["priority"]) {
-        job.priority = static_cast<int>(integer(node["priority"], "priority", -1000000, 1000000).value_or(0));
+        job.priority =
+            static_cast<int>(integer(node["priority"], "priority", -k_max_priority, k_max_priority).value_or(0));
     }
     load_retry_settings(node, job.retries, job.backoff, job.timeout);
     if (node["env"]) {
@@ -807,54 +729,32 @@ void Loader::load_jobs(const YAML::Node& node, const JobDefaults& defaults, Spec
 }
 // Reports unknown and self needs, then every cycle once, naming its path.
 void Loader::check_needs(const Spec& spec) {
-    std::map<std::string, const JobSpec*> by_name;
-    std::vector<std::string> names;
-    for (const auto& job : spec.jobs) {
-        by_name[job.name] = &job;
-        names.push_back(job.name);
+    JobGraph graph(spec.jobs);
+    auto unknown = graph.unknown_needs();
+    for (const auto& [job, need] : unknown) {
+        report_unknown_need(spec, spec.jobs[job], need);
     }
-    bool all_known = true;
-    for (const auto& job : spec.jobs) {
-        const YAML::Node node = m_job_nodes.at(job.name)["needs"];
-        for (const auto& need : job.needs) {
-            if (by_name.count(need) == 0) {
-                std::string hint = closest_match(need, names);
-                error(node, hint.empty() ? fmt::format("job '{}' needs unknown job '{}'", job.name, need)
-                                         : fmt::format("job '{}' needs unknown job '{}' (did you mean '{}'?)", job.name,
-                                                       need, hint));
-                all_known = false;
-            }
-        }
-    }
-    if (!all_known) {
+    if (!unknown.empty()) {
         return;
     }
-    // Depth-first search with colours; a grey node reached again closes a cycle.
-    std::map<std::string, int> colour;
-    std::vector<std::string> path;
-    std::function<void(const JobSpec&)> visit = [&](const JobSpec& job) {
-        colour[job.name] = 1;
-        path.push_back(job.name);
-        for (const auto& need : job.needs) {
-            if (colour[need] == 1) {
-                auto first = std::find(path.begin(), path.end(), need);
-                std::string cycle;
-                for (auto it = first; it != path.end(); ++it) {
-                    cycle += *it + " -> ";
-                }
-                error(m_job_nodes.at(job.name)["needs"], fmt::format("'needs' forms a cycle: {}{}", cycle, need));
-            } else if (colour[need] == 0) {
-                visit(*by_name[need]);
-            }
+    for (const auto& cycle : graph.cycles()) {
+        std::string path;
+        for (const auto& name : cycle.path) {
+            path += (path.empty() ? "" : " -> ") + name;
         }
-        path.pop_back();
-        colour[job.name] = 2;
-    };
-    for (const auto& job : spec.jobs) {
-        if (colour[job.name] == 0) {
-            visit(job);
-        }
+        error(m_job_nodes.at(spec.jobs[cycle.job].name)["needs"], fmt::format("'needs' forms a cycle: {}", path));
     }
+}
+
+void Loader::report_unknown_need(const Spec& spec, const JobSpec& job, const std::string& need) {
+    std::vector<std::string> names;
+    for (const auto& other : spec.jobs) {
+        names.push_back(other.name);
+    }
+    std::string hint = closest_match(need, names);
+    error(m_job_nodes.at(job.name)["needs"],
+          hint.empty() ? fmt::format("job '{}' needs unknown job '{}'", job.name, need)
+                       : fmt::format("job '{}' needs unknown job '{}' (did you mean '{}'?)", job.name, need, hint));
 }
 
 void Loader::check_host_filters(const Spec& spec) {
@@ -911,9 +811,7 @@ void Loader::load_root(const YAML::Node& root, Spec& spec) {
     if (root["name"]) {
         auto name = scalar(root["name"], "name");
         if (name && !is_safe_name(*name)) {
-            error(root["name"], fmt::format("bad run name '{}' (letters, digits, '.', '_' and '-', not starting "
-                                            "with '.', at most 100)",
-                                            *name));
+            error(root["name"], fmt::format("bad run name '{}' ({})", *name, safe_name_rule()));
         }
         spec.name = name.value_or(spec.name);
     }
@@ -958,28 +856,6 @@ void Loader::load_all_hosts(const YAML::Node& root, Spec& spec) {
 
 Spec load_spec_text(const std::string& path, const std::string& text, const LoadOptions& options) {
     return Loader(path, text, options).load();
-}
-
-std::string read_spec_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::error_code ec;
-    if (!in || std::filesystem::is_directory(path, ec)) {
-        throw UsageError(fmt::format("cannot read spec '{}': {}", path, in ? "is a directory" : std::strerror(errno)));
-    }
-    std::string text;
-    char block[65536];
-    while (text.size() <= k_max_spec_bytes && (in.read(block, sizeof block) || in.gcount() > 0)) {
-        text.append(block, static_cast<std::size_t>(in.gcount()));
-    }
-    if (text.size() > k_max_spec_bytes) {
-        throw UsageError(fmt::format("spec '{}' is larger than {} MiB: put long lists of shards in a 'lines' file",
-                                     path, k_max_spec_bytes >> 20));
-    }
-    return text;
-}
-
-int local_cpu_count() {
-    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 Spec load_spec(const std::string& path, const LoadOptions& options) {
