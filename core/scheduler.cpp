@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cmath>
 #include <cstring>
 #include <fmt/format.h>
 
+#include "core/backoff.hpp"
+#include "core/host_pool.hpp"
 #include "core/job_graph.hpp"
 
 namespace sshard::core {
@@ -20,17 +21,6 @@ struct Shard {
     int requeues = 0;
     std::vector<std::size_t> failed_hosts;
     SteadyTime ready_at{};
-};
-
-struct HostRun {
-    const HostSpec* spec = nullptr;
-    int slots = 1;
-    int running = 0;
-    enum class State { connecting, up, down } state = State::connecting;
-    SteadyTime unavailable_since{}; // when it was last seen up, or the run's start
-    SteadyTime reconnect_at{};
-    int reconnects = 0;
-    std::string reason;
 };
 
 struct JobRun {
@@ -65,14 +55,6 @@ void add_index(std::vector<IndexRange>& ranges, std::uint64_t index) {
 
 double seconds(SteadyTime from, SteadyTime to) {
     return std::chrono::duration<double>(to - from).count();
-}
-
-Duration backoff_delay(const Backoff& backoff, int failures, std::mt19937_64& rng) {
-    double delay = static_cast<double>(backoff.initial.count()) * std::pow(backoff.factor, failures - 1);
-    delay = std::min(delay, static_cast<double>(backoff.max.count()));
-    // Equal jitter: half the delay is fixed, half random, so retries of many shards spread out.
-    std::uniform_real_distribution<double> jitter(0.5, 1.0);
-    return Duration(static_cast<Duration::rep>(delay * jitter(rng)));
 }
 
 std::string describe(const AttemptEnd& end, const JobSpec& job) {
@@ -113,8 +95,6 @@ struct Scheduler::Impl {
 private:
     void dispatch_job(JobRun& job);
     bool capped() const { return options.max_parallel != 0 && running.size() >= options.max_parallel; }
-    std::optional<std::size_t> pick_host(const JobRun& job, const std::vector<std::size_t>& failed) const;
-    bool better_host(std::size_t a, std::size_t b) const;
     void launch(std::size_t job_index, Shard shard, std::size_t host);
     std::vector<std::pair<std::string, std::string>> environment(const JobRun& job, const Attempt& attempt) const;
     std::string close_records(Running& run, const Outcome& outcome);
@@ -127,7 +107,6 @@ private:
     void abandon_rest(JobRun& job, bool as_failed, const std::string& reason);
     void fail_waiting_retries(JobRun& job);
     void check_down_limits();
-    std::optional<SteadyTime> down_limit_expiry(const JobRun& job) const;
     bool has_work(const JobRun& job) const;
 
 public:
@@ -136,14 +115,14 @@ public:
     const Clock& clock;
     RunListener& listener;
     SchedulerOptions options;
-    std::vector<HostRun> hosts;
+    std::mt19937_64 rng;
+    HostPool hosts;
     std::vector<JobRun> jobs;               // dispatch order, as in the plan
     std::vector<std::size_t> by_priority;   // job indices: highest priority first, then spec order
     JobGraph graph;                         // over the spec's jobs
     std::vector<std::size_t> by_spec_order; // job indices by the job's index in the spec
     std::map<std::uint64_t, Running> running;
     std::uint64_t next_id;
-    std::mt19937_64 rng;
     bool interrupted = false;
     bool stopping = false; // --fail-fast tripped
     bool no_hosts = false;
@@ -151,14 +130,9 @@ public:
 };
 
 Scheduler::Impl::Impl(const Plan& plan_, const Clock& clock_, RunListener& listener_, SchedulerOptions options_)
-    : plan(plan_), clock(clock_), listener(listener_), options(std::move(options_)), graph(plan.spec->jobs),
-      by_spec_order(plan.jobs.size()), next_id(options.first_attempt_id), rng(options.seed) {
-    for (const auto& spec : plan.spec->hosts) {
-        HostRun host;
-        host.spec = &spec;
-        host.slots = spec.slots;
-        hosts.push_back(host);
-    }
+    : plan(plan_), clock(clock_), listener(listener_), options(std::move(options_)), rng(options.seed),
+      hosts(plan.spec->hosts, clock, rng, options.reconnect, options.down_limit), graph(plan.spec->jobs),
+      by_spec_order(plan.jobs.size()), next_id(options.first_attempt_id) {
     for (const auto& planned : plan.jobs) {
         JobRun job;
         job.planned = &planned;
@@ -179,49 +153,11 @@ Scheduler::Impl::Impl(const Plan& plan_, const Clock& clock_, RunListener& liste
 void Scheduler::Impl::start(Transport& transport_) {
     transport = &transport_;
     started = clock.now();
-    for (auto& host : hosts) {
-        host.unavailable_since = started;
-    }
+    hosts.start();
     for (std::size_t i = 0; i < hosts.size(); ++i) {
         transport->connect(i);
     }
     update_waiting_jobs();
-}
-
-std::optional<std::size_t> Scheduler::Impl::pick_host(const JobRun& job, const std::vector<std::size_t>& failed) const {
-    std::optional<std::size_t> best_untried;
-    std::optional<std::size_t> best_tried;
-    bool untried_up = false;
-    for (std::size_t h : job.planned->hosts) {
-        const HostRun& host = hosts[h];
-        if (host.state != HostRun::State::up) {
-            continue;
-        }
-        bool tried = std::find(failed.begin(), failed.end(), h) != failed.end();
-        untried_up = untried_up || !tried;
-        if (host.running >= host.slots) {
-            continue;
-        }
-        auto& best = tried ? best_tried : best_untried;
-        if (!best || better_host(h, *best)) {
-            best = h;
-        }
-    }
-    if (best_untried) {
-        return best_untried;
-    }
-    // Wait for a host where the shard has not failed yet, while one is up; else any host will do.
-    return untried_up ? std::nullopt : best_tried;
-}
-
-bool Scheduler::Impl::better_host(std::size_t a, std::size_t b) const {
-    const HostRun& x = hosts[a];
-    const HostRun& y = hosts[b];
-    if (x.spec->priority != y.spec->priority) {
-        return x.spec->priority > y.spec->priority;
-    }
-    // Least loaded: compare running/slots without division.
-    return static_cast<long>(x.running) * y.slots < static_cast<long>(y.running) * x.slots;
 }
 
 void Scheduler::Impl::dispatch() {
@@ -244,7 +180,7 @@ void Scheduler::Impl::dispatch_job(JobRun& job) {
     for (auto it = job.queued.begin(); it != job.queued.end() && !capped();) {
         std::optional<std::size_t> host;
         if (it->second.ready_at <= now) {
-            host = pick_host(job, it->second.failed_hosts);
+            host = hosts.choose(job.planned->hosts, it->second.failed_hosts);
         }
         if (!host) {
             ++it;
@@ -259,7 +195,7 @@ void Scheduler::Impl::dispatch_job(JobRun& job) {
         if (job.cursor >= job.planned->shards.size()) {
             break;
         }
-        auto host = pick_host(job, {});
+        auto host = hosts.choose(job.planned->hosts, {});
         if (!host) {
             break;
         }
@@ -282,7 +218,7 @@ void Scheduler::Impl::launch(std::size_t job_index, Shard shard, std::size_t hos
     run.attempt.index = shard.index;
     run.attempt.number = shard.next_attempt++;
     run.attempt.host = host;
-    run.attempt.command = shards.command(shard.index, run.attempt.number, hosts[host].spec->name);
+    run.attempt.command = shards.command(shard.index, run.attempt.number, plan.spec->hosts[host].name);
     run.attempt.key = shards.command(shard.index);
     run.attempt.inputs = shards.inputs(shard.index);
     run.attempt.start = clock.wall();
@@ -293,7 +229,7 @@ void Scheduler::Impl::launch(std::size_t job_index, Shard shard, std::size_t hos
     run.shard = std::move(shard);
     job.first_start = job.first_start.value_or(now);
     ++job.running;
-    ++hosts[host].running;
+    hosts.occupy(host);
 
     Launch launch;
     launch.attempt = run.attempt.id;
@@ -318,7 +254,7 @@ std::vector<std::pair<std::string, std::string>> Scheduler::Impl::environment(co
     env.emplace_back("SSHARD_INDEX", std::to_string(attempt.index));
     env.emplace_back("SSHARD_COUNT", std::to_string(job.planned->shards.size()));
     env.emplace_back("SSHARD_ATTEMPT", std::to_string(attempt.number));
-    env.emplace_back("SSHARD_HOST", hosts[attempt.host].spec->name);
+    env.emplace_back("SSHARD_HOST", plan.spec->hosts[attempt.host].name);
     env.emplace_back("SSHARD_RUN", options.run_id);
     return env;
 }
@@ -340,7 +276,7 @@ void Scheduler::Impl::handle_finished(std::uint64_t id, const Outcome& outcome) 
     running.erase(it);
     JobRun& job = jobs[run.job];
     --job.running;
-    --hosts[run.attempt.host].running;
+    hosts.release(run.attempt.host);
     job.last_end = clock.now();
 
     AttemptEnd end;
@@ -399,36 +335,22 @@ void Scheduler::Impl::settle_failure(JobRun& job, Running& run, AttemptEnd& end)
     job.queued[shard.index] = std::move(shard);
 }
 
-void Scheduler::Impl::handle_host_state(std::size_t h, const HostState& state) {
-    HostRun& host = hosts[h];
+void Scheduler::Impl::handle_host_state(std::size_t host, const HostState& state) {
     if (!state.up) {
-        mark_down(h, state.reason);
+        mark_down(host, state.reason);
         return;
     }
-    host.state = HostRun::State::up;
-    if (host.spec->auto_slots && state.cpus) {
-        host.slots = std::max(1, *state.cpus);
-    }
-    host.reconnects = 0;
-    host.reason.clear();
-    listener.host_changed(h, state);
+    hosts.set_up(host, state.cpus);
+    listener.host_changed(host, state);
 }
 
-void Scheduler::Impl::mark_down(std::size_t h, const std::string& reason) {
-    HostRun& host = hosts[h];
-    if (host.state == HostRun::State::down) {
+void Scheduler::Impl::mark_down(std::size_t host, const std::string& reason) {
+    if (!hosts.set_down(host, reason)) {
         return;
     }
-    SteadyTime now = clock.now();
-    if (host.state == HostRun::State::up) {
-        host.unavailable_since = now;
-    }
-    host.state = HostRun::State::down;
-    host.reason = reason;
-    host.reconnect_at = now + backoff_delay(options.reconnect, ++host.reconnects, rng);
     HostState state;
     state.reason = reason;
-    listener.host_changed(h, state);
+    listener.host_changed(host, state);
 }
 
 // Whether an earlier run finished shard `index` of `job` as it stands now: true for succeeded, false for failed.
@@ -538,25 +460,12 @@ void Scheduler::Impl::process_timers() {
             transport->cancel(id, options.grace);
         }
     }
-    for (std::size_t h = 0; h < hosts.size(); ++h) {
-        if (hosts[h].state == HostRun::State::down && now >= hosts[h].reconnect_at && !interrupted) {
-            hosts[h].state = HostRun::State::connecting;
-            transport->connect(h);
+    if (!interrupted) {
+        for (std::size_t host : hosts.take_due_reconnects()) {
+            transport->connect(host);
         }
     }
     check_down_limits();
-}
-
-// When every eligible host of a job has been unavailable for the down limit, the job's remaining shards fail.
-std::optional<SteadyTime> Scheduler::Impl::down_limit_expiry(const JobRun& job) const {
-    SteadyTime latest{};
-    for (std::size_t h : job.planned->hosts) {
-        if (hosts[h].state == HostRun::State::up) {
-            return std::nullopt;
-        }
-        latest = std::max(latest, hosts[h].unavailable_since);
-    }
-    return latest + options.down_limit;
 }
 
 void Scheduler::Impl::check_down_limits() {
@@ -565,16 +474,15 @@ void Scheduler::Impl::check_down_limits() {
         if (job.state != JobRun::State::active || !has_work(job) || interrupted || stopping) {
             continue;
         }
-        auto expiry = down_limit_expiry(job);
+        auto expiry = hosts.down_limit_expiry(job.planned->hosts);
         if (!expiry || now < *expiry) {
             continue;
         }
-        no_hosts = no_hosts || std::none_of(hosts.begin(), hosts.end(),
-                                            [](const HostRun& h) { return h.state == HostRun::State::up; });
-        const HostRun& last = hosts[job.planned->hosts.back()];
+        no_hosts = no_hosts || !hosts.any_up();
+        const std::string& last_error = hosts.last_error(job.planned->hosts.back());
         abandon_rest(job, true,
                      fmt::format("no eligible host was up for {} (last error: {})", format_duration(options.down_limit),
-                                 last.reason.empty() ? "none" : last.reason));
+                                 last_error.empty() ? "none" : last_error));
         check_done(job);
     }
 }
@@ -638,10 +546,8 @@ std::optional<SteadyTime> Scheduler::Impl::next_deadline() const {
             consider(*run.deadline);
         }
     }
-    for (const auto& host : hosts) {
-        if (host.state == HostRun::State::down && !interrupted) {
-            consider(host.reconnect_at);
-        }
+    if (auto reconnect = hosts.next_reconnect(); reconnect && !interrupted) {
+        consider(*reconnect);
     }
     if (interrupted || stopping) {
         return next;
@@ -653,7 +559,7 @@ std::optional<SteadyTime> Scheduler::Impl::next_deadline() const {
         for (const auto& [index, shard] : job.queued) {
             consider(shard.ready_at);
         }
-        if (auto expiry = down_limit_expiry(job); expiry && has_work(job)) {
+        if (auto expiry = hosts.down_limit_expiry(job.planned->hosts); expiry && has_work(job)) {
             consider(*expiry);
         }
     }
