@@ -16,7 +16,8 @@ namespace {
 // A shard's last outcome, one byte a shard.
 enum class ShardState : std::uint8_t { none, succeeded, failed, skipped, failed_not_run };
 
-struct JobState {
+// What the report gathers about a job beyond its JobReport.
+struct JobTally {
     JobReport report;
     std::vector<double> durations;
     std::vector<ShardState> shards; // by index
@@ -26,7 +27,8 @@ struct JobState {
     double cpu_measured_s = 0; // run time of the attempts that measured CPU
 };
 
-struct HostState {
+// What the report gathers about a host beyond its HostReport.
+struct HostTally {
     HostReport report;
     bool auto_slots = false;
     bool up = false;
@@ -46,26 +48,31 @@ private:
     void host_down(const HostDownEvent& e);
     void host_sample(const HostSampleEvent& e);
     void attempt_end(const AttemptEndEvent& e);
-    void shard_ended(JobState& j, const AttemptEndEvent& e);
+    void count_in_run(const AttemptEndEvent& e, double d);
+    void count_in_job(JobTally& j, const AttemptEndEvent& e, double d);
+    void count_on_host(HostTally& h, const AttemptEndEvent& e, double d);
+    void count_cpu(JobTally& j, HostTally& h, const AttemptEndEvent& e, double d);
+    void note_output_error(const AttemptEndEvent& e);
+    void shard_ended(JobTally& j, const AttemptEndEvent& e);
     void shards_not_run(const ShardsNotRunEvent& e);
-    void count_shards(JobState& j);
-    JobState& job(const std::string& name);
-    HostState& host(const std::string& name);
+    void count_shards(JobTally& j);
+    JobTally& job(const std::string& name);
+    HostTally& host(const std::string& name);
     std::string stderr_tail(const std::string& job, std::uint64_t index, int attempt) const;
 
     std::string m_run_dir;
     Report m_report;
     std::vector<std::string> m_job_order;
-    std::map<std::string, JobState> m_jobs;
+    std::map<std::string, JobTally> m_jobs;
     std::vector<std::string> m_host_order;
-    std::map<std::string, HostState> m_hosts;
+    std::map<std::string, HostTally> m_hosts;
     std::map<std::pair<std::string, std::uint64_t>, FailedShard> m_failed; // shards whose last try failed
     std::map<std::pair<std::string, std::uint64_t>, std::pair<std::vector<std::string>, int>> m_tries;
     std::optional<Span> m_session;
     double m_cpu_measured_s = 0;
 };
 
-JobState& Collector::job(const std::string& name) {
+JobTally& Collector::job(const std::string& name) {
     auto [it, added] = m_jobs.try_emplace(name);
     if (added) {
         it->second.report.name = name;
@@ -74,7 +81,7 @@ JobState& Collector::job(const std::string& name) {
     return it->second;
 }
 
-HostState& Collector::host(const std::string& name) {
+HostTally& Collector::host(const std::string& name) {
     auto [it, added] = m_hosts.try_emplace(name);
     if (added) {
         it->second.report.name = name;
@@ -110,7 +117,7 @@ void Collector::run_start(const RunStartEvent& e) {
         run.start = e.time;
     }
     for (const auto& h : e.hosts) {
-        HostState& state = host(h.name);
+        HostTally& state = host(h.name);
         state.auto_slots = h.auto_slots;
         state.report.slots = h.slots;
     }
@@ -128,7 +135,7 @@ void Collector::run_start(const RunStartEvent& e) {
 }
 
 void Collector::host_up(const HostUpEvent& e) {
-    HostState& h = host(e.host);
+    HostTally& h = host(e.host);
     h.up = true;
     if (!h.report.setup_s) {
         h.report.setup_s = e.setup_s;
@@ -139,7 +146,7 @@ void Collector::host_up(const HostUpEvent& e) {
 }
 
 void Collector::host_down(const HostDownEvent& e) {
-    HostState& h = host(e.host);
+    HostTally& h = host(e.host);
     if (h.up) {
         ++h.report.losses;
         ++m_report.run.host_losses;
@@ -158,6 +165,22 @@ void Collector::host_sample(const HostSampleEvent& e) {
 
 void Collector::attempt_end(const AttemptEndEvent& e) {
     double d = e.end - e.start;
+    JobTally& j = job(e.job);
+    HostTally& h = host(e.host);
+    count_in_run(e, d);
+    count_in_job(j, e, d);
+    count_on_host(h, e, d);
+    if (e.cpu_user_s) {
+        count_cpu(j, h, e, d);
+    }
+    if (e.output_error) {
+        note_output_error(e);
+    }
+    shard_ended(j, e);
+}
+
+// The run's attempts, time and retries, its span, and the span of the session the attempt belongs to.
+void Collector::count_in_run(const AttemptEndEvent& e, double d) {
     RunReport& run = m_report.run;
     ++run.attempts;
     run.t_total_s += d;
@@ -165,42 +188,52 @@ void Collector::attempt_end(const AttemptEndEvent& e) {
     run.end = std::max(run.end, e.end);
     m_session =
         m_session ? Span{std::min(m_session->start, e.start), std::max(m_session->end, e.end)} : Span{e.start, e.end};
+    if (e.verdict == Verdict::retry || e.verdict == Verdict::requeued) {
+        ++run.retries;
+    }
+}
 
-    JobState& j = job(e.job);
+void Collector::count_in_job(JobTally& j, const AttemptEndEvent& e, double d) {
     j.first = j.report.attempts == 0 ? e.start : std::min(j.first, e.start);
     j.last = std::max(j.last, e.end);
     ++j.report.attempts;
     j.report.t_total_s += d;
     j.durations.push_back(d);
-    HostState& h = host(e.host);
-    ++h.report.shards;
-    h.report.busy_s += d;
-    if (e.cpu_user_s) {
-        double cpu = *e.cpu_user_s + e.cpu_sys_s.value_or(0);
-        h.report.cpu_user_s += *e.cpu_user_s;
-        h.report.cpu_sys_s += e.cpu_sys_s.value_or(0);
-        j.cpu_s += cpu;
-        j.cpu_measured_s += d;
-        run.cpu_s += cpu;
-        m_cpu_measured_s += d;
-    }
     if (e.verdict == Verdict::retry || e.verdict == Verdict::requeued) {
-        ++run.retries;
         ++j.report.retries;
     }
+}
+
+// A requeue is the host's failure, not the shard's, and is not counted against the host here: its loss is.
+void Collector::count_on_host(HostTally& h, const AttemptEndEvent& e, double d) {
+    ++h.report.shards;
+    h.report.busy_s += d;
     if (e.verdict == Verdict::retry || e.verdict == Verdict::failed) {
         ++h.report.failures;
     }
-    if (e.output_error && m_report.output_errors.size() < k_max_failures) {
+}
+
+// CPU time where the transport measured it, with the run time of the attempts that did, for the averages.
+void Collector::count_cpu(JobTally& j, HostTally& h, const AttemptEndEvent& e, double d) {
+    double cpu = *e.cpu_user_s + e.cpu_sys_s.value_or(0);
+    h.report.cpu_user_s += *e.cpu_user_s;
+    h.report.cpu_sys_s += e.cpu_sys_s.value_or(0);
+    j.cpu_s += cpu;
+    j.cpu_measured_s += d;
+    m_report.run.cpu_s += cpu;
+    m_cpu_measured_s += d;
+}
+
+void Collector::note_output_error(const AttemptEndEvent& e) {
+    if (m_report.output_errors.size() < k_max_failures) {
         m_report.output_errors.push_back({e.job, e.index, e.attempt, *e.output_error});
-    } else if (e.output_error) {
+    } else {
         ++m_report.more_output_errors;
     }
-    shard_ended(j, e);
 }
 
 // Keeps the shard's last outcome, and for shards whose last try failed, where and how often they ran.
-void Collector::shard_ended(JobState& j, const AttemptEndEvent& e) {
+void Collector::shard_ended(JobTally& j, const AttemptEndEvent& e) {
     auto key = std::pair(e.job, e.index);
     if (e.verdict == Verdict::succeeded) {
         m_tries.erase(key);
@@ -226,7 +259,7 @@ void Collector::shard_ended(JobState& j, const AttemptEndEvent& e) {
 }
 
 void Collector::shards_not_run(const ShardsNotRunEvent& e) {
-    JobState& j = job(e.job);
+    JobTally& j = job(e.job);
     ShardState state = e.failed ? ShardState::failed_not_run : ShardState::skipped;
     for (const auto& range : e.indices) {
         if (j.shards.size() < range.to) {
@@ -239,7 +272,7 @@ void Collector::shards_not_run(const ShardsNotRunEvent& e) {
 }
 
 // A job's shard counts from its shards' last outcomes; shards beyond the latest spec's count are gone.
-void Collector::count_shards(JobState& j) {
+void Collector::count_shards(JobTally& j) {
     ShardCounts& counts = j.report.shards;
     std::size_t end = std::min<std::size_t>(j.shards.size(), counts.total);
     for (std::size_t i = 0; i < end; ++i) {
@@ -291,7 +324,7 @@ Report Collector::finish() {
         run.makespan_s += session.end - session.start;
     }
     for (const auto& name : m_job_order) {
-        JobState& j = m_jobs.at(name);
+        JobTally& j = m_jobs.at(name);
         count_shards(j);
         std::sort(j.durations.begin(), j.durations.end());
         j.report.duration_s = {j.durations.empty() ? 0 : j.durations.front(), percentile(j.durations, 0.5),
@@ -320,7 +353,7 @@ Report Collector::finish() {
     run.utilization = capacity > 0 ? std::min(1.0, run.t_total_s / capacity) : 0;
     run.cpu_efficiency = m_cpu_measured_s > 0 ? run.cpu_s / m_cpu_measured_s : 0;
     for (auto& [key, failure] : m_failed) {
-        const JobState& j = m_jobs.at(key.first);
+        const JobTally& j = m_jobs.at(key.first);
         if (key.second >= j.report.shards.total || j.shards[key.second] != ShardState::failed) {
             continue; // gone from the spec, or given up on without running by a later session
         }
