@@ -56,6 +56,9 @@ private:
     void shard_ended(JobTally& j, const AttemptEndEvent& e);
     void shards_not_run(const ShardsNotRunEvent& e);
     void count_shards(JobTally& j);
+    void finish_job(JobTally& j);
+    void finish_host(HostReport& h);
+    void list_failures();
     JobTally& job(const std::string& name);
     HostTally& host(const std::string& name);
     std::string stderr_tail(const std::string& job, std::uint64_t index, int attempt) const;
@@ -324,34 +327,50 @@ Report Collector::finish() {
         run.makespan_s += session.end - session.start;
     }
     for (const auto& name : m_job_order) {
-        JobTally& j = m_jobs.at(name);
-        count_shards(j);
-        std::sort(j.durations.begin(), j.durations.end());
-        j.report.duration_s = {j.durations.empty() ? 0 : j.durations.front(), percentile(j.durations, 0.5),
-                               percentile(j.durations, 0.95), j.durations.empty() ? 0 : j.durations.back()};
-        j.report.cpu_efficiency = j.cpu_measured_s > 0 ? j.cpu_s / j.cpu_measured_s : 0;
-        j.report.makespan_s = j.last - j.first;
-        run.shards.total += j.report.shards.total;
-        run.shards.succeeded += j.report.shards.succeeded;
-        run.shards.failed += j.report.shards.failed;
-        run.shards.skipped += j.report.shards.skipped;
-        m_report.jobs.push_back(std::move(j.report));
+        finish_job(m_jobs.at(name));
     }
     for (const auto& name : m_host_order) {
-        HostReport& h = m_hosts.at(name).report;
-        double capacity = h.slots * run.makespan_s;
-        h.idle_s = std::max(0.0, capacity - h.busy_s);
-        h.utilization = capacity > 0 ? std::min(1.0, h.busy_s / capacity) : 0;
-        if (h.samples > 0) {
-            *h.cpu_busy_mean /= static_cast<double>(h.samples);
-        }
-        run.slots += static_cast<std::uint64_t>(h.slots);
-        m_report.hosts.push_back(std::move(h));
+        finish_host(m_hosts.at(name).report);
     }
     double capacity = static_cast<double>(run.slots) * run.makespan_s;
     run.speedup = run.makespan_s > 0 ? run.t_total_s / run.makespan_s : 0;
     run.utilization = capacity > 0 ? std::min(1.0, run.t_total_s / capacity) : 0;
     run.cpu_efficiency = m_cpu_measured_s > 0 ? run.cpu_s / m_cpu_measured_s : 0;
+    list_failures();
+    return std::move(m_report);
+}
+
+// A job's counts, durations and efficiency, added to the run's.
+void Collector::finish_job(JobTally& j) {
+    RunReport& run = m_report.run;
+    count_shards(j);
+    std::sort(j.durations.begin(), j.durations.end());
+    j.report.duration_s = {j.durations.empty() ? 0 : j.durations.front(), percentile(j.durations, 0.5),
+                           percentile(j.durations, 0.95), j.durations.empty() ? 0 : j.durations.back()};
+    j.report.cpu_efficiency = j.cpu_measured_s > 0 ? j.cpu_s / j.cpu_measured_s : 0;
+    j.report.makespan_s = j.last - j.first;
+    run.shards.total += j.report.shards.total;
+    run.shards.succeeded += j.report.shards.succeeded;
+    run.shards.failed += j.report.shards.failed;
+    run.shards.skipped += j.report.shards.skipped;
+    m_report.jobs.push_back(std::move(j.report));
+}
+
+// A host's use of its slots over the run's active time (its sessions, not the gaps between them).
+void Collector::finish_host(HostReport& h) {
+    RunReport& run = m_report.run;
+    double capacity = h.slots * run.makespan_s;
+    h.idle_s = std::max(0.0, capacity - h.busy_s);
+    h.utilization = capacity > 0 ? std::min(1.0, h.busy_s / capacity) : 0;
+    if (h.samples > 0) {
+        *h.cpu_busy_mean /= static_cast<double>(h.samples);
+    }
+    run.slots += static_cast<std::uint64_t>(h.slots);
+    m_report.hosts.push_back(std::move(h));
+}
+
+// The first k_max_failures shards whose last outcome is a failed try, each with the tail of its stderr.
+void Collector::list_failures() {
     for (auto& [key, failure] : m_failed) {
         const JobTally& j = m_jobs.at(key.first);
         if (key.second >= j.report.shards.total || j.shards[key.second] != ShardState::failed) {
@@ -364,7 +383,6 @@ Report Collector::finish() {
         failure.stderr_tail = stderr_tail(failure.job, failure.index, failure.attempts);
         m_report.failures.push_back(std::move(failure));
     }
-    return std::move(m_report);
 }
 
 // Adds each attempt's time to the slices of its host's timeline it overlaps, on the run's active time.
