@@ -17,7 +17,6 @@
 #include "core/hosts.hpp"
 #include "core/job_graph.hpp"
 #include "core/names.hpp"
-#include "core/shard_set.hpp"
 #include "core/spec_checks.hpp"
 #include "core/spec_limits.hpp"
 #include "core/spec_yaml.hpp"
@@ -179,6 +178,7 @@ void Loader::load_jobs(const YAML::Node& node, const JobSettings& defaults, Spec
         spec.jobs.push_back(std::move(*job));
     }
 }
+
 // Reports unknown and self needs, then every cycle once, naming its path.
 void Loader::check_needs(const Spec& spec) {
     JobGraph graph(spec.jobs);
