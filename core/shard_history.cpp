@@ -14,7 +14,7 @@ namespace {
 class Hash {
 public:
     Hash& add(std::string_view text) {
-        m_fnv.add(text).add(std::string_view("", 1));
+        m_fnv.add(text).add(std::string_view("\0", 1));
         return *this;
     }
     std::uint64_t value() const { return m_fnv.value(); }
