@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "core/names.hpp"
 #include "core/shell_quote.hpp"
 
 namespace sshard::core {
@@ -15,14 +16,6 @@ namespace {
 
 using Segment = CommandTemplate::Segment;
 using Problem = CommandTemplate::Problem;
-
-bool is_name_start(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-}
-
-bool is_name_char(char c) {
-    return is_name_start(c) || (c >= '0' && c <= '9');
-}
 
 // Joins literal text to the previous literal segment, so that an escaped brace does not split the text.
 void append_literal(std::vector<Segment>& segments, char c, std::size_t offset) {
@@ -36,11 +29,11 @@ void append_literal(std::vector<Segment>& segments, char c, std::size_t offset) 
 // shell's, as is any brace not around a name: "{ a; }", "{}", "awk '{print $1}'".
 std::size_t placeholder_end(std::string_view source, std::size_t open) {
     if (source[open] != '{' || (open > 0 && source[open - 1] == '$') || open + 1 >= source.size() ||
-        !is_name_start(source[open + 1])) {
+        !is_identifier_start(source[open + 1])) {
         return open;
     }
     std::size_t end = open + 1;
-    while (end < source.size() && is_name_char(source[end])) {
+    while (end < source.size() && is_identifier_char(source[end])) {
         ++end;
     }
     return end < source.size() && source[end] == '}' ? end + 1 : open;
@@ -88,7 +81,7 @@ bool reads_as_syntax(std::string_view value) {
                                                            "fi",    "for",  "if",     "in",       "then",  "until",
                                                            "while", "time", "select", "function", "coproc"};
     std::size_t name_end = 0;
-    while (name_end < value.size() && is_name_char(value[name_end])) {
+    while (name_end < value.size() && is_identifier_char(value[name_end])) {
         ++name_end;
     }
     bool assignment =

@@ -6,6 +6,7 @@
 #include <fnmatch.h>
 
 #include "core/hostlist.hpp"
+#include "core/spec_limits.hpp"
 
 namespace sshard::core {
 
@@ -43,9 +44,9 @@ std::vector<HostSpec> parse_host_string(std::string_view text) {
     HostSpec base;
     std::string_view rest = text;
     if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-        if (!parse_number(rest.substr(0, slash), 1, 100000, base.slots)) {
-            throw HostlistError(fmt::format("bad slot count '{}' in host '{}' (a number from 1 to 100000)",
-                                            rest.substr(0, slash), text));
+        if (!parse_number(rest.substr(0, slash), 1, k_max_slots, base.slots)) {
+            throw HostlistError(fmt::format("bad slot count '{}' in host '{}' (a number from 1 to {})",
+                                            rest.substr(0, slash), text, k_max_slots));
         }
         rest.remove_prefix(slash + 1);
     }
@@ -64,7 +65,7 @@ std::vector<HostSpec> parse_host_string(std::string_view text) {
         rest = rest.substr(0, colon);
     }
     std::vector<HostSpec> hosts;
-    for (auto& name : expand_hostlist(rest, 100000)) {
+    for (auto& name : expand_hostlist(rest, k_max_hosts_per_pattern)) {
         hosts.push_back(base);
         hosts.back().name = std::move(name);
     }
@@ -82,7 +83,7 @@ std::vector<HostSpec> parse_host_list(std::string_view text) {
 
 bool host_matches(std::string_view name, std::string_view pattern) {
     std::string subject(name);
-    for (const auto& expanded : expand_hostlist(pattern, 100000)) {
+    for (const auto& expanded : expand_hostlist(pattern, k_max_hosts_per_pattern)) {
         if (fnmatch(expanded.c_str(), subject.c_str(), 0) == 0) {
             return true;
         }

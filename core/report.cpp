@@ -8,6 +8,7 @@
 
 #include "core/journal.hpp"
 #include "core/overloaded.hpp"
+#include "core/report_timeline.hpp"
 
 namespace sshard::core {
 
@@ -16,7 +17,8 @@ namespace {
 // A shard's last outcome, one byte a shard.
 enum class ShardState : std::uint8_t { none, succeeded, failed, skipped, failed_not_run };
 
-struct JobState {
+// What the report gathers about a job beyond its JobReport.
+struct JobTally {
     JobReport report;
     std::vector<double> durations;
     std::vector<ShardState> shards; // by index
@@ -26,7 +28,8 @@ struct JobState {
     double cpu_measured_s = 0; // run time of the attempts that measured CPU
 };
 
-struct HostState {
+// What the report gathers about a host beyond its HostReport.
+struct HostTally {
     HostReport report;
     bool auto_slots = false;
     bool up = false;
@@ -46,26 +49,34 @@ private:
     void host_down(const HostDownEvent& e);
     void host_sample(const HostSampleEvent& e);
     void attempt_end(const AttemptEndEvent& e);
-    void shard_ended(JobState& j, const AttemptEndEvent& e);
+    void count_in_run(const AttemptEndEvent& e, double d);
+    void count_in_job(JobTally& j, const AttemptEndEvent& e, double d);
+    void count_on_host(HostTally& h, const AttemptEndEvent& e, double d);
+    void count_cpu(JobTally& j, HostTally& h, const AttemptEndEvent& e, double d);
+    void note_output_error(const AttemptEndEvent& e);
+    void shard_ended(JobTally& j, const AttemptEndEvent& e);
     void shards_not_run(const ShardsNotRunEvent& e);
-    void count_shards(JobState& j);
-    JobState& job(const std::string& name);
-    HostState& host(const std::string& name);
+    void count_shards(JobTally& j);
+    void finish_job(JobTally& j);
+    void finish_host(HostReport& h);
+    void list_failures();
+    JobTally& job(const std::string& name);
+    HostTally& host(const std::string& name);
     std::string stderr_tail(const std::string& job, std::uint64_t index, int attempt) const;
 
     std::string m_run_dir;
     Report m_report;
     std::vector<std::string> m_job_order;
-    std::map<std::string, JobState> m_jobs;
+    std::map<std::string, JobTally> m_jobs;
     std::vector<std::string> m_host_order;
-    std::map<std::string, HostState> m_hosts;
+    std::map<std::string, HostTally> m_hosts;
     std::map<std::pair<std::string, std::uint64_t>, FailedShard> m_failed; // shards whose last try failed
     std::map<std::pair<std::string, std::uint64_t>, std::pair<std::vector<std::string>, int>> m_tries;
     std::optional<Span> m_session;
     double m_cpu_measured_s = 0;
 };
 
-JobState& Collector::job(const std::string& name) {
+JobTally& Collector::job(const std::string& name) {
     auto [it, added] = m_jobs.try_emplace(name);
     if (added) {
         it->second.report.name = name;
@@ -74,7 +85,7 @@ JobState& Collector::job(const std::string& name) {
     return it->second;
 }
 
-HostState& Collector::host(const std::string& name) {
+HostTally& Collector::host(const std::string& name) {
     auto [it, added] = m_hosts.try_emplace(name);
     if (added) {
         it->second.report.name = name;
@@ -110,7 +121,7 @@ void Collector::run_start(const RunStartEvent& e) {
         run.start = e.time;
     }
     for (const auto& h : e.hosts) {
-        HostState& state = host(h.name);
+        HostTally& state = host(h.name);
         state.auto_slots = h.auto_slots;
         state.report.slots = h.slots;
     }
@@ -128,7 +139,7 @@ void Collector::run_start(const RunStartEvent& e) {
 }
 
 void Collector::host_up(const HostUpEvent& e) {
-    HostState& h = host(e.host);
+    HostTally& h = host(e.host);
     h.up = true;
     if (!h.report.setup_s) {
         h.report.setup_s = e.setup_s;
@@ -139,7 +150,7 @@ void Collector::host_up(const HostUpEvent& e) {
 }
 
 void Collector::host_down(const HostDownEvent& e) {
-    HostState& h = host(e.host);
+    HostTally& h = host(e.host);
     if (h.up) {
         ++h.report.losses;
         ++m_report.run.host_losses;
@@ -158,6 +169,22 @@ void Collector::host_sample(const HostSampleEvent& e) {
 
 void Collector::attempt_end(const AttemptEndEvent& e) {
     double d = e.end - e.start;
+    JobTally& j = job(e.job);
+    HostTally& h = host(e.host);
+    count_in_run(e, d);
+    count_in_job(j, e, d);
+    count_on_host(h, e, d);
+    if (e.cpu_user_s) {
+        count_cpu(j, h, e, d);
+    }
+    if (e.output_error) {
+        note_output_error(e);
+    }
+    shard_ended(j, e);
+}
+
+// The run's attempts, time and retries, its span, and the span of the session the attempt belongs to.
+void Collector::count_in_run(const AttemptEndEvent& e, double d) {
     RunReport& run = m_report.run;
     ++run.attempts;
     run.t_total_s += d;
@@ -165,42 +192,52 @@ void Collector::attempt_end(const AttemptEndEvent& e) {
     run.end = std::max(run.end, e.end);
     m_session =
         m_session ? Span{std::min(m_session->start, e.start), std::max(m_session->end, e.end)} : Span{e.start, e.end};
+    if (e.verdict == Verdict::retry || e.verdict == Verdict::requeued) {
+        ++run.retries;
+    }
+}
 
-    JobState& j = job(e.job);
+void Collector::count_in_job(JobTally& j, const AttemptEndEvent& e, double d) {
     j.first = j.report.attempts == 0 ? e.start : std::min(j.first, e.start);
     j.last = std::max(j.last, e.end);
     ++j.report.attempts;
     j.report.t_total_s += d;
     j.durations.push_back(d);
-    HostState& h = host(e.host);
-    ++h.report.shards;
-    h.report.busy_s += d;
-    if (e.cpu_user_s) {
-        double cpu = *e.cpu_user_s + e.cpu_sys_s.value_or(0);
-        h.report.cpu_user_s += *e.cpu_user_s;
-        h.report.cpu_sys_s += e.cpu_sys_s.value_or(0);
-        j.cpu_s += cpu;
-        j.cpu_measured_s += d;
-        run.cpu_s += cpu;
-        m_cpu_measured_s += d;
-    }
     if (e.verdict == Verdict::retry || e.verdict == Verdict::requeued) {
-        ++run.retries;
         ++j.report.retries;
     }
+}
+
+// A requeue is the host's failure, not the shard's, and is not counted against the host here: its loss is.
+void Collector::count_on_host(HostTally& h, const AttemptEndEvent& e, double d) {
+    ++h.report.shards;
+    h.report.busy_s += d;
     if (e.verdict == Verdict::retry || e.verdict == Verdict::failed) {
         ++h.report.failures;
     }
-    if (e.output_error && m_report.output_errors.size() < k_max_failures) {
+}
+
+// CPU time where the transport measured it, with the run time of the attempts that did, for the averages.
+void Collector::count_cpu(JobTally& j, HostTally& h, const AttemptEndEvent& e, double d) {
+    double cpu = *e.cpu_user_s + e.cpu_sys_s.value_or(0);
+    h.report.cpu_user_s += *e.cpu_user_s;
+    h.report.cpu_sys_s += e.cpu_sys_s.value_or(0);
+    j.cpu_s += cpu;
+    j.cpu_measured_s += d;
+    m_report.run.cpu_s += cpu;
+    m_cpu_measured_s += d;
+}
+
+void Collector::note_output_error(const AttemptEndEvent& e) {
+    if (m_report.output_errors.size() < k_max_failures) {
         m_report.output_errors.push_back({e.job, e.index, e.attempt, *e.output_error});
-    } else if (e.output_error) {
+    } else {
         ++m_report.more_output_errors;
     }
-    shard_ended(j, e);
 }
 
 // Keeps the shard's last outcome, and for shards whose last try failed, where and how often they ran.
-void Collector::shard_ended(JobState& j, const AttemptEndEvent& e) {
+void Collector::shard_ended(JobTally& j, const AttemptEndEvent& e) {
     auto key = std::pair(e.job, e.index);
     if (e.verdict == Verdict::succeeded) {
         m_tries.erase(key);
@@ -226,7 +263,7 @@ void Collector::shard_ended(JobState& j, const AttemptEndEvent& e) {
 }
 
 void Collector::shards_not_run(const ShardsNotRunEvent& e) {
-    JobState& j = job(e.job);
+    JobTally& j = job(e.job);
     ShardState state = e.failed ? ShardState::failed_not_run : ShardState::skipped;
     for (const auto& range : e.indices) {
         if (j.shards.size() < range.to) {
@@ -239,7 +276,7 @@ void Collector::shards_not_run(const ShardsNotRunEvent& e) {
 }
 
 // A job's shard counts from its shards' last outcomes; shards beyond the latest spec's count are gone.
-void Collector::count_shards(JobState& j) {
+void Collector::count_shards(JobTally& j) {
     ShardCounts& counts = j.report.shards;
     std::size_t end = std::min<std::size_t>(j.shards.size(), counts.total);
     for (std::size_t i = 0; i < end; ++i) {
@@ -291,36 +328,52 @@ Report Collector::finish() {
         run.makespan_s += session.end - session.start;
     }
     for (const auto& name : m_job_order) {
-        JobState& j = m_jobs.at(name);
-        count_shards(j);
-        std::sort(j.durations.begin(), j.durations.end());
-        j.report.duration_s = {j.durations.empty() ? 0 : j.durations.front(), percentile(j.durations, 0.5),
-                               percentile(j.durations, 0.95), j.durations.empty() ? 0 : j.durations.back()};
-        j.report.cpu_efficiency = j.cpu_measured_s > 0 ? j.cpu_s / j.cpu_measured_s : 0;
-        j.report.makespan_s = j.last - j.first;
-        run.shards.total += j.report.shards.total;
-        run.shards.succeeded += j.report.shards.succeeded;
-        run.shards.failed += j.report.shards.failed;
-        run.shards.skipped += j.report.shards.skipped;
-        m_report.jobs.push_back(std::move(j.report));
+        finish_job(m_jobs.at(name));
     }
     for (const auto& name : m_host_order) {
-        HostReport& h = m_hosts.at(name).report;
-        double capacity = h.slots * run.makespan_s;
-        h.idle_s = std::max(0.0, capacity - h.busy_s);
-        h.utilization = capacity > 0 ? std::min(1.0, h.busy_s / capacity) : 0;
-        if (h.samples > 0) {
-            *h.cpu_busy_mean /= static_cast<double>(h.samples);
-        }
-        run.slots += static_cast<std::uint64_t>(h.slots);
-        m_report.hosts.push_back(std::move(h));
+        finish_host(m_hosts.at(name).report);
     }
     double capacity = static_cast<double>(run.slots) * run.makespan_s;
     run.speedup = run.makespan_s > 0 ? run.t_total_s / run.makespan_s : 0;
     run.utilization = capacity > 0 ? std::min(1.0, run.t_total_s / capacity) : 0;
     run.cpu_efficiency = m_cpu_measured_s > 0 ? run.cpu_s / m_cpu_measured_s : 0;
+    list_failures();
+    return std::move(m_report);
+}
+
+// A job's counts, durations and efficiency, added to the run's.
+void Collector::finish_job(JobTally& j) {
+    RunReport& run = m_report.run;
+    count_shards(j);
+    std::sort(j.durations.begin(), j.durations.end());
+    j.report.duration_s = {j.durations.empty() ? 0 : j.durations.front(), percentile(j.durations, 0.5),
+                           percentile(j.durations, 0.95), j.durations.empty() ? 0 : j.durations.back()};
+    j.report.cpu_efficiency = j.cpu_measured_s > 0 ? j.cpu_s / j.cpu_measured_s : 0;
+    j.report.makespan_s = j.last - j.first;
+    run.shards.total += j.report.shards.total;
+    run.shards.succeeded += j.report.shards.succeeded;
+    run.shards.failed += j.report.shards.failed;
+    run.shards.skipped += j.report.shards.skipped;
+    m_report.jobs.push_back(std::move(j.report));
+}
+
+// A host's use of its slots over the run's active time (its sessions, not the gaps between them).
+void Collector::finish_host(HostReport& h) {
+    RunReport& run = m_report.run;
+    double capacity = h.slots * run.makespan_s;
+    h.idle_s = std::max(0.0, capacity - h.busy_s);
+    h.utilization = capacity > 0 ? std::min(1.0, h.busy_s / capacity) : 0;
+    if (h.samples > 0) {
+        *h.cpu_busy_mean /= static_cast<double>(h.samples);
+    }
+    run.slots += static_cast<std::uint64_t>(h.slots);
+    m_report.hosts.push_back(std::move(h));
+}
+
+// The first k_max_failures shards whose last outcome is a failed try, each with the tail of its stderr.
+void Collector::list_failures() {
     for (auto& [key, failure] : m_failed) {
-        const JobState& j = m_jobs.at(key.first);
+        const JobTally& j = m_jobs.at(key.first);
         if (key.second >= j.report.shards.total || j.shards[key.second] != ShardState::failed) {
             continue; // gone from the spec, or given up on without running by a later session
         }
@@ -330,41 +383,6 @@ Report Collector::finish() {
         }
         failure.stderr_tail = stderr_tail(failure.job, failure.index, failure.attempts);
         m_report.failures.push_back(std::move(failure));
-    }
-    return std::move(m_report);
-}
-
-// Adds each attempt's time to the slices of its host's timeline it overlaps, on the run's active time.
-void fill_timelines(const std::string& journal, Report& report) {
-    std::map<std::string, HostReport*> hosts;
-    for (auto& h : report.hosts) {
-        h.timeline.assign(k_timeline_slices, 0.0);
-        hosts[h.name] = &h;
-    }
-    double span = report.run.makespan_s;
-    if (span <= 0) {
-        return;
-    }
-    double slice = span / k_timeline_slices;
-    const std::vector<Span>& sessions = report.run.sessions;
-    read_journal(journal, [&](const JournalEvent& event, int) {
-        const auto* e = std::get_if<AttemptEndEvent>(&event);
-        if (e == nullptr) {
-            return;
-        }
-        HostReport* h = hosts.at(e->host);
-        double start = active_seconds(sessions, e->start);
-        double end = active_seconds(sessions, e->end);
-        auto first = static_cast<std::size_t>(std::clamp(start / slice, 0.0, k_timeline_slices - 1.0));
-        for (std::size_t i = first; i < k_timeline_slices && i * slice < end; ++i) {
-            double overlap = std::min(end, (i + 1) * slice) - std::max(start, i * slice);
-            h->timeline[i] += std::max(0.0, overlap);
-        }
-    });
-    for (auto& h : report.hosts) {
-        for (double& busy : h.timeline) {
-            busy = h.slots > 0 ? std::min(1.0, busy / (slice * h.slots)) : 0;
-        }
     }
 }
 

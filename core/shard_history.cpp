@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "core/fnv1a.hpp"
+
 namespace sshard::core {
 
 namespace {
@@ -12,16 +14,13 @@ namespace {
 class Hash {
 public:
     Hash& add(std::string_view text) {
-        for (unsigned char c : text) {
-            m_value = (m_value ^ c) * 1099511628211ull;
-        }
-        m_value = (m_value ^ 0) * 1099511628211ull;
+        m_fnv.add(text).add(std::string_view("\0", 1));
         return *this;
     }
-    std::uint64_t value() const { return m_value; }
+    std::uint64_t value() const { return m_fnv.value(); }
 
 private:
-    std::uint64_t m_value = 14695981039346656037ull;
+    Fnv1a m_fnv;
 };
 
 std::uint64_t shard_hash(std::string_view job, std::uint64_t index) {

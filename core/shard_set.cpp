@@ -37,6 +37,13 @@ std::optional<std::string> matrix_value(const MatrixShards& m, std::uint64_t ind
 
 } // namespace
 
+bool is_builtin_placeholder(std::string_view name) {
+    auto among = [&](const std::vector<std::string>& names) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+    };
+    return among(k_common_placeholders) || among(k_kind_placeholders);
+}
+
 std::vector<std::string> shard_placeholders(const ShardsSpec& shards) {
     std::vector<std::string> names = {"index", "count"};
     std::visit(Overloaded{

@@ -16,6 +16,14 @@ namespace sshard::core {
 // The placeholders every command may use, whatever its shard kind.
 inline const std::vector<std::string> k_common_placeholders = {"job", "attempt", "host"};
 
+// The placeholders shard kinds define, matrix keys aside: {index} and {count} for every kind, {item} for items
+// and lines, {start} and {end} for a range.
+inline const std::vector<std::string> k_kind_placeholders = {"index", "count", "item", "start", "end"};
+
+// Whether sshard itself defines placeholder `name`, for every command or for some shard kind: a matrix key, which
+// becomes a placeholder, may not take such a name.
+bool is_builtin_placeholder(std::string_view name);
+
 // The placeholders a shard kind defines: {index}, {count} and the kind's own ({item}, {start}/{end}, matrix
 // keys).
 std::vector<std::string> shard_placeholders(const ShardsSpec& shards);

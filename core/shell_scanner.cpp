@@ -305,7 +305,7 @@ void Scanner::parameter(bool quoted) {
     } else if (more() && std::string_view("@*#?-$!").find(current()) != std::string_view::npos) {
         ++m_pos;
     }
-    while (more() && is_name_char(current())) {
+    while (more() && is_identifier_char(current())) {
         ++m_pos;
     }
     if (more() && current() == '[') {

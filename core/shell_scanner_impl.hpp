@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/names.hpp"
 #include "core/shell_scanner.hpp"
 
 namespace sshard::core::scanner {
@@ -23,10 +24,6 @@ inline bool is_blank(char c) {
 
 inline bool is_operator(char c) {
     return c == ';' || c == '&' || c == '|' || c == '<' || c == '>' || c == '(' || c == ')';
-}
-
-inline bool is_name_char(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 // After these reserved words a command may start, so `case`, `esac` and `((` are read there.

@@ -4,12 +4,11 @@
 #include <optional>
 #include <string>
 
+#include "core/cpu_count.hpp"
 #include "core/spec.hpp"
+#include "core/spec_files.hpp" // read_spec_file, which callers of load_spec_text need
 
 namespace sshard::core {
-
-// This machine's CPU count, at least 1.
-int local_cpu_count();
 
 struct LoadOptions {
     // Replaces the spec's `hosts` (the --hosts flag): comma-separated `[slots/][user@]hostlist[:port]`.
@@ -25,9 +24,6 @@ struct LoadOptions {
 // diagnostic when its content is wrong. With no hosts at all, the spec runs on one local host named
 // "localhost" with `local_cpus` slots.
 Spec load_spec(const std::string& path, const LoadOptions& options = {});
-
-// The bytes of the spec file at `path`. Throws UsageError when it cannot be read.
-std::string read_spec_file(const std::string& path);
 
 // The same as load_spec for a spec held in memory; `path` names it in messages and anchors relative `lines` files.
 Spec load_spec_text(const std::string& path, const std::string& text, const LoadOptions& options = {});

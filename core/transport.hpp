@@ -36,6 +36,17 @@ struct Outcome {
     WallTime end{};
     std::optional<double> cpu_user_s; // where the transport can measure it
     std::optional<double> cpu_sys_s;
+
+    // The outcome of an attempt whose host or connection failed between `start` and `end`: `reason` says what
+    // went wrong, for humans.
+    static Outcome transport_failure(std::string reason, WallTime start, WallTime end) {
+        Outcome outcome;
+        outcome.kind = Kind::transport_failed;
+        outcome.reason = std::move(reason);
+        outcome.start = start;
+        outcome.end = end;
+        return outcome;
+    }
 };
 
 // Where an attempt's output goes. write() is called from transport threads, one call at a time per attempt.

@@ -2,8 +2,8 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <thread>
 
+#include "core/cpu_count.hpp"
 #include "transport/slot_worker.hpp"
 #include "transport/ssh_connection.hpp"
 #include "transport/worker_channel.hpp"
@@ -23,7 +23,7 @@ HostCheck check_host(const core::HostSpec& host, const SshOptions& options) {
     if (host.transport == core::TransportKind::local) {
         check.ok = true;
         check.server = "local";
-        check.cpus = static_cast<int>(std::thread::hardware_concurrency());
+        check.cpus = core::local_cpu_count();
         return check;
     }
     try {

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/cpu_count.hpp"
 #include "core/error.hpp"
 #include "transport/group_supervisor.hpp"
 
@@ -71,13 +72,7 @@ double seconds(const timeval& time) {
 core::HostState this_machine() {
     core::HostState state;
     state.up = true;
-    long cpus = std::thread::hardware_concurrency();
-    if (cpus == 0) {
-        cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
-    }
-    if (cpus > 0) {
-        state.cpus = static_cast<int>(cpus);
-    }
+    state.cpus = core::local_cpu_count();
     return state;
 }
 
@@ -218,9 +213,7 @@ core::Outcome LocalTransport::Running::outcome() const {
     outcome.start = start;
     outcome.end = end;
     if (!lost.empty()) {
-        outcome.kind = core::Outcome::Kind::transport_failed;
-        outcome.reason = lost;
-        return outcome;
+        return core::Outcome::transport_failure(lost, start, end);
     }
     if (WIFSIGNALED(status)) {
         outcome.kind = core::Outcome::Kind::signaled;
@@ -372,12 +365,8 @@ void LocalTransport::spawn(core::Launch& launch) {
 }
 
 void LocalTransport::fail_to_start(const core::Launch& launch, const char* what, int error) {
-    core::Outcome outcome;
-    outcome.kind = core::Outcome::Kind::transport_failed;
-    outcome.reason = describe(what, error);
-    outcome.start = std::chrono::system_clock::now();
-    outcome.end = outcome.start;
-    m_events.on_finished(launch.attempt, std::move(outcome));
+    auto now = std::chrono::system_clock::now();
+    m_events.on_finished(launch.attempt, core::Outcome::transport_failure(describe(what, error), now, now));
 }
 
 void LocalTransport::cancel_running(std::uint64_t attempt, std::chrono::milliseconds grace) {

@@ -525,12 +525,10 @@ bool SshTransport::Worker::pump_slot(std::uint64_t attempt, Running& run) {
     if (reader.ended()) {
         finish_on_worker(attempt, run);
     } else if (reader.broken() || slot->channel->gone()) {
-        core::Outcome outcome;
-        outcome.kind = core::Outcome::Kind::transport_failed;
-        outcome.reason = fmt::format("{}: the slot worker {}", m_spec.name,
-                                     reader.broken() ? "sent a malformed record" : "ended unexpectedly");
-        outcome.start = run.start;
-        outcome.end = std::chrono::system_clock::now();
+        auto outcome = core::Outcome::transport_failure(
+            fmt::format("{}: the slot worker {}", m_spec.name,
+                        reader.broken() ? "sent a malformed record" : "ended unexpectedly"),
+            run.start, std::chrono::system_clock::now());
         drop_slot(slot);
         m_running.erase(attempt);
         m_owner.forget(attempt);
@@ -811,12 +809,8 @@ void SshTransport::Worker::lose_host(const std::string& reason) {
     }
     std::vector<std::pair<std::uint64_t, core::Outcome>> lost;
     for (auto& [attempt, run] : m_running) {
-        core::Outcome outcome;
-        outcome.kind = core::Outcome::Kind::transport_failed;
-        outcome.reason = message;
-        outcome.start = run.start;
-        outcome.end = std::chrono::system_clock::now();
-        lost.emplace_back(attempt, outcome);
+        lost.emplace_back(attempt,
+                          core::Outcome::transport_failure(message, run.start, std::chrono::system_clock::now()));
         if (run.slot == nullptr) {
             ssh_channel_free(run.channel);
         }
@@ -851,12 +845,9 @@ void SshTransport::Worker::lose_host(const std::string& reason) {
 }
 
 void SshTransport::Worker::fail_launch(const core::Launch& launch, const std::string& reason) {
-    core::Outcome outcome;
-    outcome.kind = core::Outcome::Kind::transport_failed;
-    outcome.reason = reason;
-    outcome.start = outcome.end = std::chrono::system_clock::now();
+    auto now = std::chrono::system_clock::now();
     m_owner.forget(launch.attempt);
-    m_events.on_finished(launch.attempt, outcome);
+    m_events.on_finished(launch.attempt, core::Outcome::transport_failure(reason, now, now));
 }
 
 // Sleeps until a request comes, a session's socket has data, or the next check is due.

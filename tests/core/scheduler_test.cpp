@@ -7,23 +7,14 @@
 #include <gtest/gtest.h>
 
 #include "core/spec_loader.hpp"
+#include "tests/core/fake_clock.hpp"
 
 namespace sshard::core {
 namespace {
 
 using namespace std::chrono_literals;
 
-class FakeClock final : public Clock {
-public:
-    SteadyTime now() const override { return m_now; }
-    std::chrono::system_clock::time_point wall() const override {
-        return std::chrono::system_clock::time_point(m_now.time_since_epoch());
-    }
-    void advance(Duration d) { m_now += d; }
-
-private:
-    SteadyTime m_now{std::chrono::hours(1000)};
-};
+using test::FakeClock;
 
 class FakeTransport final : public Transport {
 public:

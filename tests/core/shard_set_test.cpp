@@ -77,5 +77,19 @@ TEST(ShardSet, PlaceholdersPerKind) {
     EXPECT_EQ(shard_placeholders(matrix), (std::vector<std::string>{"index", "count", "a", "b"}));
 }
 
+// Matrix keys may not take a name sshard defines: the list the loader checks them against must hold every one.
+TEST(ShardSet, EveryPlaceholderAKindDefinesIsBuiltin) {
+    for (const ShardsSpec& kind :
+         {ShardsSpec(CountShards{}), ShardsSpec(RangeShards{}), ShardsSpec(ItemsShards{}), ShardsSpec(LinesShards{})}) {
+        for (const auto& name : shard_placeholders(kind)) {
+            EXPECT_TRUE(is_builtin_placeholder(name)) << name;
+        }
+    }
+    for (const auto& name : k_common_placeholders) {
+        EXPECT_TRUE(is_builtin_placeholder(name)) << name;
+    }
+    EXPECT_FALSE(is_builtin_placeholder("gpu"));
+}
+
 } // namespace
 } // namespace sshard::core

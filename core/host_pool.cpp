@@ -1,0 +1,133 @@
+#include "core/host_pool.hpp"
+
+#include <algorithm>
+
+#include "core/backoff.hpp"
+
+namespace sshard::core {
+
+HostPool::HostPool(const std::vector<HostSpec>& hosts, const Clock& clock, std::mt19937_64& rng, Backoff reconnect,
+                   Duration down_limit)
+    : m_clock(clock), m_rng(rng), m_reconnect(reconnect), m_down_limit(down_limit) {
+    for (const auto& spec : hosts) {
+        Host host;
+        host.spec = &spec;
+        host.slots = spec.slots;
+        m_hosts.push_back(host);
+    }
+}
+
+void HostPool::start() {
+    SteadyTime now = m_clock.now();
+    for (auto& host : m_hosts) {
+        host.unavailable_since = now;
+    }
+}
+
+void HostPool::set_up(std::size_t h, std::optional<int> cpus) {
+    Host& host = m_hosts[h];
+    host.state = Host::State::up;
+    if (host.spec->auto_slots && cpus) {
+        host.slots = std::max(1, *cpus);
+    }
+    host.reconnects = 0;
+    host.reason.clear();
+}
+
+bool HostPool::set_down(std::size_t h, const std::string& reason) {
+    Host& host = m_hosts[h];
+    if (host.state == Host::State::down) {
+        return false;
+    }
+    SteadyTime now = m_clock.now();
+    if (host.state == Host::State::up) {
+        host.unavailable_since = now;
+    }
+    host.state = Host::State::down;
+    host.reason = reason;
+    host.reconnect_at = now + backoff_delay(m_reconnect, ++host.reconnects, m_rng);
+    return true;
+}
+
+std::vector<std::size_t> HostPool::take_due_reconnects() {
+    SteadyTime now = m_clock.now();
+    std::vector<std::size_t> due;
+    for (std::size_t h = 0; h < m_hosts.size(); ++h) {
+        if (m_hosts[h].state == Host::State::down && now >= m_hosts[h].reconnect_at) {
+            m_hosts[h].state = Host::State::connecting;
+            due.push_back(h);
+        }
+    }
+    return due;
+}
+
+std::optional<SteadyTime> HostPool::next_reconnect() const {
+    std::optional<SteadyTime> next;
+    for (const auto& host : m_hosts) {
+        if (host.state == Host::State::down) {
+            next = next ? std::min(*next, host.reconnect_at) : host.reconnect_at;
+        }
+    }
+    return next;
+}
+
+std::optional<std::size_t> HostPool::choose(const std::vector<std::size_t>& eligible,
+                                            const std::vector<std::size_t>& failed) const {
+    std::optional<std::size_t> best_untried;
+    std::optional<std::size_t> best_tried;
+    bool untried_up = false;
+    for (std::size_t h : eligible) {
+        const Host& host = m_hosts[h];
+        if (host.state != Host::State::up) {
+            continue;
+        }
+        bool tried = std::find(failed.begin(), failed.end(), h) != failed.end();
+        untried_up = untried_up || !tried;
+        if (host.running >= host.slots) {
+            continue;
+        }
+        auto& best = tried ? best_tried : best_untried;
+        if (!best || better(h, *best)) {
+            best = h;
+        }
+    }
+    if (best_untried) {
+        return best_untried;
+    }
+    return untried_up ? std::nullopt : best_tried;
+}
+
+bool HostPool::better(std::size_t a, std::size_t b) const {
+    const Host& x = m_hosts[a];
+    const Host& y = m_hosts[b];
+    if (x.spec->priority != y.spec->priority) {
+        return x.spec->priority > y.spec->priority;
+    }
+    // Least loaded: compare running/slots without division.
+    return static_cast<long>(x.running) * y.slots < static_cast<long>(y.running) * x.slots;
+}
+
+void HostPool::occupy(std::size_t host) {
+    ++m_hosts[host].running;
+}
+
+void HostPool::release(std::size_t host) {
+    --m_hosts[host].running;
+}
+
+std::optional<SteadyTime> HostPool::down_limit_expiry(const std::vector<std::size_t>& eligible) const {
+    SteadyTime latest{};
+    for (std::size_t h : eligible) {
+        if (m_hosts[h].state == Host::State::up) {
+            return std::nullopt;
+        }
+        latest = std::max(latest, m_hosts[h].unavailable_since);
+    }
+    return latest + m_down_limit;
+}
+
+bool HostPool::any_up() const {
+    return std::any_of(m_hosts.begin(), m_hosts.end(), [](const Host& h) { return h.state == Host::State::up; });
+}
+
+} // namespace sshard::core

@@ -1,0 +1,75 @@
+// The hosts of a run as the scheduler sees them: which are up and how busy, which one a shard goes to, when a
+// lost host is tried again, and when a job's hosts have all been away for the down limit. The scheduler's thread
+// owns it; it talks to no transport and no listener, it only keeps the books.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/spec.hpp"
+
+namespace sshard::core {
+
+class HostPool {
+public:
+    // `hosts`, `clock` and `rng` (shared with the scheduler's retry jitter) must outlive the pool. Every host
+    // starts out connecting.
+    HostPool(const std::vector<HostSpec>& hosts, const Clock& clock, std::mt19937_64& rng, Backoff reconnect,
+             Duration down_limit);
+
+    std::size_t size() const { return m_hosts.size(); }
+
+    // The run starts: every host counts as unavailable from now, for the down limit.
+    void start();
+    // Host `host` is up. With `slots: auto`, `cpus` (where known) sets its slots.
+    void set_up(std::size_t host, std::optional<int> cpus);
+    // Host `host` is lost or could not connect, for `reason`: it is tried again after the reconnect backoff,
+    // which grows with each failure in a row. Returns false when it was down already (nothing changed).
+    bool set_down(std::size_t host, const std::string& reason);
+    // The hosts whose time to reconnect has come, now connecting: the caller connects them.
+    std::vector<std::size_t> take_due_reconnects();
+    // When the next down host is due to reconnect, if any is down.
+    std::optional<SteadyTime> next_reconnect() const;
+
+    // Where a shard goes among `eligible` hosts (highest priority first, then the least loaded), preferring hosts
+    // not in `failed` (where it failed before): while such a host is up, none of `failed` is chosen, so the
+    // shard waits for it. nullopt: no host to take it now.
+    std::optional<std::size_t> choose(const std::vector<std::size_t>& eligible,
+                                      const std::vector<std::size_t>& failed) const;
+    // An attempt starts on, or ends on, host `host`: one slot more, or less, in use.
+    void occupy(std::size_t host);
+    void release(std::size_t host);
+
+    // When a job that may run on `eligible` has waited the down limit for a host, counting from the latest
+    // time one of them was last up; nullopt while one of them is up.
+    std::optional<SteadyTime> down_limit_expiry(const std::vector<std::size_t>& eligible) const;
+    bool any_up() const;
+    // Why `host` was last down, or "" when it never was since it was last up.
+    const std::string& last_error(std::size_t host) const { return m_hosts[host].reason; }
+
+private:
+    struct Host {
+        const HostSpec* spec = nullptr;
+        int slots = 1;
+        int running = 0;
+        enum class State { connecting, up, down } state = State::connecting;
+        SteadyTime unavailable_since{}; // when it was last seen up, or the run's start
+        SteadyTime reconnect_at{};
+        int reconnects = 0; // failures to connect in a row
+        std::string reason;
+    };
+
+    bool better(std::size_t a, std::size_t b) const;
+
+    std::vector<Host> m_hosts;
+    const Clock& m_clock;
+    std::mt19937_64& m_rng;
+    Backoff m_reconnect;
+    Duration m_down_limit;
+};
+
+} // namespace sshard::core

@@ -1,0 +1,42 @@
+// The sections of a spec that the loader (spec_loader.cpp) hands to files of their own: a job's settings, the
+// hosts, and the shards. Each reads through a YamlReader, reports every problem it finds there, and returns what
+// it could read. Private to the spec loader's files, like yaml_reader.hpp.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/spec.hpp"
+#include "core/yaml_reader.hpp"
+
+namespace sshard::core {
+
+// The settings `defaults` gives every job and a job may override.
+struct JobSettings {
+    int retries = 0;
+    Backoff backoff;
+    std::optional<Duration> timeout;
+    std::vector<std::pair<std::string, std::string>> env;
+    std::string workdir;
+};
+
+// Reads `retries`, `backoff`, `timeout`, `env` and `workdir` from mapping `node` where present, over `settings`:
+// `timeout: none` lifts a timeout, and env entries override those of the same name.
+void read_job_settings(YamlReader& yaml, const YAML::Node& node, JobSettings& settings);
+
+// Appends the hosts of the spec's `hosts` list to `hosts`: strings (core/hosts.hpp) and mappings, each name
+// pattern expanded; a name listed twice is an error. `local_cpus` gives `slots: auto` on local hosts.
+void read_hosts(YamlReader& yaml, const YAML::Node& node, int local_cpus, std::vector<HostSpec>& hosts);
+
+// A job's `hosts`: name patterns, or a mapping of `names` and `labels`.
+std::optional<HostFilter> read_host_filter(YamlReader& yaml, const YAML::Node& node);
+
+// A job's `shards`: exactly one of count, range, items, lines, matrix, within k_max_shards. `lines_file` gives
+// the path to read for a `lines` value.
+std::optional<ShardsSpec> read_shards(YamlReader& yaml, const YAML::Node& node,
+                                      const std::function<std::string(const std::string&)>& lines_file);
+
+} // namespace sshard::core

@@ -1,0 +1,144 @@
+#include "core/host_pool.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/core/fake_clock.hpp"
+
+namespace sshard::core {
+namespace {
+
+using namespace std::chrono_literals;
+using Indices = std::vector<std::size_t>;
+
+HostSpec host(std::string name, int slots, int priority = 0) {
+    HostSpec spec;
+    spec.name = std::move(name);
+    spec.slots = slots;
+    spec.priority = priority;
+    return spec;
+}
+
+class HostPoolTest : public ::testing::Test {
+protected:
+    HostPool make(std::vector<HostSpec> specs) {
+        m_specs = std::move(specs);
+        HostPool pool(m_specs, m_clock, m_rng, Backoff{1s, 30s, 2.0}, 2min);
+        pool.start();
+        return pool;
+    }
+
+    std::vector<HostSpec> m_specs;
+    test::FakeClock m_clock;
+    std::mt19937_64 m_rng{7};
+};
+
+TEST_F(HostPoolTest, NoHostUntilOneIsUp) {
+    HostPool pool = make({host("a", 1)});
+    EXPECT_EQ(pool.choose({0}, {}), std::nullopt);
+    EXPECT_FALSE(pool.any_up());
+    pool.set_up(0, std::nullopt);
+    EXPECT_EQ(pool.choose({0}, {}), 0u);
+    EXPECT_TRUE(pool.any_up());
+}
+
+TEST_F(HostPoolTest, HighestPriorityThenLeastLoadedThenFirst) {
+    HostPool pool = make({host("a", 4), host("b", 2), host("c", 1, 5)});
+    for (std::size_t h = 0; h < 3; ++h) {
+        pool.set_up(h, std::nullopt);
+    }
+    Indices all{0, 1, 2};
+    EXPECT_EQ(pool.choose(all, {}), 2u);
+    pool.occupy(2); // c is full: the rest by load, a first on a tie
+    EXPECT_EQ(pool.choose(all, {}), 0u);
+    pool.occupy(0); // a 1/4, b 0/2
+    EXPECT_EQ(pool.choose(all, {}), 1u);
+    pool.occupy(1); // a 1/4, b 1/2
+    EXPECT_EQ(pool.choose(all, {}), 0u);
+    pool.occupy(0);
+    pool.occupy(0);
+    pool.occupy(0);
+    pool.occupy(1); // all full
+    EXPECT_EQ(pool.choose(all, {}), std::nullopt);
+    pool.release(1);
+    EXPECT_EQ(pool.choose(all, {}), 1u);
+    EXPECT_EQ(pool.choose({0}, {}), std::nullopt); // only the eligible count
+}
+
+TEST_F(HostPoolTest, AShardWaitsForAnUpHostWhereItHasNotFailed) {
+    HostPool pool = make({host("a", 1), host("b", 1)});
+    pool.set_up(0, std::nullopt);
+    pool.set_up(1, std::nullopt);
+    pool.occupy(1);
+    // b is busy but up: the shard that failed on a waits for it rather than going back to a.
+    EXPECT_EQ(pool.choose({0, 1}, {0}), std::nullopt);
+    pool.release(1);
+    EXPECT_EQ(pool.choose({0, 1}, {0}), 1u);
+    // With b gone, a will do.
+    pool.set_down(1, "lost");
+    EXPECT_EQ(pool.choose({0, 1}, {0}), 0u);
+}
+
+TEST_F(HostPoolTest, AutoSlotsTakeTheHostsCpus) {
+    HostSpec spec = host("a", 1);
+    spec.auto_slots = true;
+    HostPool pool = make({spec, host("b", 1)});
+    pool.set_up(0, 3);
+    pool.set_up(1, 8); // not auto: keeps its one slot
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(pool.choose({0}, {}), 0u);
+        pool.occupy(0);
+    }
+    EXPECT_EQ(pool.choose({0}, {}), std::nullopt);
+    pool.occupy(1);
+    EXPECT_EQ(pool.choose({1}, {}), std::nullopt);
+}
+
+TEST_F(HostPoolTest, ReconnectBackoffGrowsWithFailuresInARowAndResetsWhenUp) {
+    HostPool pool = make({host("a", 1)});
+    EXPECT_FALSE(pool.next_reconnect());
+    std::vector<Duration> waits;
+    for (int failure = 0; failure < 7; ++failure) {
+        SteadyTime before = m_clock.now();
+        ASSERT_TRUE(pool.set_down(0, "refused"));
+        EXPECT_FALSE(pool.set_down(0, "again")); // down already: nothing changes
+        EXPECT_EQ(pool.last_error(0), "refused");
+        auto due = *pool.next_reconnect();
+        waits.push_back(std::chrono::duration_cast<Duration>(due - before));
+        m_clock.advance(waits.back() - 1ms);
+        EXPECT_TRUE(pool.take_due_reconnects().empty());
+        m_clock.advance(1ms);
+        EXPECT_EQ(pool.take_due_reconnects(), Indices{0});
+        EXPECT_FALSE(pool.next_reconnect()); // connecting, no longer down
+    }
+    // Equal jitter: between half and all of 1s, 2s, 4s, 8s, 16s, then the 30s cap.
+    const std::vector<Duration> full = {1s, 2s, 4s, 8s, 16s, 30s, 30s};
+    for (std::size_t i = 0; i < waits.size(); ++i) {
+        EXPECT_GE(waits[i], full[i] / 2) << i;
+        EXPECT_LE(waits[i], full[i]) << i;
+    }
+    pool.set_up(0, std::nullopt);
+    EXPECT_EQ(pool.last_error(0), "");
+    SteadyTime before = m_clock.now();
+    pool.set_down(0, "lost");
+    EXPECT_LE(*pool.next_reconnect() - before, Duration(1s));
+}
+
+TEST_F(HostPoolTest, DownLimitCountsFromTheLastTimeAnEligibleHostWasUp) {
+    HostPool pool = make({host("a", 1), host("b", 1)});
+    SteadyTime start = m_clock.now();
+    EXPECT_EQ(pool.down_limit_expiry({0, 1}), start + 2min); // never up: from the run's start
+    pool.set_up(1, std::nullopt);
+    EXPECT_FALSE(pool.down_limit_expiry({0, 1}));
+    EXPECT_EQ(pool.down_limit_expiry({0}), start + 2min);
+    m_clock.advance(90s);
+    pool.set_down(1, "lost");
+    EXPECT_EQ(pool.down_limit_expiry({0, 1}), start + 90s + 2min);
+    // A host that fails to reconnect does not move the limit: it was not up.
+    m_clock.advance(10s);
+    pool.take_due_reconnects();
+    pool.set_down(1, "refused");
+    EXPECT_EQ(pool.down_limit_expiry({0, 1}), start + 90s + 2min);
+}
+
+} // namespace
+} // namespace sshard::core
