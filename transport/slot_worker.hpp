@@ -6,9 +6,10 @@
 // which runs the shards one after the other. On the channel's stdin sshard sends a random marker (one line,
 // so it is on no process list and in no shard's environment), then one request line per shard: shell
 // assignments of the env (values quoted, newlines spelled "$sshard_nl"), the workdir and the command. The runner
-// runs each shard as `setsid /bin/sh -c COMMAND` with stdin from /dev/null, so it leads a process group of
-// its own; when the command ends, it kills whatever the shard left in that group, and only then writes the
-// shard's end record. Records start with the marker; anything before one is the shard's output:
+// runs each shard as `/bin/sh -c COMMAND` with stdin from /dev/null, leading a process group of its own with
+// SIGINT and SIGQUIT at their defaults (by bash's job control, or else by setsid(1) and env(1)); when the
+// command ends, it kills whatever the shard left in that group, and only then writes the shard's end record.
+// Records start with the marker; anything before one is the shard's output:
 //
 //   stdout  "M R\n"                       once: the worker is ready
 //   stderr  "M S <pgid>\n"                the shard started, in process group <pgid>
@@ -33,7 +34,13 @@
 namespace sshard::transport {
 
 // The channel command that starts a worker; `grace` is the wait between TERM and KILL when its stdin closes.
+// The worker runs in bash when the host has it (a shard then costs one fork and one exec of /bin/sh), else in
+// /bin/sh (a shard also runs setsid and env).
 std::string worker_command(std::chrono::milliseconds grace);
+
+// The worker run by `shell` (a command line, e.g. "/bin/dash"), whatever the host has: worker_command runs this
+// with bash or /bin/sh.
+std::string worker_command_in(std::string_view shell, std::chrono::milliseconds grace);
 
 // The channel command of a host's supervisor, for shards on channels of their own (a host that cannot run
 // workers, jobs with `detach: true`): it reads "+<pgid>\n" when such a shard starts and "-<pgid>\n" when it
