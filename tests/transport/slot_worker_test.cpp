@@ -160,8 +160,9 @@ protected:
 
 class SlotWorker : public WorkerDir, public testing::WithParamInterface<std::string> {};
 
+// In a UTF-8 locale (where bash's `read -N` counts characters, not bytes), with values beyond a pipe's buffer.
 TEST_P(SlotWorker, HostileEnvValuesArriveLiterallyAndTheWorkerSeesNoMarkerLeak) {
-    LocalWorker worker(GetParam(), make_marker());
+    LocalWorker worker(GetParam(), make_marker(), "LC_ALL=C.UTF-8 ");
     std::vector<std::string> values = {"it's",
                                        "a\nb",
                                        "$(touch " + m_dir + "/x)",
@@ -172,9 +173,12 @@ TEST_P(SlotWorker, HostileEnvValuesArriveLiterallyAndTheWorkerSeesNoMarkerLeak) 
                                        " lead and trail ",
                                        "*",
                                        "\xff\xfe",
-                                       "EOF\n'\"$sshard_nl\"'"};
-    core::Launch l = launch("for v in \"$V0\" \"$V1\" \"$V2\" \"$V3\" \"$V4\" \"$V5\" \"$V6\" \"$V7\" \"$V8\" \"$V9\" "
-                            "\"$V10\"; do printf '%s|' \"$v\"; done; env | grep -c SSHARD- >&2; exit 3");
+                                       "EOF\n'\"$sshard_nl\"'",
+                                       "\u00e9\u65e5\u672c",
+                                       std::string(70000, 'x') + "\u00e9"};
+    core::Launch l =
+        launch("for v in \"$V0\" \"$V1\" \"$V2\" \"$V3\" \"$V4\" \"$V5\" \"$V6\" \"$V7\" \"$V8\" \"$V9\" "
+               "\"$V10\" \"$V11\" \"$V12\"; do printf '%s|' \"$v\"; done; env | grep -c SSHARD- >&2; exit 3");
     std::string expected;
     for (std::size_t i = 0; i < values.size(); ++i) {
         l.env.emplace_back("V" + std::to_string(i), values[i]);
@@ -392,12 +396,12 @@ TEST(WorkerReader, RecordsOutOfPlaceBreakTheWorker) {
     EXPECT_FALSE(fine.ready());
 }
 
-TEST(WorkerRequest, OneLineWhateverTheValues) {
+TEST(WorkerRequest, ALengthThenOneLineWhateverTheValues) {
     core::Launch l;
     l.command = "echo 'a'\nb";
     l.env = {{"A", "x\ny"}};
-    std::string line = worker_request(l);
-    EXPECT_EQ(line, "export A='x'\"$sshard_nl\"'y'; sshard_w=''; sshard_c='echo '\\''a'\\'''\"$sshard_nl\"'b'\n");
+    std::string body = "export A='x'\"$sshard_nl\"'y'; sshard_w=''; sshard_c='echo '\\''a'\\'''\"$sshard_nl\"'b'";
+    EXPECT_EQ(worker_request(l), "Q" + std::to_string(body.size()) + "\n" + body + "\n");
     EXPECT_EQ(env_line(l), "export A='x'\"$sshard_nl\"'y'\n");
 }
 
