@@ -80,10 +80,11 @@ report() {
     return
   fi
   local rate
-  rate=$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.0f}')" "$shards" "$seconds")
+  rate=$(python3 -c "import sys; r = float(sys.argv[1]) / float(sys.argv[2]); print(f'{r:.1f}' if r < 100 else f'{r:.0f}')" \
+    "$shards" "$seconds")
   echo "  $rate shards/s ($seconds s for $shards shards)"
   echo "  hosts CPU ${cpu% *} ms/shard, machine CPU ${cpu#* } ms/shard"
-  echo "$rate" >>"$summary.$tool"
+  echo "$shards $seconds" >"$summary.$tool"
 }
 
 cat >"$work/spec.yaml" <<YAML
@@ -126,7 +127,8 @@ echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ -f $summary.sshard ]]; then
   for other in parallel parallel_m xargs; do
     [[ -f $summary.$other ]] || continue
-    python3 -c "import sys; print(f'sshard / {sys.argv[1]}: {float(sys.argv[2]) / float(sys.argv[3]):.1f}x')" \
-      "$other" "$(cat "$summary.sshard")" "$(cat "$summary.$other")"
+    # shellcheck disable=SC2046 # each file holds two numbers: shards and seconds
+    python3 -c "import sys; n, s, m, t = map(float, sys.argv[2:]); print(f'sshard / {sys.argv[1]}: {n / s / (m / t):.1f}x')" \
+      "$other" $(cat "$summary.sshard" "$summary.$other")
   done
 fi
