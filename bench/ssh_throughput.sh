@@ -2,10 +2,15 @@
 # Runs the same N trivial shards (`true`) on a 4-host loopback SSH cluster, 8 slots a host, with sshard,
 # GNU parallel --sshlogin (plain and with -M, its ControlMaster mode), and OpenSSH ControlMaster with
 # `xargs -P`, and prints shards per second for each, sshard's peak memory, and the CPU per shard of the hosts
-# (their sshd listeners' trees) and of the whole machine.
+# (their sshd listeners' trees) and of the whole machine, then how much faster sshard was than each.
 # usage: bench/ssh_throughput.sh [N] [BUILD_DIR] [N_PLAIN]
 #   (default N=2000; N_PLAIN shards, default N, for plain GNU parallel, which opens a connection per shard and
 #   takes minutes for thousands; run as root: it starts sshd hosts)
+#
+# A figure is printed only for a run that did all its shards: the tool exited 0, its own record says every
+# shard succeeded (sshard's journal, GNU parallel's joblog; for xargs, which keeps none, each `ssh` that
+# succeeded prints a line), and it left no process behind (each tool runs in a session of its own, checked
+# and emptied when it exits). Otherwise the tool's line says FAILED and why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-2000}
@@ -24,6 +29,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 tests/ssh/cluster.sh start "$cluster" 4 >/dev/null
 cfg="$cluster/ssh_config"
 
@@ -38,51 +44,91 @@ if mkdir "$cg" 2>/dev/null; then
 fi
 hosts_ns() { cat "$cg/cpuacct.usage" 2>/dev/null || echo 0; }
 machine_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
-cpu_start() { h0=$(hosts_ns); m0=$(machine_ticks); }
-cpu_report() {
-  local h1 m1
+summary="$work/summary"
+
+# Runs a tool (the rest of the arguments) in a session of its own with its output in $work/out, and sets
+# `seconds`, `failure` (empty when it exited 0 and left nothing running) and the CPU it cost.
+run_tool() {
+  local start end status=0 left h0 m0 h1 m1
+  h0=$(hosts_ns)
+  m0=$(machine_ticks)
+  start=$(date +%s.%N)
+  setsid "$@" >"$work/out" 2>"$work/err" </dev/null &
+  local sid=$!
+  wait "$sid" || status=$?
+  end=$(date +%s.%N)
+  seconds=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$start" "$end")
+  left=$(pgrep -c -s "$sid" || true)
+  pkill -KILL -s "$sid" 2>/dev/null || true
+  failure=
+  ((status == 0)) || failure="exit status $status: $(head -c 300 "$work/err" | tr '\n' ' ')"
+  ((left == 0)) || failure="${failure:+$failure; }$left processes still running when it exited"
   sleep 1 # the last sessions end
   h1=$(hosts_ns)
   m1=$(machine_ticks)
-  python3 -c "import sys; h, m, n, c = map(float, sys.argv[1:]); print(f'  hosts CPU {h / 1e6 / n:.2f} ms/shard, machine CPU {1000 * m / c / n:.2f} ms/shard')" \
-    "$((h1 - h0))" "$((m1 - m0))" "$n" "$clk"
+  cpu=$(python3 -c "import sys; h, m, n, c = map(float, sys.argv[1:]); print(f'{h / 1e6 / n:.2f} {1000 * m / c / n:.2f}')" \
+    "$((h1 - h0))" "$((m1 - m0))" "$shards" "$clk")
 }
 
-rate() { python3 -c "import sys; print(f'{$n / float(sys.argv[1]):8.0f} shards/s  ({sys.argv[1]} s)')" "$1"; }
-elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
-timed() { local start; start=$(date +%s.%N); "$@" >/dev/null 2>&1; elapsed "$start" "$(date +%s.%N)"; }
+# Prints the figures of the tool just run (named by `tool`), or why there are none, and keeps its rate for the
+# summary. $1 is the number of shards its record shows done.
+report() {
+  local done=$1
+  ((done == shards)) || failure="${failure:+$failure; }$done of $shards shards done"
+  if [[ -n $failure ]]; then
+    echo "  FAILED: $failure"
+    return
+  fi
+  local rate
+  rate=$(python3 -c "import sys; r = float(sys.argv[1]) / float(sys.argv[2]); print(f'{r:.1f}' if r < 100 else f'{r:.0f}')" \
+    "$shards" "$seconds")
+  echo "  $rate shards/s ($seconds s for $shards shards)"
+  echo "  hosts CPU ${cpu% *} ms/shard, machine CPU ${cpu#* } ms/shard"
+  echo "$shards $seconds" >"$summary.$tool"
+}
 
-cat > "$work/spec.yaml" <<YAML
+cat >"$work/spec.yaml" <<YAML
 version: 1
 hosts: ["8/node[1-4]"]
 jobs: [{name: trivial, command: "true", shards: {count: $n}}]
 YAML
+tool=sshard shards=$n
 echo "sshard:"
-cpu_start
-start=$(date +%s.%N)
-bench/measure "$build/sshard" run "$work/spec.yaml" --ssh-config "$cfg" --run-dir "$work/run" --progress never
-end=$(date +%s.%N)
-printf '  '; rate "$(elapsed "$start" "$end")"
-cpu_report
+run_tool bench/measure "$build/sshard" run "$work/spec.yaml" --ssh-config "$cfg" --run-dir "$work/run" --progress never
+echo "  $(cat "$work/out")"
+seconds=$(sed -n 's/^exit [0-9]*, \([0-9.]*\) s,.*/\1/p' "$work/out") # sshard's own, without measure's start
+report "$(grep -c '"event":"attempt_end".*"verdict":"succeeded"' "$work/run/journal.jsonl" || true)"
 
+# The joblog's shards (Seq) that exited 0, each counted once.
+joblog_done() { awk 'NR > 1 && $7 == 0 { done[$1] = 1 } END { print length(done) }' "$work/joblog"; }
 logins="8/node1,8/node2,8/node3,8/node4"
-echo "GNU parallel --sshlogin ($n_plain shards):"
-n_all=$n
-n=$n_plain
-cpu_start
-printf '  '; rate "$(timed parallel --ssh "ssh -F $cfg" -S "$logins" true ::: $(seq "$n"))"
-cpu_report
-n=$n_all
+tool=parallel shards=$n_plain
+echo "GNU parallel --sshlogin ($shards shards):"
+rm -f "$work/joblog"
+run_tool parallel --joblog "$work/joblog" --ssh "ssh -F $cfg" -S "$logins" true ::: $(seq "$shards")
+report "$(joblog_done)"
+tool=parallel_m shards=$n
 echo "GNU parallel --sshlogin -M:"
-cpu_start
-printf '  '; rate "$(timed parallel -M --ssh "ssh -F $cfg" -S "$logins" true ::: $(seq "$n"))"
-cpu_report
+rm -f "$work/joblog"
+run_tool parallel -M --joblog "$work/joblog" --ssh "ssh -F $cfg" -S "$logins" true ::: $(seq "$shards")
+report "$(joblog_done)"
 
 cm="$work/cm_config"
-{ printf 'ControlMaster auto\nControlPath %s/cm-%%h\nControlPersist 120\n' "$work"; cat "$cfg"; } > "$cm"
-cpu_start
+{ printf 'ControlMaster auto\nControlPath %s/cm-%%h\nControlPersist 120\n' "$work"; cat "$cfg"; } >"$cm"
 for h in 1 2 3 4; do ssh -F "$cm" -fN "node$h"; done
+tool=xargs shards=$n
 echo "OpenSSH ControlMaster + xargs -P 32:"
-printf '  '; rate "$(timed sh -c "seq $n | awk '{print \"node\" (\$1 % 4 + 1)}' | xargs -P 32 -I{} ssh -F $cm {} true")"
+run_tool sh -c "seq $shards | awk '{print \"node\" (\$1 % 4 + 1)}' |
+  xargs -P 32 -I{} sh -c 'ssh -F \"\$0\" \"\$1\" true && echo ok' $cm {}"
+report "$(grep -c '^ok$' "$work/out" || true)"
 for h in 1 2 3 4; do ssh -F "$cm" -O exit "node$h" 2>/dev/null || true; done
-cpu_report
+
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [[ -f $summary.sshard ]]; then
+  for other in parallel parallel_m xargs; do
+    [[ -f $summary.$other ]] || continue
+    # shellcheck disable=SC2046 # each file holds two numbers: shards and seconds
+    python3 -c "import sys; n, s, m, t = map(float, sys.argv[2:]); print(f'sshard / {sys.argv[1]}: {n / s / (m / t):.1f}x')" \
+      "$other" $(cat "$summary.sshard" "$summary.$other")
+  done
+fi

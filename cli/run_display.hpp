@@ -3,10 +3,13 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/plan.hpp"
@@ -16,27 +19,42 @@ namespace sshard::cli {
 
 class RunDisplay final : public core::RunListener {
 public:
-    // `progress`: draw the live line on stderr. `plan` must outlive the display.
+    // `progress`: draw the live line on stderr, cut to the terminal's width, within 100 ms of every change
+    // and at least once a second (a thread of its own draws it). `plan` must outlive the display.
     RunDisplay(const core::Plan& plan, bool progress);
+    ~RunDisplay() override;
+    RunDisplay(const RunDisplay&) = delete;
+    RunDisplay& operator=(const RunDisplay&) = delete;
 
+    // A host's message goes on a line of its own above the progress line.
     void host_changed(std::size_t host, const core::HostState& state) override;
     void attempt_started(const core::Attempt& attempt) override;
     void attempt_finished(const core::Attempt& attempt, const core::AttemptEnd& end) override;
     void run_finished(const core::RunSummary& summary) override;
 
 private:
-    void draw(bool force);
+    using Clock = std::chrono::steady_clock;
+    void changed();
+    void draw_loop();
+    void draw(Clock::time_point now);
+    std::string progress_line(Clock::time_point now) const;
     void clear_line();
+    void stop();
 
     const core::Plan& m_plan;
     bool m_progress;
-    std::chrono::steady_clock::time_point m_started;
-    std::chrono::steady_clock::time_point m_last_draw{};
-    std::uint64_t m_done = 0; // shards settled for good (succeeded or failed)
+    Clock::time_point m_started;
+    std::mutex m_mutex; // everything below, and stderr while a line is written
+    std::condition_variable m_wake;
+    bool m_dirty = false;
+    bool m_stopping = false;
+    Clock::time_point m_last_draw{};
+    std::optional<Clock::time_point> m_eta; // when the last shard should end, at the rate so far
+    std::uint64_t m_done = 0;               // shards settled for good (succeeded or failed)
     std::uint64_t m_failed = 0;
     std::uint64_t m_retried = 0;
     std::uint64_t m_running = 0;
-    std::mutex m_stderr_mutex; // the progress line and --stream share stderr
+    std::thread m_drawer;
 };
 
 } // namespace sshard::cli

@@ -13,54 +13,79 @@ namespace sshard::transport {
 namespace {
 
 // The worker. The channel's shell (S) reads the marker, makes two FIFOs (requests for the runner, and the
-// exit codes of shards' shells), starts the runner (R) and passes request lines on to it, "U"/"K" as signals.
+// exit codes of shards' shells), starts the runner (R) and passes requests on to it, "U"/"K" as signals.
+// A shell's `read` takes a pipe one byte at a time, a system call each (about 2 us a byte of a request, read
+// twice): in bash, `b` reads a request's line in one call (-N counts characters, hence LC_ALL=C, which the
+// prefix sets for that read alone, and reads a pipe at once outside POSIX mode); elsewhere, a line as usual.
 // R runs each shard in the background, so that its traps (the signals from S) run while it waits. A shard's
 // shell writes its exit code to the FIFO from an EXIT trap: a shard killed by a signal writes none, which is
 // how R tells `exit 143` from SIGTERM. A `wait` cut short by a trap returns the signal's status, and the shell
 // may have reaped the shard meanwhile: one more `wait` returns its real status (127 once it was returned).
-// `wait` reports killed jobs on stderr ("Terminated"): not into the shard's output, and not into a closed
-// channel, where SIGPIPE would kill R before it kills the shard's group. A signal for a shard whose group does not
-// exist yet (it has not run setsid) goes to its process. After the command, R KILLs the shard's group and waits (a
-// bounded spin, without forking: zombies count until init reaps them) until it is empty, so nothing of the shard writes
-// after the end record.
-// Background jobs of a shell without job control start with SIGINT and SIGQUIT ignored: env(1)'s
-// --default-signal undoes that where env has it. When S's stdin closes it TERMs R, which TERMs the shard's
-// group and exits when the shard ends; after the grace a sleeper KILLs the group, then the worker's own.
+// R's own stderr is /dev/null (its `wait` reports killed jobs there: not into the shard's output, and not
+// into a closed channel, where SIGPIPE would kill R before it kills the shard's group); the channel's stderr
+// is its fd 7. A signal for a shard whose group does not exist yet (it has not run setsid) goes to its
+// process. After the command, R KILLs the shard's group and waits (a bounded spin, without forking: zombies
+// count until init reaps them) until it is empty, so nothing of the shard writes after the end record.
+// A shard's own process group, with SIGINT and SIGQUIT at their defaults, costs two programs per shard in a
+// plain sh (setsid(1), and env(1)'s --default-signal, since a background job of a shell without job control
+// starts with both ignored) but none in bash, whose job control gives each background job both: the worker
+// runs in bash when the host has it (worker_command) and S checks that job control works there (a job in a
+// group of its own, `wait -f` to wait through a stopped job), else it falls back to setsid and env. When S's
+// stdin closes it TERMs R, which TERMs the shard's group and exits when the shard ends; after the grace a
+// sleeper KILLs the group, then the worker's own.
 constexpr std::string_view k_script = R"~(IFS= read -r m || exit 1
-command -v setsid >/dev/null || { echo 'sshard: no setsid(1) on this host' >&2; exit 1; }
 d=$(mktemp -d) && mkfifo "$d/q" "$d/s" && exec 4<>"$d/q" 5<>"$d/s" && rm -r "$d" || exit 1
-e=; env --default-signal=INT true 2>/dev/null && e='env --default-signal=INT,QUIT'
+j=
+if [ -n "${BASH_VERSION-}" ] && set -m 2>/dev/null; then
+(IFS= read -r j <&5) & kill -0 -"$!" 2>/dev/null && j=1; echo >&5; wait -f "$!" 2>/dev/null || { j=; wait; }; set +m
+fi
+e=
+if [ -z "$j" ]; then
+command -v setsid >/dev/null || { echo 'sshard: no setsid(1) on this host' >&2; exit 1; }
+e=setsid; env --default-signal=INT true 2>/dev/null && e='setsid env --default-signal=INT,QUIT'
+b() { IFS= read -r "$2"; }
+else
+set +o posix
+b() { LC_ALL=C IFS= read -r -N "$1" "$2" && IFS= read -r y; }
+fi
 sshard_nl='
 '
 (k() { { kill -$1 -"$p" || kill -$1 "$p"; } 2>/dev/null; }
 trap '[ -z "$p" ] || k TERM' USR1
 trap '[ -z "$p" ] || k KILL' USR2
 trap 'z=1; [ -n "$p" ] && k TERM || exit 0' TERM
+w=wait
+[ -z "$j" ] || { set -m; w='wait -f'; }
 p=
-while IFS= read -r q <&4; do
+while IFS= read -r n <&4 && b "$n" q <&4; do
 (eval "$q"
 [ -z "$sshard_w" ] || cd "$sshard_w" 2>/dev/null || { printf 'sshard: cannot change to directory %s\n' "'$sshard_w'" >&2; exit 127; }
-exec setsid $e /bin/sh -c 'trap "echo \$? >&5" EXIT; eval "$1" 5>&-' sh "$sshard_c" </dev/null 4>&-) &
+exec $e /bin/sh -c 'trap "echo \$? >&5" EXIT; eval "$1" 5>&-' sh "$sshard_c" </dev/null 4>&-) 2>&7 7>&- &
 p=$!
-printf '%s S %s\n' "$m" "$p" >&2
-while wait "$p" 2>/dev/null; s=$?; kill -0 "$p" 2>/dev/null; do :; done
-wait "$p" 2>/dev/null; t=$?; [ $t = 127 ] || s=$t
+printf '%s S %s\n' "$m" "$p" >&7
+while $w "$p"; s=$?; kill -0 "$p"; do :; done
+wait "$p"; t=$?; [ $t = 127 ] || s=$t
 g=$p; p=; i=0
-kill -KILL -"$g" 2>/dev/null && while kill -0 -"$g" 2>/dev/null && [ $i -lt 1000 ]; do i=$((i+1)); done
+kill -KILL -"$g" && while kill -0 -"$g" && [ $i -lt 1000 ]; do i=$((i+1)); done
 echo - >&5; IFS= read -r x <&5
 if [ "$x" != - ]; then IFS= read -r y <&5; s=$x; elif [ "$s" -gt 128 ]; then s=k$((s-128)); fi
 [ -z "$z" ] || exit 0
 printf '%s\n' "$m"
-printf '%s E %s ' "$m" "$s" >&2; times >&2
-done) &
+printf '%s E %s ' "$m" "$s" >&7; times >&7
+done) 7>&2 2>/dev/null &
 r=$!
 exec 5>&-
 printf '%s R\n' "$m"
-while IFS= read -r l; do case $l in U) kill -USR1 $r;; K) kill -USR2 $r;; *) printf '%s\n' "$l" >&4;; esac; done
+while IFS= read -r l; do case $l in U) kill -USR1 $r;; K) kill -USR2 $r;; Q*) b "${l#Q}" q || break; printf '%s\n%s\n' "${l#Q}" "$q" >&4;; esac; done
 kill -TERM $r 2>/dev/null
 (sleep "$1"; kill -USR2 $r 2>/dev/null; sleep 1; kill -KILL 0) &
 wait $r
 kill -KILL 0)~";
+
+// Runs the worker in bash when the host has one (see k_script), else in /bin/sh. The script is the
+// launcher's $0, so that it is sent once.
+constexpr std::string_view k_launcher =
+    R"~(command -v bash >/dev/null 2>&1 && exec bash --posix -c "$0" sshard-worker "$1"; exec /bin/sh -c "$0" sshard-worker "$1")~";
 
 // The supervisor of a host's channels of their own: "+G" and "-G" lines add and remove process groups; when
 // its stdin closes, the groups it still holds get TERM, then KILL after the grace.
@@ -104,19 +129,24 @@ std::string exports(const core::Launch& launch) {
 
 namespace {
 
-std::string sh_command(std::string_view script, std::string_view name, std::chrono::milliseconds grace) {
-    auto seconds = std::max<long long>(1, (grace.count() + 999) / 1000);
-    return fmt::format("exec /bin/sh -c {} {} {}", core::shell_quote(script), name, seconds);
+std::string grace_seconds(std::chrono::milliseconds grace) {
+    return std::to_string(std::max<long long>(1, (grace.count() + 999) / 1000));
 }
 
 } // namespace
 
 std::string worker_command(std::chrono::milliseconds grace) {
-    return sh_command(k_script, "sshard-worker", grace);
+    return fmt::format("exec /bin/sh -c {} {} {}", core::shell_quote(k_launcher), core::shell_quote(k_script),
+                       grace_seconds(grace));
+}
+
+std::string worker_command_in(std::string_view shell, std::chrono::milliseconds grace) {
+    return fmt::format("exec {} -c {} sshard-worker {}", shell, core::shell_quote(k_script), grace_seconds(grace));
 }
 
 std::string supervisor_command(std::chrono::milliseconds grace) {
-    return sh_command(k_supervisor, "sshard-supervisor", grace);
+    return fmt::format("exec /bin/sh -c {} sshard-supervisor {}", core::shell_quote(k_supervisor),
+                       grace_seconds(grace));
 }
 
 std::string worker_request(const core::Launch& launch) {
@@ -124,8 +154,8 @@ std::string worker_request(const core::Launch& launch) {
     if (!line.empty()) {
         line += "; ";
     }
-    return line +
-           fmt::format("sshard_w={}; sshard_c={}\n", quote_for_line(launch.workdir), quote_for_line(launch.command));
+    line += fmt::format("sshard_w={}; sshard_c={}", quote_for_line(launch.workdir), quote_for_line(launch.command));
+    return fmt::format("Q{}\n{}\n", line.size(), line);
 }
 
 std::string env_line(const core::Launch& launch) {

@@ -4,11 +4,13 @@
 //
 // The worker is two shells: the channel's own, which reads the channel's stdin, and a runner it starts once,
 // which runs the shards one after the other. On the channel's stdin sshard sends a random marker (one line,
-// so it is on no process list and in no shard's environment), then one request line per shard: shell
-// assignments of the env (values quoted, newlines spelled "$sshard_nl"), the workdir and the command. The runner
-// runs each shard as `setsid /bin/sh -c COMMAND` with stdin from /dev/null, so it leads a process group of
-// its own; when the command ends, it kills whatever the shard left in that group, and only then writes the
-// shard's end record. Records start with the marker; anything before one is the shard's output:
+// so it is on no process list and in no shard's environment), then one request per shard: a line "Q<length>",
+// then a line of that many bytes, shell assignments of the env (values quoted, newlines spelled "$sshard_nl"),
+// the workdir and the command. The runner
+// runs each shard as `/bin/sh -c COMMAND` with stdin from /dev/null, leading a process group of its own with
+// SIGINT and SIGQUIT at their defaults (by bash's job control, or else by setsid(1) and env(1)); when the
+// command ends, it kills whatever the shard left in that group, and only then writes the shard's end record.
+// Records start with the marker; anything before one is the shard's output:
 //
 //   stdout  "M R\n"                       once: the worker is ready
 //   stderr  "M S <pgid>\n"                the shard started, in process group <pgid>
@@ -33,7 +35,13 @@
 namespace sshard::transport {
 
 // The channel command that starts a worker; `grace` is the wait between TERM and KILL when its stdin closes.
+// The worker runs in bash when the host has it (a shard then costs one fork and one exec of /bin/sh), else in
+// /bin/sh (a shard also runs setsid and env).
 std::string worker_command(std::chrono::milliseconds grace);
+
+// The worker run by `shell` (a command line, e.g. "/bin/dash"), whatever the host has: worker_command runs this
+// with bash or /bin/sh.
+std::string worker_command_in(std::string_view shell, std::chrono::milliseconds grace);
 
 // The channel command of a host's supervisor, for shards on channels of their own (a host that cannot run
 // workers, jobs with `detach: true`): it reads "+<pgid>\n" when such a shard starts and "-<pgid>\n" when it
@@ -41,8 +49,9 @@ std::string worker_command(std::chrono::milliseconds grace);
 // KILL after `grace`. One process per host.
 std::string supervisor_command(std::chrono::milliseconds grace);
 
-// The line that runs `launch` on a worker (newline included). Its env, workdir and command are quoted so
-// that the worker's eval restores them byte for byte; nothing but sshard ever sees the line.
+// The request that runs `launch` on a worker: "Q<length>\n", then one line of that length (newline not
+// counted). Its env, workdir and command are quoted so that the worker's eval restores them byte for byte;
+// nothing but sshard ever sees the line.
 std::string worker_request(const core::Launch& launch);
 
 // The env of `launch` as one line of `export NAME='value' ...` (newline included), for the wrapper of a

@@ -1,5 +1,6 @@
-// The slot worker, run by the local dash and bash exactly as an SSH server's login shell would run it: in a
-// session of its own, its stdin, stdout and stderr on pipes.
+// The slot worker, run as an SSH server's login shell would run it (in a session of its own, its stdin, stdout
+// and stderr on pipes): as sshard sends it, which picks the local bash, and in the local dash, as on a host
+// without bash.
 #include "transport/slot_worker.hpp"
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sstream>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -28,13 +30,14 @@ struct Shard {
     bool ended = false;
 };
 
-// A worker started by `shell -c COMMAND` in a new session, as sshd starts a channel's command.
+// A worker started in a new session, as sshd starts a channel's command: worker_command when `shell` is
+// "sshard", else the worker in that shell. `prefix` goes before the command (assignments).
 class LocalWorker {
 public:
     LocalWorker(const std::string& shell, const std::string& marker, const std::string& prefix = "")
         : m_reader(marker) {
-        std::string command = worker_command(1000ms);
-        command.replace(0, std::string("exec /bin/sh").size(), prefix + "exec " + shell);
+        std::string command =
+            prefix + (shell == "sshard" ? worker_command(1000ms) : worker_command_in("/bin/" + shell, 1000ms));
         int in[2], out[2], err[2];
         EXPECT_EQ(pipe2(in, O_CLOEXEC) | pipe2(out, O_CLOEXEC) | pipe2(err, O_CLOEXEC), 0);
         m_pid = fork();
@@ -132,7 +135,7 @@ bool gone_soon(int pid) {
     return !process_alive(pid);
 }
 
-class SlotWorker : public testing::TestWithParam<std::string> {
+class WorkerDir : public testing::Test {
 protected:
     void SetUp() override {
         m_dir = std::filesystem::temp_directory_path() / ("sshard_worker_" + std::to_string(getpid()));
@@ -144,11 +147,22 @@ protected:
         l.command = command;
         return l;
     }
+    // "PATH=DIR ", DIR holding only `tools`: a host that lacks the others.
+    std::string path_with_only(std::initializer_list<const char*> tools) {
+        std::filesystem::create_directories(m_dir + "/bin");
+        for (const char* tool : tools) {
+            std::filesystem::create_symlink(std::string("/bin/") + tool, m_dir + "/bin/" + tool);
+        }
+        return "PATH=" + m_dir + "/bin ";
+    }
     std::string m_dir;
 };
 
+class SlotWorker : public WorkerDir, public testing::WithParamInterface<std::string> {};
+
+// In a UTF-8 locale (where bash's `read -N` counts characters, not bytes), with values beyond a pipe's buffer.
 TEST_P(SlotWorker, HostileEnvValuesArriveLiterallyAndTheWorkerSeesNoMarkerLeak) {
-    LocalWorker worker(GetParam(), make_marker());
+    LocalWorker worker(GetParam(), make_marker(), "LC_ALL=C.UTF-8 ");
     std::vector<std::string> values = {"it's",
                                        "a\nb",
                                        "$(touch " + m_dir + "/x)",
@@ -159,9 +173,12 @@ TEST_P(SlotWorker, HostileEnvValuesArriveLiterallyAndTheWorkerSeesNoMarkerLeak) 
                                        " lead and trail ",
                                        "*",
                                        "\xff\xfe",
-                                       "EOF\n'\"$sshard_nl\"'"};
-    core::Launch l = launch("for v in \"$V0\" \"$V1\" \"$V2\" \"$V3\" \"$V4\" \"$V5\" \"$V6\" \"$V7\" \"$V8\" \"$V9\" "
-                            "\"$V10\"; do printf '%s|' \"$v\"; done; env | grep -c SSHARD- >&2; exit 3");
+                                       "EOF\n'\"$sshard_nl\"'",
+                                       "\u00e9\u65e5\u672c",
+                                       std::string(70000, 'x') + "\u00e9"};
+    core::Launch l =
+        launch("for v in \"$V0\" \"$V1\" \"$V2\" \"$V3\" \"$V4\" \"$V5\" \"$V6\" \"$V7\" \"$V8\" \"$V9\" "
+               "\"$V10\" \"$V11\" \"$V12\"; do printf '%s|' \"$v\"; done; env | grep -c SSHARD- >&2; exit 3");
     std::string expected;
     for (std::size_t i = 0; i < values.size(); ++i) {
         l.env.emplace_back("V" + std::to_string(i), values[i]);
@@ -214,6 +231,22 @@ TEST_P(SlotWorker, ABackgroundedWriterEndsWithItsShardAndNeverReachesTheNext) {
         EXPECT_EQ(next.out, "next\n");
         EXPECT_EQ(next.err, "err\n");
     }
+}
+
+TEST_P(SlotWorker, AShardLeadsAProcessGroupOfItsOwnWithSigintAndSigquitAtTheirDefaults) {
+    LocalWorker worker(GetParam(), make_marker());
+    Shard shard = worker.run(
+        launch("set -- $(cat /proc/$$/stat); echo $1 $5; sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status"));
+    ASSERT_TRUE(shard.ended) << shard.err;
+    std::istringstream words(shard.out);
+    long pid = 0;
+    long pgid = 0;
+    std::string ignored;
+    words >> pid >> pgid >> ignored;
+    EXPECT_EQ(pgid, pid) << shard.out;
+    unsigned long long mask = std::stoull(ignored, nullptr, 16);
+    EXPECT_EQ(mask & (1ULL << (SIGINT - 1)), 0u) << shard.out;
+    EXPECT_EQ(mask & (1ULL << (SIGQUIT - 1)), 0u) << shard.out;
 }
 
 TEST_P(SlotWorker, AShardCannotForgeRecords) {
@@ -274,15 +307,23 @@ TEST_P(SlotWorker, ClosingStdinKillsTheShardTermThenKill) {
     }
 }
 
-TEST_P(SlotWorker, AHostWithoutSetsidSaysWhyAndNeverBecomesReady) {
-    LocalWorker worker(GetParam(), make_marker(), "PATH=/nonexistent ");
+TEST_P(SlotWorker, AHostWithoutBashOrSetsidSaysWhyAndNeverBecomesReady) {
+    LocalWorker worker(GetParam(), make_marker(), path_with_only({"mktemp", "mkfifo", "rm", "sleep", "env"}));
     Shard shard = worker.read_shard([](const Shard& s) { return s.err.find('\n') != std::string::npos; });
     EXPECT_FALSE(worker.reader().ready());
     EXPECT_EQ(shard.err, "sshard: no setsid(1) on this host\n");
 }
 
-INSTANTIATE_TEST_SUITE_P(Shells, SlotWorker, testing::Values("/bin/dash", "/bin/bash"),
-                         [](const testing::TestParamInfo<std::string>& shell) { return shell.param.substr(5); });
+// With bash, a shard's group and signals come from its job control: a host needs no setsid(1) or env(1).
+TEST_F(WorkerDir, WithBashAHostNeedsNoSetsid) {
+    LocalWorker worker("sshard", make_marker(), path_with_only({"bash", "mktemp", "mkfifo", "rm", "sleep"}));
+    Shard shard = worker.run(launch("echo ran"));
+    EXPECT_TRUE(shard.ended) << shard.err;
+    EXPECT_EQ(shard.out, "ran\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Shells, SlotWorker, testing::Values("sshard", "dash"),
+                         [](const testing::TestParamInfo<std::string>& shell) { return shell.param; });
 
 // A process group of its own that ignores TERM, as a stubborn shard would: `sleep 30` after setsid.
 pid_t stubborn_group() {
@@ -355,12 +396,12 @@ TEST(WorkerReader, RecordsOutOfPlaceBreakTheWorker) {
     EXPECT_FALSE(fine.ready());
 }
 
-TEST(WorkerRequest, OneLineWhateverTheValues) {
+TEST(WorkerRequest, ALengthThenOneLineWhateverTheValues) {
     core::Launch l;
     l.command = "echo 'a'\nb";
     l.env = {{"A", "x\ny"}};
-    std::string line = worker_request(l);
-    EXPECT_EQ(line, "export A='x'\"$sshard_nl\"'y'; sshard_w=''; sshard_c='echo '\\''a'\\'''\"$sshard_nl\"'b'\n");
+    std::string body = "export A='x'\"$sshard_nl\"'y'; sshard_w=''; sshard_c='echo '\\''a'\\'''\"$sshard_nl\"'b'";
+    EXPECT_EQ(worker_request(l), "Q" + std::to_string(body.size()) + "\n" + body + "\n");
     EXPECT_EQ(env_line(l), "export A='x'\"$sshard_nl\"'y'\n");
 }
 
