@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <fmt/format.h>
 
+#include "core/ascii.hpp"
+
 namespace sshard::core {
 
 namespace {
@@ -38,10 +40,6 @@ struct Decimal {
     std::int64_t fraction = 0;
     std::int64_t scale = 1;
 };
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 
 std::string_view take_digits(std::string_view text, std::size_t& pos) {
     std::size_t start = pos;

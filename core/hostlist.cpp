@@ -21,6 +21,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "core/ascii.hpp"
+
 namespace sshard::core {
 
 namespace {
@@ -39,10 +41,6 @@ struct Part {
     std::string text;
     std::vector<Range> ranges;
 };
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';

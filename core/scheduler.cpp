@@ -49,12 +49,7 @@ void Scheduler::start(Transport& transport) {
 }
 
 std::optional<SteadyTime> Scheduler::step() {
-    std::deque<QueuedEvent> events;
-    {
-        std::lock_guard lock(m_mutex);
-        events.swap(m_queue);
-    }
-    for (const auto& event : events) {
+    for (const auto& event : m_events.take()) {
         switch (event.kind) {
         case QueuedEvent::Kind::finished:
             m_impl->handle_finished(event.attempt, event.outcome);
@@ -83,19 +78,11 @@ std::optional<SteadyTime> Scheduler::step() {
 }
 
 void Scheduler::wait(std::optional<SteadyTime> until) {
-    std::unique_lock lock(m_mutex);
-    auto ready = [&] { return !m_queue.empty(); };
-    if (until) {
-        m_wake.wait_until(lock, *until, ready);
-    } else {
-        m_wake.wait(lock, ready);
-    }
+    m_events.wait(until);
 }
 
 void Scheduler::interrupt() {
-    std::lock_guard lock(m_mutex);
-    m_queue.push_back({QueuedEvent::Kind::interrupt, 0, {}, 0, {}, {}});
-    m_wake.notify_one();
+    m_events.post({QueuedEvent::Kind::interrupt, 0, {}, 0, {}, {}});
 }
 
 RunSummary Scheduler::summary() const {
@@ -103,27 +90,19 @@ RunSummary Scheduler::summary() const {
 }
 
 void Scheduler::on_finished(std::uint64_t attempt, Outcome outcome) {
-    std::lock_guard lock(m_mutex);
-    m_queue.push_back({QueuedEvent::Kind::finished, attempt, std::move(outcome), 0, {}, {}});
-    m_wake.notify_one();
+    m_events.post({QueuedEvent::Kind::finished, attempt, std::move(outcome), 0, {}, {}});
 }
 
 void Scheduler::on_started(std::uint64_t attempt) {
-    std::lock_guard lock(m_mutex);
-    m_queue.push_back({QueuedEvent::Kind::started, attempt, {}, 0, {}, {}});
-    m_wake.notify_one();
+    m_events.post({QueuedEvent::Kind::started, attempt, {}, 0, {}, {}});
 }
 
 void Scheduler::on_host_state(std::size_t host, HostState state) {
-    std::lock_guard lock(m_mutex);
-    m_queue.push_back({QueuedEvent::Kind::host_state, 0, {}, host, std::move(state), {}});
-    m_wake.notify_one();
+    m_events.post({QueuedEvent::Kind::host_state, 0, {}, host, std::move(state), {}});
 }
 
 void Scheduler::on_host_sample(std::size_t host, HostSample sample) {
-    std::lock_guard lock(m_mutex);
-    m_queue.push_back({QueuedEvent::Kind::host_sample, 0, {}, host, {}, sample});
-    m_wake.notify_one();
+    m_events.post({QueuedEvent::Kind::host_sample, 0, {}, host, {}, sample});
 }
 
 RunSummary run_to_end(Scheduler& scheduler, Transport& transport) {

@@ -8,19 +8,17 @@
 // with backoff. A job starts when every job it needs has fully succeeded, and is skipped when one failed.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/mailbox.hpp"
 #include "core/plan.hpp"
 #include "core/run_listener.hpp"
 #include "core/shard_history.hpp"
@@ -90,9 +88,7 @@ private:
         HostState state;
         HostSample sample;
     };
-    std::mutex m_mutex;
-    std::condition_variable m_wake;
-    std::deque<QueuedEvent> m_queue;
+    Mailbox<QueuedEvent> m_events;
 };
 
 // Runs a scheduler to the end on the system clock: start, then step and wait until finished.

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "core/spec.hpp"
-#include "transport/ssh_transport.hpp"
+#include "transport/ssh_options.hpp"
 
 namespace sshard::transport {
 

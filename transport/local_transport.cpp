@@ -13,7 +13,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,6 +20,8 @@
 
 #include "core/cpu_count.hpp"
 #include "core/error.hpp"
+#include "core/unique_fd.hpp"
+#include "transport/child_process.hpp"
 #include "transport/group_supervisor.hpp"
 
 namespace sshard::transport {
@@ -36,32 +37,8 @@ constexpr int k_final_reads = 16;
 // The I/O thread wakes at least this often; it costs nothing and bounds any clock surprise.
 constexpr std::chrono::milliseconds k_max_sleep{60'000};
 
-// Owns a file descriptor.
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) : m_fd(fd) {}
-    Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
-    Fd& operator=(Fd&& other) noexcept {
-        reset(std::exchange(other.m_fd, -1));
-        return *this;
-    }
-    ~Fd() { reset(); }
-
-    int get() const { return m_fd; }
-    bool is_open() const { return m_fd >= 0; }
-    void reset(int fd = -1) {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-        m_fd = fd;
-    }
-
-private:
-    int m_fd = -1;
-};
-
-std::string describe(std::string_view what, int error) {
+// "what: the system's message for error".
+std::string error_text(std::string_view what, int error) {
     return std::string(what) + ": " + std::system_category().message(error);
 }
 
@@ -76,124 +53,15 @@ core::HostState this_machine() {
     return state;
 }
 
-// Everything the child needs, built before fork(): after it, the child may only make async-signal-safe calls,
-// which rules out allocating.
-struct ChildPlan {
-    std::vector<std::string> environment;
-    std::vector<char*> argv;
-    std::vector<char*> envp;
-    const char* workdir = nullptr; // null: stay in the runner's directory
-    int supervisor_fd = -1;
-};
-
-// The runner's environment with `overrides` replacing or adding variables; of two overrides of one name, the
-// later wins.
-std::vector<std::string> make_environment(const std::vector<std::pair<std::string, std::string>>& overrides) {
-    std::map<std::string_view, std::string_view> wanted;
-    for (const auto& [name, value] : overrides) {
-        wanted[name] = value;
-    }
-    std::vector<std::string> environment;
-    for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-        std::string_view text(*entry);
-        if (!wanted.contains(text.substr(0, text.find('=')))) {
-            environment.emplace_back(text);
-        }
-    }
-    for (const auto& [name, value] : wanted) {
-        environment.push_back(std::string(name) + "=" + std::string(value));
-    }
-    return environment;
-}
-
-// The plan points into `launch`, which must outlive it.
-ChildPlan make_plan(core::Launch& launch, int supervisor_fd) {
-    ChildPlan plan;
-    plan.supervisor_fd = supervisor_fd;
-    plan.environment = make_environment(launch.env);
-    plan.argv = {const_cast<char*>("sh"), const_cast<char*>("-c"), launch.command.data(), nullptr};
-    for (std::string& entry : plan.environment) {
-        plan.envp.push_back(entry.data());
-    }
-    plan.envp.push_back(nullptr);
-    if (!launch.workdir.empty()) {
-        plan.workdir = launch.workdir.c_str();
-    }
-    return plan;
-}
-
-// write(2) until done; the child cannot use stdio.
-void write_all(int fd, std::string_view text) {
-    while (!text.empty()) {
-        ssize_t written = ::write(fd, text.data(), text.size());
-        if (written < 0 && errno == EINTR) {
-            continue;
-        }
-        if (written <= 0) {
-            return;
-        }
-        text.remove_prefix(static_cast<std::size_t>(written));
-    }
-}
-
-// Tells the shard's stderr why it cannot run, then exits 127 as a shell does for a command it cannot run: the
-// shard failed, not the transport. strerrordesc_np only indexes a table, unlike strerror, which may allocate.
-[[noreturn]] void child_fail(std::string_view what, const char* subject, int error) {
-    const char* description = ::strerrordesc_np(error);
-    write_all(2, "sshard: ");
-    write_all(2, what);
-    write_all(2, " '");
-    write_all(2, subject);
-    write_all(2, "': ");
-    write_all(2, description != nullptr ? description : "unknown error");
-    write_all(2, "\n");
-    ::_exit(127);
-}
-
-// Runs in the child between fork() and exec: async-signal-safe calls only.
-[[noreturn]] void exec_child(const ChildPlan& plan, int out_fd, int err_fd) {
-    ::setpgid(0, 0);
-    GroupSupervisor::register_self(plan.supervisor_fd);
-    // Blocked and ignored signals survive exec: a shard must not inherit the runner's, or a cancel's TERM
-    // could miss it and a closed pipe would not stop it.
-    sigset_t none;
-    ::sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    struct sigaction default_action {};
-    default_action.sa_handler = SIG_DFL;
-    ::sigaction(SIGPIPE, &default_action, nullptr);
-    ::sigaction(SIGTERM, &default_action, nullptr);
-    int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) {
-        ::_exit(127);
-    }
-    // Descriptors that other code opened without O_CLOEXEC must not leak into shards either.
-    ::close_range(3, ~0U, 0);
-    if (plan.workdir != nullptr && ::chdir(plan.workdir) != 0) {
-        child_fail("cannot change to directory", plan.workdir, errno);
-    }
-    ::execve("/bin/sh", plan.argv.data(), plan.envp.data());
-    child_fail("cannot run", "/bin/sh", errno);
-}
-
 } // namespace
-
-struct LocalTransport::Request {
-    enum class Kind { connect, start, cancel, stop };
-    Kind kind = Kind::stop;
-    std::size_t host = 0;
-    core::Launch launch{};
-    std::uint64_t attempt = 0;
-    std::chrono::milliseconds grace{};
-};
 
 struct LocalTransport::Running {
     std::uint64_t attempt = 0;
     std::shared_ptr<core::OutputSink> output;
-    pid_t pid = -1; // also the process group id
-    Fd pidfd;       // not open where pidfd_open failed: then the exit is polled for
-    Fd out;
-    Fd err;
+    pid_t pid = -1;       // also the process group id
+    core::UniqueFd pidfd; // not open where pidfd_open failed: then the exit is polled for
+    core::UniqueFd out;
+    core::UniqueFd err;
     core::WallTime start{};
     core::WallTime end{};
     bool reaped = false;
@@ -229,21 +97,15 @@ core::Outcome LocalTransport::Running::outcome() const {
 
 LocalTransport::LocalTransport(core::TransportEvents& events, std::size_t host_count)
     : m_events(events), m_host_count(host_count), m_buffer(k_read_size) {
-    m_wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (m_wake_fd < 0) {
-        throw core::Error(describe("cannot create an eventfd", errno));
-    }
     try {
         m_thread = std::thread([this] { run(); });
     } catch (const std::system_error& error) {
-        ::close(m_wake_fd);
         throw core::Error(std::string("cannot start the local transport's thread: ") + error.what());
     }
 }
 
 LocalTransport::~LocalTransport() {
     shutdown();
-    ::close(m_wake_fd);
 }
 
 void LocalTransport::connect(std::size_t host) {
@@ -269,15 +131,9 @@ void LocalTransport::shutdown() {
 }
 
 void LocalTransport::post(Request request) {
-    {
-        std::lock_guard lock(m_mutex);
-        assert(!m_stop_posted && "the local transport was used after shutdown()");
-        m_stop_posted = request.kind == Request::Kind::stop;
-        m_inbox.push_back(std::move(request));
-    }
-    std::uint64_t one = 1;
-    // Only a counter overflow could make this fail, and any non-zero count wakes the thread.
-    [[maybe_unused]] auto written = ::write(m_wake_fd, &one, sizeof one);
+    assert(!m_stop_posted && "the local transport was used after shutdown()");
+    m_stop_posted = request.kind == Request::Kind::stop;
+    m_inbox.post(std::move(request));
 }
 
 void LocalTransport::run() {
@@ -295,12 +151,7 @@ void LocalTransport::run() {
 }
 
 void LocalTransport::take_requests() {
-    std::vector<Request> requests;
-    {
-        std::lock_guard lock(m_mutex);
-        requests.swap(m_inbox);
-    }
-    for (Request& request : requests) {
+    for (Request& request : m_inbox.take()) {
         handle(request);
     }
 }
@@ -325,21 +176,21 @@ void LocalTransport::handle(Request& request) {
 
 void LocalTransport::spawn(core::Launch& launch) {
     assert(!m_running.contains(launch.attempt));
-    const ChildPlan plan = make_plan(launch, m_supervisor.fd());
+    const ChildPlan plan = make_child_plan(launch, m_supervisor.fd());
     int out_pipe[2];
     int err_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
         fail_to_start(launch, "cannot create a pipe", errno);
         return;
     }
-    Fd out_read(out_pipe[0]);
-    Fd out_write(out_pipe[1]);
+    core::UniqueFd out_read(out_pipe[0]);
+    core::UniqueFd out_write(out_pipe[1]);
     if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
         fail_to_start(launch, "cannot create a pipe", errno);
         return;
     }
-    Fd err_read(err_pipe[0]);
-    Fd err_write(err_pipe[1]);
+    core::UniqueFd err_read(err_pipe[0]);
+    core::UniqueFd err_write(err_pipe[1]);
     auto running = std::make_unique<Running>();
     running->start = std::chrono::system_clock::now();
     pid_t pid = ::fork();
@@ -366,7 +217,7 @@ void LocalTransport::spawn(core::Launch& launch) {
 
 void LocalTransport::fail_to_start(const core::Launch& launch, const char* what, int error) {
     auto now = std::chrono::system_clock::now();
-    m_events.on_finished(launch.attempt, core::Outcome::transport_failure(describe(what, error), now, now));
+    m_events.on_finished(launch.attempt, core::Outcome::transport_failure(error_text(what, error), now, now));
 }
 
 void LocalTransport::cancel_running(std::uint64_t attempt, std::chrono::milliseconds grace) {
@@ -424,9 +275,9 @@ int LocalTransport::poll_timeout_ms() const {
 
 void LocalTransport::wait_for_events(int timeout_ms) {
     enum class What { wake, out, err, exit };
-    std::vector<pollfd> fds{{m_wake_fd, POLLIN, 0}};
+    std::vector<pollfd> fds{{m_inbox.wake_fd(), POLLIN, 0}};
     std::vector<std::pair<Running*, What>> watches{{nullptr, What::wake}};
-    auto watch = [&](const Fd& fd, Running& running, What what) {
+    auto watch = [&](const core::UniqueFd& fd, Running& running, What what) {
         if (fd.is_open()) {
             fds.push_back({fd.get(), POLLIN, 0});
             watches.emplace_back(&running, what);
@@ -444,13 +295,11 @@ void LocalTransport::wait_for_events(int timeout_ms) {
     }
     for (std::size_t i = 0; i < fds.size(); ++i) {
         auto [running, what] = watches[i];
-        if (fds[i].revents == 0) {
+        // A wake-up needs nothing here: the loop takes the requests next.
+        if (fds[i].revents == 0 || what == What::wake) {
             continue;
         }
-        if (what == What::wake) {
-            std::uint64_t count = 0;
-            [[maybe_unused]] auto got = ::read(m_wake_fd, &count, sizeof count);
-        } else if (what == What::exit) {
+        if (what == What::exit) {
             try_reap(*running);
         } else {
             read_pipe(*running, what == What::out ? core::Stream::out : core::Stream::err);
@@ -459,7 +308,7 @@ void LocalTransport::wait_for_events(int timeout_ms) {
 }
 
 bool LocalTransport::read_pipe(Running& running, core::Stream stream) {
-    Fd& fd = stream == core::Stream::out ? running.out : running.err;
+    core::UniqueFd& fd = stream == core::Stream::out ? running.out : running.err;
     ssize_t got = ::read(fd.get(), m_buffer.data(), m_buffer.size());
     if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
         return false;
@@ -488,7 +337,7 @@ void LocalTransport::try_reap(Running& running) {
         }
         m_supervisor.release(running.pid);
         // ECHILD: someone else reaped it, e.g. because the runner set SIGCHLD to SIG_IGN.
-        running.lost = describe("cannot wait for the shell", errno);
+        running.lost = error_text("cannot wait for the shell", errno);
     } else if (info.si_pid == 0) {
         return;
     } else {
@@ -524,7 +373,7 @@ void LocalTransport::advance(Running& running) {
     // Whatever the pipes already hold is kept even if this thread was too slow to read it within the drain:
     // the shell's own last output is always in there.
     for (core::Stream stream : {core::Stream::out, core::Stream::err}) {
-        Fd& fd = stream == core::Stream::out ? running.out : running.err;
+        core::UniqueFd& fd = stream == core::Stream::out ? running.out : running.err;
         for (int i = 0; i < k_final_reads && read_pipe(running, stream); ++i) {
         }
         fd.reset();

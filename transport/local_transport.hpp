@@ -11,10 +11,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "core/mailbox.hpp"
 #include "core/transport.hpp"
 #include "transport/group_supervisor.hpp"
 
@@ -50,7 +50,15 @@ public:
     void shutdown() override;
 
 private:
-    struct Request; // a call from the scheduler's thread, waiting for the I/O thread
+    // A call from the scheduler's thread, waiting for the I/O thread.
+    struct Request {
+        enum class Kind { connect, start, cancel, stop };
+        Kind kind = Kind::stop;
+        std::size_t host = 0;
+        core::Launch launch{};
+        std::uint64_t attempt = 0;
+        std::chrono::milliseconds grace{};
+    };
     struct Running; // a started attempt, owned by the I/O thread
     using Clock = std::chrono::steady_clock;
 
@@ -71,11 +79,9 @@ private:
 
     core::TransportEvents& m_events;
     std::size_t m_host_count;
-    int m_wake_fd = -1;
 
-    std::mutex m_mutex;
-    std::vector<Request> m_inbox; // guarded by m_mutex
-    bool m_stop_posted = false;   // guarded by m_mutex
+    core::Mailbox<Request> m_inbox{core::Mailbox<Request>::Wake::descriptor};
+    bool m_stop_posted = false; // touched by the calling thread only
 
     // Only the I/O thread touches these.
     std::map<std::uint64_t, std::unique_ptr<Running>> m_running;

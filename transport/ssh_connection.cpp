@@ -12,8 +12,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "transport/ssh_transport.hpp"
-
 namespace sshard::transport {
 
 namespace {
@@ -279,14 +277,13 @@ std::optional<int> SshConnection::cpu_count() {
     return parsed.ec == std::errc() && count > 0 ? std::optional(count) : std::nullopt;
 }
 
-ssh_channel SshConnection::exec(const std::string& command, std::chrono::seconds wait) {
+SshChannel SshConnection::exec(const std::string& command, std::chrono::seconds wait) {
     auto start = Clock::now();
     set_timeout(wait);
-    ssh_channel channel = ssh_channel_new(m_session);
-    if (channel != nullptr &&
-        (ssh_channel_open_session(channel) != SSH_OK || ssh_channel_request_exec(channel, command.c_str()) != SSH_OK)) {
-        ssh_channel_free(channel);
-        channel = nullptr;
+    SshChannel channel(ssh_channel_new(m_session));
+    if (channel && (ssh_channel_open_session(channel.get()) != SSH_OK ||
+                    ssh_channel_request_exec(channel.get(), command.c_str()) != SSH_OK)) {
+        channel.reset();
         if (Clock::now() - start >= wait) {
             m_last_unanswered = Clock::now();
         }
@@ -297,8 +294,8 @@ ssh_channel SshConnection::exec(const std::string& command, std::chrono::seconds
 
 std::string SshConnection::run(const std::string& command, std::chrono::seconds limit) {
     auto deadline = Clock::now() + limit;
-    ssh_channel channel = exec(command, limit);
-    if (channel == nullptr) {
+    SshChannel channel = exec(command, limit);
+    if (!channel) {
         throw SshError(fmt::format("{}: cannot run '{}': {}", m_label, command, error()));
     }
     std::string out;
@@ -308,13 +305,13 @@ std::string SshConnection::run(const std::string& command, std::chrono::seconds 
         return static_cast<int>(std::max<std::chrono::milliseconds::rep>(
             1, std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count()));
     };
-    while (Clock::now() < deadline && (n = ssh_channel_read_timeout(channel, buffer, sizeof buffer, 0, left())) > 0) {
+    while (Clock::now() < deadline &&
+           (n = ssh_channel_read_timeout(channel.get(), buffer, sizeof buffer, 0, left())) > 0) {
         out.append(buffer, static_cast<std::size_t>(n));
     }
-    bool finished = ssh_channel_is_eof(channel) != 0;
-    ssh_channel_send_eof(channel);
-    ssh_channel_close(channel);
-    ssh_channel_free(channel);
+    bool finished = ssh_channel_is_eof(channel.get()) != 0;
+    ssh_channel_send_eof(channel.get());
+    channel.close();
     if (n == SSH_ERROR || !finished) {
         throw SshError(fmt::format("{}: '{}' failed: {}", m_label, command,
                                    n == SSH_ERROR ? error() : fmt::format("no end within {} s", limit.count())));

@@ -16,10 +16,10 @@
 
 #include "core/spec.hpp"
 #include "transport/handshake_gate.hpp"
+#include "transport/ssh_channel.hpp"
+#include "transport/ssh_options.hpp"
 
 namespace sshard::transport {
-
-struct SshOptions;
 
 class SshConnection {
 public:
@@ -39,7 +39,7 @@ public:
     std::string server_banner() const;
     // Opens a channel running `command`, waiting at most `wait` for each of the server's answers; returns null
     // when the server refused or did not answer in time.
-    ssh_channel exec(const std::string& command, std::chrono::seconds wait);
+    SshChannel exec(const std::string& command, std::chrono::seconds wait);
     // Runs a short command to its end, within `limit`, and returns its stdout; throws SshError.
     std::string run(const std::string& command, std::chrono::seconds limit);
     // The host's CPU count, where it tells; throws SshError.

@@ -2,12 +2,12 @@
 // per slot (transport/slot_worker.hpp: a channel running a small sh loop that runs shard after shard), or
 // each on an `exec` channel of its own (jobs with `detach: true`, and hosts whose shell cannot run a worker).
 //
-// Threads. One worker thread per SSH host owns that host's sessions and channels, so no libssh object is
-// ever touched by two threads (libssh's rule), and a slow or hung host delays only itself. The cost per host
-// is one thread (8 MiB of virtual stack, a few pages resident) plus its libssh sessions (one per 9 slots);
-// for hundreds of hosts that is cheap, and it keeps each worker a plain loop: poll the sessions' sockets,
-// read every channel, start what waits, check liveness. Calls from the scheduler only queue a request and
-// wake the worker through an eventfd.
+// Threads. One thread per SSH host (transport/ssh_host.hpp) owns that host's sessions and channels, so no libssh
+// object is ever touched by two threads (libssh's rule), and a slow or hung host delays only itself. The cost
+// per host is one thread (8 MiB of virtual stack, a few pages resident) plus its libssh sessions (one per 9
+// slots); for hundreds of hosts that is cheap, and it keeps each host's thread a plain loop: poll the sessions'
+// sockets, read every channel, start what waits, check liveness. Calls from the scheduler only post a request
+// to the host's mailbox (core/mailbox.hpp), which wakes its thread.
 //
 // Limits of the server. OpenSSH allows 10 channels per connection (MaxSessions): a host gets one session
 // per 9 slots, the tenth channel being kept for cancels; a refused channel open is retried, never a shard
@@ -25,7 +25,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,30 +33,17 @@
 
 #include "core/spec.hpp"
 #include "core/transport.hpp"
+#include "transport/ssh_options.hpp"
 
 namespace sshard::transport {
 
 class HandshakeGate;
-
-struct SshOptions {
-    std::string config_file;           // an ssh_config to read instead of ~/.ssh/config and /etc/ssh/ssh_config
-    bool accept_new_host_keys = false; // like OpenSSH's StrictHostKeyChecking=accept-new
-    // The limit of each phase of a handshake, and of any other wait for a host's answer.
-    std::chrono::seconds connect_timeout{10};
-    // A host that sends nothing for this long, keepalives included, is lost.
-    std::chrono::seconds dead_after{10};
-    // When a slot worker's channel closes (sshard gone, connection lost), between TERM and KILL to its shard.
-    std::chrono::milliseconds kill_grace{5000};
-    std::chrono::seconds keepalive_interval{2};
-    int max_handshakes = 8; // connection set-ups in flight across all hosts
-    // Where libssh's own log lines go, each with its host's name in front; when empty, nowhere.
-    std::function<void(std::string_view)> log;
-};
+class SshHost;
 
 class SshTransport final : public core::Transport {
 public:
-    // Makes one worker per host whose transport is ssh; other hosts of the table are not this transport's.
-    // `hosts` must outlive the transport. Throws core::Error when a worker cannot be started.
+    // Starts one SshHost per host whose transport is ssh; other hosts of the table are not this transport's.
+    // `hosts` must outlive the transport. Throws core::Error when a host's thread cannot be started.
     SshTransport(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts, SshOptions options);
     ~SshTransport() override;
     SshTransport(const SshTransport&) = delete;
@@ -68,14 +54,15 @@ public:
     void cancel(std::uint64_t attempt, std::chrono::milliseconds grace) override;
     void shutdown() override;
 
-    class Worker; // one host's thread, sessions and channels
-
 private:
-    // Called by workers once an attempt's outcome is out: cancels for it are no longer routed.
+    class Reports; // what the hosts report, on its way to the scheduler
+
+    // Called once an attempt's outcome is out: cancels for it are no longer routed.
     void forget(std::uint64_t attempt);
 
     SshOptions m_options;
-    std::vector<std::unique_ptr<Worker>> m_workers; // by host index; null for hosts of other transports
+    std::unique_ptr<Reports> m_reports;
+    std::vector<std::unique_ptr<SshHost>> m_hosts; // by host index; null for hosts of other transports
     std::mutex m_mutex;
     std::unordered_map<std::uint64_t, std::size_t> m_attempt_hosts; // where each started attempt runs
     std::unique_ptr<HandshakeGate> m_gate; // bounds the handshakes in flight; stopped at shutdown

@@ -7,34 +7,29 @@
 namespace sshard::transport {
 
 std::unique_ptr<WorkerChannel> WorkerChannel::open(ssh_session session, std::chrono::milliseconds grace) {
-    ssh_channel channel = ssh_channel_new(session);
-    if (channel == nullptr) {
-        return nullptr;
-    }
-    if (ssh_channel_open_session(channel) != SSH_OK ||
-        ssh_channel_request_exec(channel, worker_command(grace).c_str()) != SSH_OK) {
-        ssh_channel_free(channel);
+    SshChannel channel(ssh_channel_new(session));
+    if (!channel || ssh_channel_open_session(channel.get()) != SSH_OK ||
+        ssh_channel_request_exec(channel.get(), worker_command(grace).c_str()) != SSH_OK) {
         return nullptr;
     }
     std::string marker = make_marker();
-    std::unique_ptr<WorkerChannel> worker(new WorkerChannel(channel, marker));
+    std::unique_ptr<WorkerChannel> worker(new WorkerChannel(std::move(channel), marker));
     if (!worker->send(marker + "\n")) {
         return nullptr;
     }
     return worker;
 }
 
-WorkerChannel::WorkerChannel(ssh_channel channel, std::string marker)
-    : m_channel(channel), m_reader(std::move(marker)) {}
+WorkerChannel::WorkerChannel(SshChannel channel, std::string marker)
+    : m_channel(std::move(channel)), m_reader(std::move(marker)) {}
 
 WorkerChannel::~WorkerChannel() {
     // Closing the channel closes the worker's stdin: it kills what it still runs and exits.
-    ssh_channel_close(m_channel);
-    ssh_channel_free(m_channel);
+    m_channel.close();
 }
 
 bool WorkerChannel::send(std::string_view line) {
-    return ssh_channel_write(m_channel, line.data(), static_cast<std::uint32_t>(line.size())) ==
+    return ssh_channel_write(m_channel.get(), line.data(), static_cast<std::uint32_t>(line.size())) ==
            static_cast<int>(line.size());
 }
 
@@ -42,7 +37,7 @@ bool WorkerChannel::pump(core::OutputSink* sink) {
     char buffer[65536];
     for (auto stream : {core::Stream::out, core::Stream::err}) {
         while (true) {
-            int n = ssh_channel_read_nonblocking(m_channel, buffer, sizeof buffer, stream == core::Stream::err);
+            int n = ssh_channel_read_nonblocking(m_channel.get(), buffer, sizeof buffer, stream == core::Stream::err);
             if (n == SSH_ERROR) {
                 return false;
             }
@@ -59,11 +54,11 @@ bool WorkerChannel::pump(core::OutputSink* sink) {
 }
 
 void WorkerChannel::wait(std::chrono::milliseconds timeout) {
-    ssh_channel_poll_timeout(m_channel, static_cast<int>(timeout.count()), 0);
+    ssh_channel_poll_timeout(m_channel.get(), static_cast<int>(timeout.count()), 0);
 }
 
 bool WorkerChannel::gone() const {
-    return ssh_channel_is_eof(m_channel) != 0 || ssh_channel_is_closed(m_channel) != 0;
+    return ssh_channel_is_eof(m_channel.get()) != 0 || ssh_channel_is_closed(m_channel.get()) != 0;
 }
 
 std::unique_ptr<WorkerChannel> start_worker(ssh_session session, std::chrono::milliseconds grace,

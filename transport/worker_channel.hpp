@@ -11,6 +11,7 @@
 
 #include "core/transport.hpp"
 #include "transport/slot_worker.hpp"
+#include "transport/ssh_channel.hpp"
 
 namespace sshard::transport {
 
@@ -36,9 +37,9 @@ public:
     WorkerReader& reader() { return m_reader; }
 
 private:
-    WorkerChannel(ssh_channel channel, std::string marker);
+    WorkerChannel(SshChannel channel, std::string marker);
 
-    ssh_channel m_channel;
+    SshChannel m_channel;
     WorkerReader m_reader;
 };
 
