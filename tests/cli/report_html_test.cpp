@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sstream>
 
+#include "cli/gantt_chart.hpp"
 #include "cli/report_html.hpp"
 
 namespace sshard::cli {
