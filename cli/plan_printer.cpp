@@ -20,6 +20,9 @@ const char* transport_name(core::TransportKind transport) {
 
 namespace {
 
+// How many shards of each job the text plan lists before summarising the rest.
+constexpr int k_plan_text_shards = 5;
+
 std::string join(const std::vector<std::string>& words, std::string_view separator) {
     std::string out;
     for (const auto& word : words) {
