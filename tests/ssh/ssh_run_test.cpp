@@ -37,12 +37,21 @@ long line_count(const std::string& path) {
 class SshRun : public SshFixture {};
 
 TEST_F(SshRun, MultiJobSpecRunsAcrossFourHosts) {
-    std::string spec = write_spec(R"~(version: 1
+    // The eight hello shards wait for each other on eight slots: every host must connect and run two, or the
+    // run fails (quick shards let the hosts that connect first run them all).
+    std::string met = m_dir + "/met";
+    fs::create_directory(met);
+    fs::permissions(met, fs::perms::all);
+    std::string spec = write_spec(
+        R"~(version: 1
 hosts: ["2/node[1-4]"]
 jobs:
   - name: hello
-    command: 'echo {item} "from $SSHARD_HOST as $(id -un) in $(pwd)"; echo warn {index} >&2'
+    command: 'touch )~" +
+        met + R"~(/{index}; until [ $(ls )~" + met +
+        R"~( | wc -l) -ge 8 ]; do sleep 0.05; done; echo {item} "from $SSHARD_HOST as $(id -un) in $(pwd)"; echo warn {index} >&2'
     shards: {items: [a, "b c", "$(x)", d, e, f, g, h]}
+    timeout: 60s
     env: {GREETING: "it's"}
     workdir: /tmp
   - name: burn
