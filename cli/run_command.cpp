@@ -104,14 +104,17 @@ LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& re
     return loaded;
 }
 
-// The resumed run's directory, or a new one: under .sshard/runs, or the one --run-dir names.
+// The resumed run's directory, or a new one (under .sshard/runs, or the one --run-dir names) that `lock` then
+// holds, as it already holds the resumed one.
 core::RunDir open_run_dir(const RunOptions& options, const LoadedSpec& loaded,
-                          const std::optional<core::RunDir>& resumed) {
+                          const std::optional<core::RunDir>& resumed, std::optional<core::RunLock>& lock) {
     if (resumed) {
         return *resumed;
     }
-    return options.run_dir.empty() ? core::RunDir::create(".sshard/runs", loaded.spec.name, loaded.text)
-                                   : core::RunDir::create_at(options.run_dir, loaded.text);
+    core::RunDir made = options.run_dir.empty() ? core::RunDir::create(".sshard/runs", loaded.spec.name, loaded.text)
+                                                : core::RunDir::create_at(options.run_dir, loaded.text);
+    lock.emplace(made);
+    return made;
 }
 
 // The copies of the spec and its `lines` files that this session runs, kept in the run directory so that a
@@ -148,9 +151,12 @@ bool show_progress(const RunOptions& options) {
 // as by SIGTERM: its shards are recorded, none is left running.
 class StreamPrinter {
 public:
-    core::LineListener listener(const core::Attempt& attempt, const core::Spec& spec) {
-        std::string tag =
-            terminal_safe(fmt::format("{}[{}]@{}: ", attempt.job->name, attempt.index, spec.hosts[attempt.host].name));
+    // `spec` names the hosts in the tags, and must outlive the printer.
+    explicit StreamPrinter(const core::Spec& spec) : m_spec(spec) {}
+
+    core::LineListener listener(const core::Attempt& attempt) {
+        std::string tag = terminal_safe(
+            fmt::format("{}[{}]@{}: ", attempt.job->name, attempt.index, m_spec.hosts[attempt.host].name));
         return [this, tag](core::Stream stream, std::string_view line) { print(tag, stream, line); };
     }
 
@@ -171,6 +177,7 @@ private:
         }
     }
 
+    const core::Spec& m_spec;
     std::mutex m_mutex;
     bool m_closed = false; // guarded by m_mutex
 };
@@ -183,8 +190,16 @@ core::Duration parse_down_limit(const std::string& text) {
     return *limit;
 }
 
-// What the scheduler needs beyond the plan: the flags, what earlier sessions did, and where attempts' output
-// and joblog lines go.
+// --joblog's writer, or none. Throws core::Error when the file cannot be opened.
+std::unique_ptr<core::JoblogWriter> open_joblog(const RunOptions& options, const core::Spec& spec, bool resuming) {
+    if (options.joblog.empty()) {
+        return nullptr;
+    }
+    return std::make_unique<core::JoblogWriter>(options.joblog, spec, resuming);
+}
+
+// What the scheduler needs beyond the plan and the places attempts are written to: the flags and what
+// earlier sessions did.
 core::SchedulerOptions scheduler_options(const RunOptions& options, const core::RunDir& dir,
                                          const core::RecordedRun& previous, bool resuming) {
     core::SchedulerOptions scheduling;
@@ -197,6 +212,21 @@ core::SchedulerOptions scheduler_options(const RunOptions& options, const core::
     scheduling.first_attempt_id = previous.last_attempt_id + 1;
     scheduling.retry_failed = options.retry_failed;
     return scheduling;
+}
+
+// Where each attempt goes besides the journal: its output to the run directory's files (and with --stream, to
+// the terminal), its end to the joblog when there is one. Everything given must outlive the scheduler.
+void route_attempts(core::SchedulerOptions& scheduling, const RunOptions& options, const core::OpenDir& outputs,
+                    StreamPrinter& stream, core::JoblogWriter* joblog) {
+    scheduling.make_output = [&options, &outputs, &stream](const core::Attempt& a) {
+        return std::make_shared<core::OutputFiles>(outputs, a.job->name, fmt::format("{}.{}", a.index, a.number),
+                                                   options.stream ? stream.listener(a) : core::LineListener{});
+    };
+    if (joblog != nullptr) {
+        scheduling.record_end = [joblog](const core::Attempt& a, const core::Outcome& o) {
+            return joblog->write(a, o);
+        };
+    }
 }
 
 // A run exits 0 only when the report, which counts every shard by its last outcome over all sessions, finds
@@ -290,8 +320,7 @@ int finish(core::JournalWriter& journal, const core::RunDir& dir, const core::Ru
 int run_command(const RunOptions& options) {
     SignalWatcher signals; // first: every thread made after it inherits the blocked signals
 
-    // 1. With --resume, the run directory: locked before anything in it is read or written, then what its
-    //    journal recorded.
+    // 1. With --resume, the run directory, locked before anything in it is read, and what its journal recorded.
     std::optional<core::RunDir> resumed;
     std::optional<core::RunLock> lock; // held to the end: one runner per run directory
     core::RecordedRun previous;
@@ -310,18 +339,11 @@ int run_command(const RunOptions& options) {
         return k_exit_ok;
     }
 
-    // 3. The joblog, opened before a new run directory is made, so that one that cannot be written leaves
-    //    none behind.
-    std::optional<core::JoblogWriter> joblog;
-    if (!options.joblog.empty()) {
-        joblog.emplace(options.joblog, spec, resumed.has_value());
-    }
+    // 3. The joblog, opened before a new run directory is made: one that cannot be written leaves none behind.
+    std::unique_ptr<core::JoblogWriter> joblog = open_joblog(options, spec, resumed.has_value());
 
     // 4. The run directory: made (and locked) or the resumed one, with this session's spec and inputs.
-    core::RunDir dir = open_run_dir(options, loaded, resumed);
-    if (!lock) {
-        lock.emplace(dir);
-    }
+    core::RunDir dir = open_run_dir(options, loaded, resumed, lock);
     core::OpenDir outputs = dir.open_outputs();
     save_run_copies(options, loaded, resumed.has_value(), dir);
 
@@ -335,21 +357,15 @@ int run_command(const RunOptions& options) {
     recorder.run_started(dir.id(), journal_spec_path(options, resumed, previous), resumed.has_value(), clock.wall());
     journal.sync();
 
-    // 6. The run: every attempt told to the journal and the terminal, its output written to the run
-    //    directory (and with --stream, printed), its end to the joblog.
+    // 6. The run, each attempt told to the journal and the terminal, until every shard has settled or a signal
+    //    or a journal that cannot be written stopped it.
     RunDisplay display(plan, show_progress(options));
     core::ListenerList listeners({&recorder, &display});
-    StreamPrinter stream;
+    StreamPrinter stream(spec);
     core::SchedulerOptions scheduling = scheduler_options(options, dir, previous, resumed.has_value());
-    scheduling.make_output = [&](const core::Attempt& a) {
-        return std::make_shared<core::OutputFiles>(outputs, a.job->name, fmt::format("{}.{}", a.index, a.number),
-                                                   options.stream ? stream.listener(a, spec) : core::LineListener{});
-    };
-    if (joblog) {
-        scheduling.record_end = [&](const core::Attempt& a, const core::Outcome& o) { return joblog->write(a, o); };
-    }
+    route_attempts(scheduling, options, outputs, stream, joblog.get());
     core::Scheduler scheduler(plan, clock, listeners, std::move(scheduling));
-    auto watching = journal_failure.watch(scheduler); // a journal that cannot be written stops the run
+    auto watching = journal_failure.watch(scheduler);
     core::RunSummary summary = run_scheduler(scheduler, spec, options, signals);
 
     // 7. The report, from the journal alone.
