@@ -4,12 +4,13 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <iostream>
+#include <memory>
 #include <thread>
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/plan_printer.hpp"
 #include "cli/terminal.hpp"
-#include "core/spec_loader.hpp"
 #include "transport/host_check.hpp"
 
 namespace sshard::cli {
@@ -18,11 +19,10 @@ namespace {
 
 constexpr unsigned k_parallel_checks = 8; // within OpenSSH's MaxStartups, even for hosts behind one server
 
-std::string describe(const core::HostSpec& host) {
-    std::string slots =
-        host.auto_slots && host.transport == core::TransportKind::ssh ? "auto" : std::to_string(host.slots);
-    std::string text = fmt::format("{:<24} slots {:<5} priority {:<4} {}", host.name, slots, host.priority,
-                                   host.transport == core::TransportKind::local ? "local" : "ssh");
+// A host's line in the list: its name and settings, one column each.
+std::string host_line(const core::HostSpec& host) {
+    std::string text = fmt::format("{:<24} slots {:<5} priority {:<4} {}", host.name, slots_text(host), host.priority,
+                                   transport_name(host.transport));
     if (!host.user.empty()) {
         text += " user " + host.user;
     }
@@ -56,23 +56,26 @@ std::vector<transport::HostCheck> check_all(const std::vector<core::HostSpec>& h
 
 } // namespace
 
+Command add_hosts_command(CLI::App& app) {
+    auto options = std::make_shared<HostsOptions>();
+    CLI::App* command = app.add_subcommand("hosts", "List the spec's hosts; with --check, try each");
+    command->add_option("SPEC", options->spec, "The job spec (YAML)")->required();
+    add_hosts_option(*command, options->hosts);
+    command->add_flag("--check", options->check,
+                      "Connect to each host: reachable, host key known, authenticated, CPUs, round trip");
+    add_ssh_options(*command, options->ssh);
+    return {command, [options] { return hosts_command(*options); }};
+}
+
 int hosts_command(const HostsOptions& options) {
-    core::LoadOptions load_options;
-    load_options.hosts_override = options.hosts;
-    core::Spec spec = core::load_spec(options.spec, load_options);
+    core::Spec spec = load_spec_with_hosts(options.spec, options.hosts);
     if (!options.check) {
         for (const auto& host : spec.hosts) {
-            fmt::print(std::cout, "{}\n", describe(host));
+            fmt::print(std::cout, "{}\n", host_line(host));
         }
         return k_exit_ok;
     }
-    transport::SshOptions ssh_options;
-    ssh_options.config_file = options.ssh_config;
-    ssh_options.accept_new_host_keys = options.accept_new_host_keys;
-    if (options.verbose) {
-        ssh_options.log = print_log_line;
-    }
-    auto checks = check_all(spec.hosts, ssh_options);
+    auto checks = check_all(spec.hosts, ssh_options(options.ssh));
     int failed = 0;
     for (std::size_t i = 0; i < spec.hosts.size(); ++i) {
         const auto& check = checks[i];

@@ -4,16 +4,20 @@
 #include <optional>
 #include <string>
 
+#include "cli/command.hpp"
+#include "cli/common_options.hpp"
+
 namespace sshard::cli {
 
 struct HostsOptions {
     std::string spec;
     std::optional<std::string> hosts; // --hosts
     bool check = false;
-    std::string ssh_config;
-    bool accept_new_host_keys = false;
-    bool verbose = false;
+    SshFlags ssh;
 };
+
+// Declares `hosts` and its options on `app`.
+Command add_hosts_command(CLI::App& app);
 
 // Prints one line per host; with --check, connects to all hosts (several at a time) and returns 1 when any
 // cannot be used, else 0. Throws core::SpecError and core::Error for a bad spec.

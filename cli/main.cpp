@@ -1,194 +1,28 @@
-// The sshard driver: parses flags, calls into core, prints, and turns every outcome into an exit code.
-#include <CLI/CLI.hpp>
+// The sshard binary: its commands, and the process-wide settings made before any of them runs. The driver
+// (cli/driver.hpp) parses the flags and turns errors into exit codes; each command lives in cli/*_command.cpp.
 #include <csignal>
-#include <fmt/format.h>
+#include <exception>
 #include <iostream>
-#include <optional>
-#include <unistd.h>
 
+#include "cli/driver.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/hosts_command.hpp"
-#include "cli/plan_printer.hpp"
-#include "cli/report_html.hpp"
-#include "cli/report_printer.hpp"
+#include "cli/plan_command.hpp"
+#include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/terminal.hpp"
-#include "core/error.hpp"
-#include "core/plan.hpp"
-#include "core/report.hpp"
-#include "core/run_dir.hpp"
-#include "core/spec_loader.hpp"
-
-namespace sshard::cli {
 
 namespace {
 
-struct SpecOptions {
-    std::string spec;
-    std::optional<std::string> hosts; // --hosts: absent, or a list (an empty one is an error)
-    std::string format = "text";
-    bool show_env = false;
+// The subcommands, in the order `sshard --help` lists them.
+constexpr sshard::cli::AddCommand k_commands[] = {
+    sshard::cli::add_plan_command,
+    sshard::cli::add_run_command,
+    sshard::cli::add_hosts_command,
+    sshard::cli::add_report_command,
 };
 
-void add_spec_options(CLI::App& command, SpecOptions& options) {
-    command.add_option("SPEC", options.spec, "The job spec (YAML)")->required();
-    command.add_option("--hosts", options.hosts,
-                       "Replace the spec's hosts: comma-separated [slots/][user@]hostlist[:port]");
-    command.add_flag("--show-env", options.show_env, "Show environment values (hidden by default)");
-}
-
-core::Spec load(const SpecOptions& options) {
-    core::LoadOptions load_options;
-    load_options.hosts_override = options.hosts;
-    return core::load_spec(options.spec, load_options);
-}
-
-void add_ssh_options(CLI::App& command, std::string& config, bool& accept_new, bool& verbose) {
-    command.add_option("--ssh-config", config, "Read this ssh_config instead of ~/.ssh/config")
-        ->check(CLI::ExistingFile);
-    command.add_flag("--accept-new-host-keys", accept_new,
-                     "Record the keys of hosts not yet in known_hosts (StrictHostKeyChecking=accept-new)");
-    command.add_flag("--verbose,-v", verbose, "Also print libssh's own log lines, at the ssh_config's LogLevel");
-}
-
-void add_run_options(CLI::App& command, RunOptions& options) {
-    command.add_option("SPEC", options.spec, "The job spec (YAML); with --resume, the run's own copy by default");
-    command.add_option("--hosts", options.hosts,
-                       "Replace the spec's hosts: comma-separated [slots/][user@]hostlist[:port]");
-    command.add_flag("--show-env", options.show_env, "With --dry-run, show environment values");
-    command.add_flag("--dry-run,-n", options.dry_run, "Show the plan, as `sshard plan` does, and run nothing");
-    command.add_flag("--local", options.local,
-                     "Run every host's shards on this machine, each host keeping its slots and labels");
-    auto* run_dir = command.add_option("--run-dir", options.run_dir,
-                                       "Keep this run's records in DIR (default .sshard/runs/<run-id>)");
-    auto* resume =
-        command.add_option("--resume", options.resume, "Continue the run in RUN_DIR (or the latest run under it)");
-    command.add_flag("--retry-failed", options.retry_failed, "With --resume, run failed shards again")->needs(resume);
-    run_dir->excludes(resume);
-    command.add_flag("--fail-fast", options.fail_fast, "After the first shard that fails for good, start nothing new");
-    command.add_option("--max-parallel", options.max_parallel, "At most N shards in flight across all hosts")
-        ->check(CLI::PositiveNumber);
-    command
-        .add_option("--down-limit", options.down_limit,
-                    "Fail a job's remaining shards when all its hosts have been down this long")
-        ->capture_default_str();
-    command.add_option("--progress", options.progress, "The live progress line on stderr")
-        ->check(CLI::IsMember({"auto", "always", "never"}))
-        ->capture_default_str();
-    command.add_flag("--stream", options.stream, "Print every output line as it comes, tagged job[index]@host");
-    command.add_option("--joblog", options.joblog, "Also log each attempt to FILE in GNU parallel's joblog format");
-    add_ssh_options(command, options.ssh_config, options.accept_new_host_keys, options.verbose);
-}
-
-int plan_command(const SpecOptions& options) {
-    core::Spec spec = load(options);
-    core::Plan plan = core::make_plan(spec);
-    if (options.format == "json") {
-        print_plan_json(std::cout, plan, options.show_env);
-    } else {
-        print_plan_text(std::cout, plan, options.show_env);
-    }
-    std::cout.flush();
-    return std::cout ? k_exit_ok : k_exit_cannot_proceed;
-}
-
-int report_command(const std::string& run_dir, const std::string& format) {
-    core::RunDir dir = core::RunDir::open(run_dir);
-    if (format == "csv") {
-        print_report_csv(std::cout, dir.path());
-    } else if (format == "html") {
-        print_report_html(std::cout, core::build_report(dir.path()), dir.path());
-    } else if (format == "json") {
-        print_report_json(std::cout, core::build_report(dir.path()));
-    } else {
-        print_report_text(std::cout, core::build_report(dir.path()));
-    }
-    std::cout.flush();
-    return std::cout ? k_exit_ok : k_exit_cannot_proceed;
-}
-
-void print_spec_error(const core::SpecError& e) {
-    bool colour = colour_enabled(STDERR_FILENO);
-    for (const auto& diagnostic : e.diagnostics()) {
-        std::cerr << core::format_diagnostic(e.file(), diagnostic, colour);
-    }
-    std::size_t count = e.diagnostics().size();
-    std::cerr << fmt::format("sshard: {} error{} in {}; nothing was dispatched\n", count, count == 1 ? "" : "s",
-                             e.file());
-}
-
-int run(int argc, char** argv) {
-    CLI::App app{"sshard: run sharded jobs across SSH hosts", "sshard"};
-    app.set_version_flag("--version", std::string("sshard ") + SSHARD_VERSION);
-    app.require_subcommand(1);
-
-    SpecOptions plan_options;
-    CLI::App* plan = app.add_subcommand("plan", "Show what a run would do, touching nothing");
-    add_spec_options(*plan, plan_options);
-    plan->add_option("--format", plan_options.format, "Output format")
-        ->check(CLI::IsMember({"text", "json"}))
-        ->capture_default_str();
-
-    RunOptions run_options;
-    CLI::App* run = app.add_subcommand("run", "Run a spec's shards on its hosts");
-    add_run_options(*run, run_options);
-
-    HostsOptions hosts_options;
-    CLI::App* hosts = app.add_subcommand("hosts", "List the spec's hosts; with --check, try each");
-    hosts->add_option("SPEC", hosts_options.spec, "The job spec (YAML)")->required();
-    hosts->add_option("--hosts", hosts_options.hosts,
-                      "Replace the spec's hosts: comma-separated [slots/][user@]hostlist[:port]");
-    hosts->add_flag("--check", hosts_options.check,
-                    "Connect to each host: reachable, host key known, authenticated, CPUs, round trip");
-    add_ssh_options(*hosts, hosts_options.ssh_config, hosts_options.accept_new_host_keys, hosts_options.verbose);
-
-    std::string report_dir = ".sshard/runs";
-    std::string report_format = "text";
-    CLI::App* report = app.add_subcommand("report", "Print the report of a finished or interrupted run");
-    report->add_option("RUN_DIR", report_dir, "A run directory, or a folder of runs (its latest)")
-        ->capture_default_str();
-    report->add_option("--format", report_format, "Output format")
-        ->check(CLI::IsMember({"text", "json", "csv", "html"}))
-        ->capture_default_str();
-
-    try {
-        app.parse(argc, argv);
-        if (run->parsed() && run_options.spec.empty() && run_options.resume.empty()) {
-            throw CLI::RequiredError("SPEC (or --resume RUN_DIR)");
-        }
-    } catch (const CLI::ParseError& e) {
-        int code = app.exit(e);
-        return code == 0 ? k_exit_ok : k_exit_usage;
-    }
-    try {
-        if (plan->parsed()) {
-            return plan_command(plan_options);
-        }
-        if (run->parsed()) {
-            return run_command(run_options);
-        }
-        if (hosts->parsed()) {
-            return hosts_command(hosts_options);
-        }
-        if (report->parsed()) {
-            return report_command(report_dir, report_format);
-        }
-    } catch (const core::SpecError& e) {
-        print_spec_error(e);
-        return k_exit_usage;
-    } catch (const core::UsageError& e) {
-        std::cerr << "sshard: error: " << terminal_safe(e.what()) << '\n';
-        return k_exit_usage;
-    } catch (const core::Error& e) {
-        std::cerr << "sshard: error: " << terminal_safe(e.what()) << '\n';
-        return k_exit_cannot_proceed;
-    }
-    return k_exit_usage;
-}
-
 } // namespace
-
-} // namespace sshard::cli
 
 int main(int argc, char** argv) {
     // A reader that goes away (`sshard run --stream | head`) must not kill the runner between a shard's start
@@ -196,7 +30,7 @@ int main(int argc, char** argv) {
     // (see run_command). Shards get the default action back.
     std::signal(SIGPIPE, SIG_IGN);
     try {
-        return sshard::cli::run(argc, argv);
+        return sshard::cli::run_commands(argc, argv, k_commands);
     } catch (const std::exception& e) {
         std::cerr << "sshard: error: " << sshard::cli::terminal_safe(e.what()) << '\n';
         return sshard::cli::k_exit_cannot_proceed;

@@ -8,13 +8,20 @@
 
 namespace sshard::cli {
 
-namespace {
-
 using core::HostSpec;
 
 std::string slots_text(const HostSpec& host) {
     return host.auto_slots && host.transport == core::TransportKind::ssh ? "auto" : std::to_string(host.slots);
 }
+
+const char* transport_name(core::TransportKind transport) {
+    return transport == core::TransportKind::local ? "local" : "ssh";
+}
+
+namespace {
+
+// How many shards of each job the text plan lists before summarising the rest.
+constexpr int k_plan_text_shards = 5;
 
 std::string join(const std::vector<std::string>& words, std::string_view separator) {
     std::string out;
@@ -25,8 +32,8 @@ std::string join(const std::vector<std::string>& words, std::string_view separat
 }
 
 std::string host_settings(const HostSpec& host) {
-    std::string text = fmt::format("slots {}, priority {}, {}", slots_text(host), host.priority,
-                                   host.transport == core::TransportKind::local ? "local" : "ssh");
+    std::string text =
+        fmt::format("slots {}, priority {}, {}", slots_text(host), host.priority, transport_name(host.transport));
     if (!host.user.empty()) {
         text += ", user " + host.user;
     }
@@ -121,7 +128,7 @@ namespace {
 
 nlohmann::ordered_json host_json(const HostSpec& host) {
     nlohmann::ordered_json j = {{"name", host.name},
-                                {"transport", host.transport == core::TransportKind::local ? "local" : "ssh"},
+                                {"transport", transport_name(host.transport)},
                                 {"priority", host.priority},
                                 {"labels", host.labels}};
     j["slots"] = host.auto_slots && host.transport == core::TransportKind::ssh ? nlohmann::ordered_json("auto")

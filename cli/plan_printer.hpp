@@ -2,15 +2,19 @@
 #pragma once
 
 #include <ostream>
+#include <string>
 
 #include "core/plan.hpp"
 
 namespace sshard::cli {
 
-// How many shards of each job the text plan lists before summarising the rest.
-constexpr int k_plan_text_shards = 5;
+// How a host's slots read: "auto" for an SSH host that counts its CPUs when it connects, else the number.
+std::string slots_text(const core::HostSpec& host);
 
-// The hosts, then each job in dispatch order with its settings, eligible hosts and first shards. Environment
+// "local" or "ssh".
+const char* transport_name(core::TransportKind transport);
+
+// The hosts, then each job in dispatch order with its settings, eligible hosts and first five shards. Environment
 // values are shown only with `show_env`: they may hold secrets.
 void print_plan_text(std::ostream& out, const core::Plan& plan, bool show_env);
 

@@ -1,328 +1,37 @@
 #include "cli/report_html.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
-#include <map>
-#include <queue>
-#include <tuple>
 #include <vector>
 
+#include "cli/gantt_chart.hpp"
+#include "cli/html_escape.hpp"
+#include "cli/report_tables.hpp"
 #include "cli/units.hpp"
 #include "core/hostlist.hpp"
-#include "core/journal.hpp"
 
 namespace sshard::cli {
 
 namespace {
 
-// Red is kept out of the palette: it marks attempts that did not succeed.
-constexpr const char* k_palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#76b7b2", "#edc948",
-                                     "#b07aa1", "#9c755f", "#bab0ac", "#86bcb6", "#d4a6c8"};
-constexpr double k_label_width = 160;
-constexpr double k_plot_width = 960;
-constexpr double k_lane_height = 16;
-constexpr double k_lane_gap = 2;
-constexpr double k_host_gap = 10;
-constexpr double k_axis_height = 24;
-constexpr double k_top = 8;
-
-// An attempt as drawn: its journal event, where it stands in the journal and the lane it takes.
-struct Attempt : core::AttemptEndEvent {
-    std::uint64_t seq = 0; // journal order, to break ties in start
-    std::size_t lane = 0;
-};
-
-struct Attempts {
-    std::vector<Attempt> drawn; // sorted by start
-    std::uint64_t left_out = 0;
-};
-
-// A host's band of rows in the chart.
-struct HostBand {
-    std::string name;
-    std::size_t lanes = 0;
-    double y = 0;
-};
-
-// Maps run time to chart x: the sessions side by side, the pauses between them left out.
-struct Scale {
-    const std::vector<core::Span>* sessions = nullptr;
-    double span = 1; // active seconds
-    double x_active(double seconds) const { return k_label_width + seconds / span * k_plot_width; }
-    double x(double wall) const { return x_active(core::active_seconds(*sessions, wall)); }
-};
-
-std::string escape(const std::string& text) {
-    std::string escaped;
-    escaped.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-        case '&':
-            escaped += "&amp;";
-            break;
-        case '<':
-            escaped += "&lt;";
-            break;
-        case '>':
-            escaped += "&gt;";
-            break;
-        case '"':
-            escaped += "&quot;";
-            break;
-        case '\'':
-            escaped += "&#39;";
-            break;
-        default:
-            escaped += c;
-        }
-    }
-    return escaped;
-}
-
-bool earlier(const Attempt& a, const Attempt& b) {
-    return std::tie(a.start, a.seq) < std::tie(b.start, b.seq);
-}
-
-// The event without what the chart does not show, which can be long.
-Attempt attempt_from(const core::AttemptEndEvent& e, std::uint64_t seq) {
-    Attempt a;
-    static_cast<core::AttemptEndEvent&>(a) = e;
-    a.command.clear();
-    a.key.clear();
-    a.inputs.clear();
-    a.seq = seq;
-    return a;
-}
-
-// Keeps the k_max_drawn earliest attempts in a max-heap, so memory stays bounded however long the journal is.
-Attempts read_attempts(const std::string& run_dir) {
-    std::priority_queue<Attempt, std::vector<Attempt>, decltype(&earlier)> earliest(&earlier);
-    std::uint64_t seen = 0;
-    core::read_journal(run_dir + "/journal.jsonl", [&](const core::JournalEvent& event, int) {
-        const auto* e = std::get_if<core::AttemptEndEvent>(&event);
-        if (e == nullptr) {
-            return;
-        }
-        Attempt a = attempt_from(*e, seen++);
-        if (earliest.size() < k_max_drawn) {
-            earliest.push(std::move(a));
-        } else if (earlier(a, earliest.top())) {
-            earliest.pop();
-            earliest.push(std::move(a));
-        }
-    });
-    Attempts attempts;
-    attempts.left_out = seen - earliest.size();
-    while (!earliest.empty()) {
-        attempts.drawn.push_back(earliest.top());
-        earliest.pop();
-    }
-    std::reverse(attempts.drawn.begin(), attempts.drawn.end());
-    return attempts;
-}
-
-// Interval partitioning: in start order, each attempt takes its host's lowest lane free at its start, which uses
-// as few lanes as the host's busiest moment needs. Returns the lane count per host.
-std::map<std::string, std::size_t> assign_lanes(std::vector<Attempt>& attempts) {
-    std::map<std::string, std::vector<double>> lane_ends;
-    for (auto& a : attempts) {
-        auto& ends = lane_ends[a.host];
-        auto free = std::find_if(ends.begin(), ends.end(), [&](double end) { return end <= a.start; });
-        if (free == ends.end()) {
-            free = ends.insert(ends.end(), a.end);
-        }
-        *free = a.end;
-        a.lane = static_cast<std::size_t>(free - ends.begin());
-    }
-    std::map<std::string, std::size_t> lanes;
-    for (const auto& [host, ends] : lane_ends) {
-        lanes[host] = ends.size();
-    }
-    return lanes;
-}
-
-// The report's hosts in its order, then any host seen only in attempts; an idle host keeps one empty row.
-std::vector<HostBand> layout_hosts(const core::Report& report, const std::map<std::string, std::size_t>& lanes) {
-    std::vector<HostBand> bands;
-    for (const auto& h : report.hosts) {
-        auto found = lanes.find(h.name);
-        bands.push_back({h.name, found == lanes.end() ? 0 : found->second, 0});
-    }
-    for (const auto& lane : lanes) {
-        auto known = [&lane](const HostBand& b) { return b.name == lane.first; };
-        if (std::none_of(bands.begin(), bands.end(), known)) {
-            bands.push_back({lane.first, lane.second, 0});
-        }
-    }
-    double y = k_top + k_axis_height;
-    for (auto& band : bands) {
-        band.y = y;
-        y += static_cast<double>(std::max<std::size_t>(band.lanes, 1)) * (k_lane_height + k_lane_gap) + k_host_gap;
-    }
-    return bands;
-}
-
-// Colours follow the report's job order, so a job keeps its colour between the legend and the chart.
-std::map<std::string, std::string> job_colours(const core::Report& report, const std::vector<Attempt>& attempts) {
-    std::map<std::string, std::string> colours;
-    auto add = [&](const std::string& job) {
-        if (colours.count(job) == 0) {
-            colours[job] = k_palette[colours.size() % std::size(k_palette)];
-        }
-    };
-    for (const auto& j : report.jobs) {
-        add(j.name);
-    }
-    for (const auto& a : attempts) {
-        add(a.job);
-    }
-    return colours;
-}
-
-// A step of 1, 2 or 5 times a power of ten that gives five to ten ticks.
-double tick_step(double span) {
-    double raw = span / 8;
-    double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-    for (double m : {1.0, 2.0, 5.0}) {
-        if (m * magnitude >= raw) {
-            return m * magnitude;
-        }
-    }
-    return 10 * magnitude;
-}
-
-void print_axis(std::ostream& out, const Scale& scale, double height) {
-    double step = tick_step(scale.span);
-    double axis_y = k_top + k_axis_height - 4;
-    fmt::print(out, "<line class=\"axis\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>\n", k_label_width,
-               axis_y, k_label_width + k_plot_width, axis_y);
-    for (int i = 0; i * step <= scale.span * (1 + 1e-9); ++i) {
-        double x = scale.x_active(i * step);
-        fmt::print(out, "<line class=\"tick\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>\n", x, axis_y,
-                   x, height);
-        fmt::print(out, "<text class=\"tick-label\" x=\"{:.1f}\" y=\"{:.1f}\">{:g} s</text>\n", x, axis_y - 4,
-                   i * step);
-    }
-}
-
-// A dashed line where a resume started: the pause before it is left out of the chart.
-void print_resumes(std::ostream& out, const Scale& scale, double height) {
-    double offset = 0;
-    for (std::size_t i = 0; i + 1 < scale.sessions->size(); ++i) {
-        offset += (*scale.sessions)[i].end - (*scale.sessions)[i].start;
-        double x = scale.x_active(offset);
-        fmt::print(out,
-                   "<line class=\"resume\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\">"
-                   "<title>resumed after a pause of {3:.0f} s</title></line>\n",
-                   x, k_top + k_axis_height - 4, height, (*scale.sessions)[i + 1].start - (*scale.sessions)[i].end);
-    }
-}
-
-void print_bands(std::ostream& out, const std::vector<HostBand>& bands) {
-    for (const auto& band : bands) {
-        fmt::print(out, "<text class=\"host-label\" x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", k_label_width - 8,
-                   band.y + k_lane_height - 4, escape(band.name));
-        for (std::size_t lane = 0; lane < band.lanes; ++lane) {
-            fmt::print(out,
-                       "<rect class=\"lane\" data-host=\"{}\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" "
-                       "height=\"{:.1f}\"/>\n",
-                       escape(band.name), k_label_width,
-                       band.y + static_cast<double>(lane) * (k_lane_height + k_lane_gap), k_plot_width, k_lane_height);
-        }
-    }
-}
-
-std::string attempt_class(core::Verdict verdict) {
-    if (verdict == core::Verdict::failed || verdict == core::Verdict::retry || verdict == core::Verdict::unfinished) {
-        return "attempt failed";
-    }
-    return verdict == core::Verdict::requeued ? "attempt requeued" : "attempt";
-}
-
-std::string tooltip(const Attempt& a) {
-    std::string text = fmt::format("{}[{}] attempt {} on {}: {:.3f} s, {}", a.job, a.index, a.attempt, a.host,
-                                   a.end - a.start, core::verdict_name(a.verdict));
-    std::string reason = a.reason;
-    if (a.output_error) {
-        reason += (reason.empty() ? "" : "; ") + *a.output_error;
-    }
-    return reason.empty() ? text : text + " (" + reason + ")";
-}
-
-void print_attempts(std::ostream& out, const std::vector<Attempt>& attempts, const std::vector<HostBand>& bands,
-                    const Scale& scale, const std::map<std::string, std::string>& colours) {
-    std::map<std::string, double> band_y;
-    for (const auto& band : bands) {
-        band_y[band.name] = band.y;
-    }
-    for (const auto& a : attempts) {
-        double x = scale.x(a.start);
-        // A zero-length attempt still gets a visible sliver.
-        double width = std::max(1.0, scale.x(a.end) - x);
-        double y = band_y.at(a.host) + static_cast<double>(a.lane) * (k_lane_height + k_lane_gap);
-        fmt::print(out,
-                   "<rect class=\"{}\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\">"
-                   "<title>{}</title></rect>\n",
-                   attempt_class(a.verdict), x, y, width, k_lane_height, colours.at(a.job), escape(tooltip(a)));
-    }
-}
-
-void print_legend(std::ostream& out, const std::map<std::string, std::string>& colours, const core::Report& report) {
-    out << "<ul class=\"legend\">\n";
-    for (const auto& j : report.jobs) {
-        fmt::print(out, "<li><span class=\"swatch\" style=\"background:{}\"></span>{}</li>\n", colours.at(j.name),
-                   escape(j.name));
-    }
-    out << "<li><span class=\"swatch failed\"></span>failed, retried or unfinished</li>\n"
-        << "<li><span class=\"swatch requeued\"></span>requeued</li>\n</ul>\n";
-}
-
-void print_gantt(std::ostream& out, const core::Report& report, Attempts& attempts) {
-    auto lanes = assign_lanes(attempts.drawn);
-    auto bands = layout_hosts(report, lanes);
-    auto colours = job_colours(report, attempts.drawn);
-    Scale scale{&report.run.sessions, report.run.makespan_s > 0 ? report.run.makespan_s : 1.0};
-    double height = bands.empty() ? k_top + k_axis_height : bands.back().y;
-    height += static_cast<double>(bands.empty() ? 0 : std::max<std::size_t>(bands.back().lanes, 1)) *
-              (k_lane_height + k_lane_gap);
-    out << "<h2>Timeline</h2>\n";
-    print_legend(out, colours, report);
-    if (attempts.left_out > 0) {
-        fmt::print(out,
-                   "<p class=\"note\">The chart shows the first {} attempts by start time; {} more are left out.</p>\n",
-                   attempts.drawn.size(), attempts.left_out);
-    }
-    // Inline SVG in HTML needs no xmlns: the parser puts it in the SVG namespace, and the page fetches nothing.
-    fmt::print(out, "<svg class=\"gantt\" width=\"{0:.0f}\" height=\"{1:.0f}\" viewBox=\"0 0 {0:.0f} {1:.0f}\">\n",
-               k_label_width + k_plot_width + 20, height + 4);
-    print_axis(out, scale, height);
-    print_bands(out, bands);
-    print_attempts(out, attempts.drawn, bands, scale, colours);
-    print_resumes(out, scale, height);
-    out << "</svg>\n";
-}
-
 // Cells are plain text: each is escaped here.
 void print_row(std::ostream& out, const std::vector<std::string>& cells, const char* tag = "td") {
     out << "<tr>";
     for (const auto& cell : cells) {
-        fmt::print(out, "<{0}>{1}</{0}>", tag, escape(cell));
+        fmt::print(out, "<{0}>{1}</{0}>", tag, html_escape(cell));
     }
     out << "</tr>\n";
 }
 
 void print_run(std::ostream& out, const core::RunReport& run) {
-    std::uint64_t not_run =
-        run.shards.total - std::min(run.shards.total, run.shards.succeeded + run.shards.failed + run.shards.skipped);
     const std::vector<std::pair<std::string, std::string>> rows = {
         {"run", fmt::format("{} ({}){}", run.name, run.run_id, run.interrupted ? ", interrupted" : "")},
         {"started", local_time_text(run.start)},
         {"makespan", seconds_text(run.makespan_s)},
         {"shards", fmt::format("{}: {} succeeded, {} failed, {} skipped, {} not run", run.shards.total,
-                               run.shards.succeeded, run.shards.failed, run.shards.skipped, not_run)},
+                               run.shards.succeeded, run.shards.failed, run.shards.skipped, not_run_count(run.shards))},
         {"attempts", fmt::format("{} ({} retries)", run.attempts, run.retries)},
         {"host losses", fmt::format("{}", run.host_losses)},
         {"T_total", seconds_text(run.t_total_s)},
@@ -332,34 +41,20 @@ void print_run(std::ostream& out, const core::RunReport& run) {
         {"CPU", fmt::format("{} (efficiency {})", seconds_text(run.cpu_s), percent_text(run.cpu_efficiency))}};
     out << "<h2>Run</h2>\n<table class=\"summary\">\n";
     for (const auto& [key, value] : rows) {
-        fmt::print(out, "<tr><th>{}</th><td>{}</td></tr>\n", escape(key), escape(value));
+        fmt::print(out, "<tr><th>{}</th><td>{}</td></tr>\n", html_escape(key), html_escape(value));
     }
     out << "</table>\n";
 }
 
-void print_jobs(std::ostream& out, const std::vector<core::JobReport>& jobs) {
-    out << "<h2>Jobs</h2>\n<table>\n";
-    print_row(out, {"job", "shards", "ok", "fail", "skip", "tries", "T_total", "min", "p50", "p95", "max", "cpu"},
-              "th");
-    for (const auto& j : jobs) {
-        print_row(out,
-                  {j.name, std::to_string(j.shards.total), std::to_string(j.shards.succeeded),
-                   std::to_string(j.shards.failed), std::to_string(j.shards.skipped), std::to_string(j.attempts),
-                   seconds_text(j.t_total_s), seconds_text(j.duration_s.min), seconds_text(j.duration_s.p50),
-                   seconds_text(j.duration_s.p95), seconds_text(j.duration_s.max), percent_text(j.cpu_efficiency)});
+void print_table(std::ostream& out, const std::string& heading, const Table& table) {
+    fmt::print(out, "<h2>{}</h2>\n<table>\n", heading);
+    std::vector<std::string> names;
+    for (const auto& column : table.columns) {
+        names.push_back(column.name);
     }
-    out << "</table>\n";
-}
-
-void print_hosts(std::ostream& out, const std::vector<core::HostReport>& hosts) {
-    out << "<h2>Hosts</h2>\n<table>\n";
-    print_row(out, {"host", "slots", "shards", "fail", "lost", "busy", "idle", "util", "cpu usr", "cpu sys", "setup"},
-              "th");
-    for (const auto& h : hosts) {
-        print_row(out, {h.name, std::to_string(h.slots), std::to_string(h.shards), std::to_string(h.failures),
-                        std::to_string(h.losses), seconds_text(h.busy_s), seconds_text(h.idle_s),
-                        percent_text(h.utilization), seconds_text(h.cpu_user_s), seconds_text(h.cpu_sys_s),
-                        h.setup_s ? seconds_text(*h.setup_s) : "n/a"});
+    print_row(out, names, "th");
+    for (const auto& row : table.rows) {
+        print_row(out, row);
     }
     out << "</table>\n";
 }
@@ -374,7 +69,7 @@ void print_failures(std::ostream& out, const core::Report& report) {
         print_row(out, {fmt::format("{}[{}]", f.job, f.index), core::fold_hostlist(f.hosts), std::to_string(f.attempts),
                         f.reason});
         if (!f.stderr_tail.empty()) {
-            fmt::print(out, "<tr><td colspan=\"4\"><pre>{}</pre></td></tr>\n", escape(f.stderr_tail));
+            fmt::print(out, "<tr><td colspan=\"4\"><pre>{}</pre></td></tr>\n", html_escape(f.stderr_tail));
         }
     }
     out << "</table>\n";
@@ -420,15 +115,14 @@ pre { margin: 0; text-align: left; font-size: 90%; }
 } // namespace
 
 void print_report_html(std::ostream& out, const core::Report& report, const std::string& run_dir) {
-    Attempts attempts = read_attempts(run_dir);
-    std::string title = escape(fmt::format("sshard report: {} ({})", report.run.name, report.run.run_id));
+    std::string title = html_escape(fmt::format("sshard report: {} ({})", report.run.name, report.run.run_id));
     fmt::print(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n",
                title);
     fmt::print(out, "<style>\n{}</style>\n</head>\n<body>\n<h1>{}</h1>\n", k_style, title);
-    print_gantt(out, report, attempts);
+    print_gantt(out, report, run_dir);
     print_run(out, report.run);
-    print_jobs(out, report.jobs);
-    print_hosts(out, report.hosts);
+    print_table(out, "Jobs", jobs_table(report.jobs));
+    print_table(out, "Hosts", hosts_table(report.hosts));
     print_failures(out, report);
     print_not_run(out, report.not_run);
     out << "</body>\n</html>\n";

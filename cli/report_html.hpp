@@ -1,8 +1,7 @@
-// Prints a run's report as one self-contained HTML page: a Gantt chart of every slot's attempts (inline SVG and
-// CSS, no script, nothing fetched) followed by the tables of the text report.
+// Prints a run's report as one self-contained HTML page: a Gantt chart of every slot's attempts
+// (cli/gantt_chart.hpp) followed by the tables of the text report.
 #pragma once
 
-#include <cstddef>
 #include <ostream>
 #include <string>
 
@@ -10,13 +9,8 @@
 
 namespace sshard::cli {
 
-// The chart draws at most this many attempts, the earliest by start time, so huge runs still give a page a
-// browser can open; the page says how many were left out.
-constexpr std::size_t k_max_drawn = 20000;
-
-// Writes the page for `report`, streaming the journal of `run_dir` once more for the attempts' intervals. Each
-// host gets as many lanes as its attempts needed (interval partitioning). Throws core::Error when the journal
-// cannot be read.
+// Writes the page for `report`, streaming the journal of `run_dir` once more for the chart. Throws core::Error
+// when the journal cannot be read.
 void print_report_html(std::ostream& out, const core::Report& report, const std::string& run_dir);
 
 } // namespace sshard::cli

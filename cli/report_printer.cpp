@@ -4,6 +4,7 @@
 #include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/report_tables.hpp"
 #include "cli/terminal.hpp"
 #include "cli/units.hpp"
 #include "core/hostlist.hpp"
@@ -24,9 +25,7 @@ void print_run(std::ostream& out, const core::RunReport& run) {
     fmt::print(out, "run {} ({}){}\n", terminal_safe(run.name), terminal_safe(run.run_id),
                run.interrupted ? ", interrupted" : "");
     fmt::print(out, "  shards {}: {} succeeded, {} failed, {} skipped, {} not run\n", run.shards.total,
-               run.shards.succeeded, run.shards.failed, run.shards.skipped,
-               run.shards.total -
-                   std::min(run.shards.total, run.shards.succeeded + run.shards.failed + run.shards.skipped));
+               run.shards.succeeded, run.shards.failed, run.shards.skipped, not_run_count(run.shards));
     fmt::print(out, "  started {}, makespan {}, {} attempts, {} retries, {} host losses\n", local_time_text(run.start),
                seconds_text(run.makespan_s), run.attempts, run.retries, run.host_losses);
     fmt::print(out, "  T_total {}, speedup {:.2f}, {} slots, utilization {}, CPU {} (efficiency {})\n",
@@ -34,40 +33,24 @@ void print_run(std::ostream& out, const core::RunReport& run) {
                seconds_text(run.cpu_s), percent_text(run.cpu_efficiency));
 }
 
-void print_jobs(std::ostream& out, const std::vector<core::JobReport>& jobs) {
-    fmt::print(out, "\n{:<16} {:>6} {:>6} {:>5} {:>5} {:>6} {:>8} {:>7} {:>7} {:>7} {:>7} {:>6}\n", "job", "shards",
-               "ok", "fail", "skip", "tries", "T_total", "min", "p50", "p95", "max", "cpu");
-    for (const auto& j : jobs) {
-        fmt::print(out, "{:<16} {:>6} {:>6} {:>5} {:>5} {:>6} {:>8} {:>7} {:>7} {:>7} {:>7} {:>6}\n", cell(j.name),
-                   j.shards.total, j.shards.succeeded, j.shards.failed, j.shards.skipped, j.attempts,
-                   seconds_text(j.t_total_s), seconds_text(j.duration_s.min), seconds_text(j.duration_s.p50),
-                   seconds_text(j.duration_s.p95), seconds_text(j.duration_s.max), percent_text(j.cpu_efficiency));
+// A table in fixed-width columns: the first left-aligned and cut to its width, the others right-aligned.
+void print_table(std::ostream& out, const Table& table) {
+    auto print_line = [&](const std::vector<std::string>& cells, bool cut) {
+        const Column& first = table.columns.front();
+        std::string line = fmt::format("{:<{}}", cut ? cell(cells.front(), first.width) : cells.front(), first.width);
+        for (std::size_t i = 1; i < table.columns.size(); ++i) {
+            line += fmt::format(" {:>{}}", terminal_safe(cells[i]), table.columns[i].width);
+        }
+        fmt::print(out, "{}\n", line);
+    };
+    std::vector<std::string> names;
+    for (const auto& column : table.columns) {
+        names.push_back(column.name);
     }
-}
-
-void print_hosts(std::ostream& out, const std::vector<core::HostReport>& hosts) {
-    fmt::print(out, "\n{:<16} {:>5} {:>6} {:>5} {:>5} {:>8} {:>8} {:>6} {:>8} {:>8} {:>7}\n", "host", "slots", "shards",
-               "fail", "lost", "busy", "idle", "util", "cpu usr", "cpu sys", "setup");
-    for (const auto& h : hosts) {
-        fmt::print(out, "{:<16} {:>5} {:>6} {:>5} {:>5} {:>8} {:>8} {:>6} {:>8} {:>8} {:>7}\n", cell(h.name), h.slots,
-                   h.shards, h.failures, h.losses, seconds_text(h.busy_s), seconds_text(h.idle_s),
-                   percent_text(h.utilization), seconds_text(h.cpu_user_s), seconds_text(h.cpu_sys_s),
-                   h.setup_s ? seconds_text(*h.setup_s) : "n/a");
-    }
-}
-
-std::string mib(std::optional<std::uint64_t> bytes) {
-    return bytes ? fmt::format("{:.0f} MiB", static_cast<double>(*bytes) / 1048576.0) : "n/a";
-}
-
-// The hosts' own CPU and memory over the run, from their samples; n/a where a host offers none.
-void print_host_use(std::ostream& out, const std::vector<core::HostReport>& hosts) {
-    fmt::print(out, "\n{:<16} {:>8} {:>9} {:>9} {:>12} {:>12}\n", "host use", "samples", "cpu mean", "cpu peak",
-               "mem peak", "mem total");
-    for (const auto& h : hosts) {
-        fmt::print(out, "{:<16} {:>8} {:>9} {:>9} {:>12} {:>12}\n", cell(h.name), h.samples,
-                   h.cpu_busy_mean ? percent_text(*h.cpu_busy_mean) : "n/a",
-                   h.cpu_busy_peak ? percent_text(*h.cpu_busy_peak) : "n/a", mib(h.mem_used_peak), mib(h.mem_total));
+    out << '\n';
+    print_line(names, false);
+    for (const auto& row : table.rows) {
+        print_line(row, true);
     }
 }
 
@@ -146,9 +129,9 @@ void print_timeline(std::ostream& out, const core::Report& report) {
 
 void print_report_text(std::ostream& out, const core::Report& report) {
     print_run(out, report.run);
-    print_jobs(out, report.jobs);
-    print_hosts(out, report.hosts);
-    print_host_use(out, report.hosts);
+    print_table(out, jobs_table(report.jobs));
+    print_table(out, hosts_table(report.hosts));
+    print_table(out, host_use_table(report.hosts));
     print_failures(out, report);
     print_output_errors(out, report);
     print_timeline(out, report);

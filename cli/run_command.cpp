@@ -36,8 +36,44 @@
 
 namespace sshard::cli {
 
-namespace {
+Command add_run_command(CLI::App& app) {
+    auto options = std::make_shared<RunOptions>();
+    CLI::App* command = app.add_subcommand("run", "Run a spec's shards on its hosts");
+    command->add_option("SPEC", options->spec, "The job spec (YAML); with --resume, the run's own copy by default");
+    add_hosts_option(*command, options->hosts);
+    command->add_flag("--show-env", options->show_env, "With --dry-run, show environment values");
+    command->add_flag("--dry-run,-n", options->dry_run, "Show the plan, as `sshard plan` does, and run nothing");
+    command->add_flag("--local", options->local,
+                      "Run every host's shards on this machine, each host keeping its slots and labels");
+    auto* run_dir = command->add_option("--run-dir", options->run_dir,
+                                        "Keep this run's records in DIR (default .sshard/runs/<run-id>)");
+    auto* resume =
+        command->add_option("--resume", options->resume, "Continue the run in RUN_DIR (or the latest run under it)");
+    command->add_flag("--retry-failed", options->retry_failed, "With --resume, run failed shards again")->needs(resume);
+    run_dir->excludes(resume);
+    command->add_flag("--fail-fast", options->fail_fast,
+                      "After the first shard that fails for good, start nothing new");
+    command->add_option("--max-parallel", options->max_parallel, "At most N shards in flight across all hosts")
+        ->check(CLI::PositiveNumber);
+    command
+        ->add_option("--down-limit", options->down_limit,
+                     "Fail a job's remaining shards when all its hosts have been down this long")
+        ->capture_default_str();
+    command->add_option("--progress", options->progress, "The live progress line on stderr")
+        ->check(CLI::IsMember({"auto", "always", "never"}))
+        ->capture_default_str();
+    command->add_flag("--stream", options->stream, "Print every output line as it comes, tagged job[index]@host");
+    command->add_option("--joblog", options->joblog, "Also log each attempt to FILE in GNU parallel's joblog format");
+    add_ssh_options(*command, options->ssh);
+    return {command, [options] {
+                if (options->spec.empty() && options->resume.empty()) {
+                    throw CLI::RequiredError("SPEC (or --resume RUN_DIR)");
+                }
+                return run_command(*options);
+            }};
+}
 
+namespace {
 // The spec to run and its text: the one named on the command line, or on resume without one, the run's copy
 // (loaded under its first path, for messages, with the run's copies of its `lines` files).
 struct LoadedSpec {
@@ -68,6 +104,40 @@ LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& re
     return loaded;
 }
 
+// The resumed run's directory, or a new one (under .sshard/runs, or the one --run-dir names) that `lock` then
+// holds, as it already holds the resumed one.
+core::RunDir open_run_dir(const RunOptions& options, const LoadedSpec& loaded,
+                          const std::optional<core::RunDir>& resumed, std::optional<core::RunLock>& lock) {
+    if (resumed) {
+        return *resumed;
+    }
+    core::RunDir made = options.run_dir.empty() ? core::RunDir::create(".sshard/runs", loaded.spec.name, loaded.text)
+                                                : core::RunDir::create_at(options.run_dir, loaded.text);
+    lock.emplace(made);
+    return made;
+}
+
+// The copies of the spec and its `lines` files that this session runs, kept in the run directory so that a
+// later resume without a spec runs the same.
+void save_run_copies(const RunOptions& options, const LoadedSpec& loaded, bool resuming, core::RunDir& dir) {
+    if (resuming && !options.spec.empty()) {
+        dir.replace_spec(loaded.text);
+    }
+    if (!resuming || !options.spec.empty()) {
+        core::save_inputs(dir.path(), loaded.spec);
+    }
+}
+
+// The spec's path as the journal records it. A run whose runner died before it recorded its start ran
+// nothing: its resume starts it from its spec copy.
+std::string journal_spec_path(const RunOptions& options, const std::optional<core::RunDir>& resumed,
+                              const core::RecordedRun& previous) {
+    if (!resumed) {
+        return std::filesystem::absolute(options.spec).string();
+    }
+    return previous.started ? previous.spec_path : resumed->spec_path();
+}
+
 bool show_progress(const RunOptions& options) {
     if (options.progress == "always") {
         return true;
@@ -75,30 +145,42 @@ bool show_progress(const RunOptions& options) {
     return options.progress == "auto" && isatty(STDERR_FILENO) == 1 && !options.stream;
 }
 
-// Prints each output line of a shard as it comes, tagged with where it ran: stdout lines on stdout, stderr
-// lines on stderr, like GNU parallel's --tag --line-buffer. The lines are the shard's own bytes; the tag is
-// sshard's, so it is made safe. When the output is closed (its reader went away),
-// the run is stopped as by SIGTERM: its shards are recorded, none is left running.
-core::LineListener stream_listener(const core::Attempt& attempt, const core::Spec& spec, std::mutex& mutex,
-                                   bool& closed) {
-    std::string tag =
-        terminal_safe(fmt::format("{}[{}]@{}: ", attempt.job->name, attempt.index, spec.hosts[attempt.host].name));
-    return [tag, &mutex, &closed](core::Stream stream, std::string_view line) {
-        std::lock_guard lock(mutex);
+// --stream: prints each output line of a shard as it comes, tagged with where it ran: stdout lines on stdout,
+// stderr lines on stderr, like GNU parallel's --tag --line-buffer. The lines are the shard's own bytes; the
+// tag is sshard's, so it is made safe. When the output is closed (its reader went away), the run is stopped
+// as by SIGTERM: its shards are recorded, none is left running.
+class StreamPrinter {
+public:
+    // `spec` names the hosts in the tags, and must outlive the printer.
+    explicit StreamPrinter(const core::Spec& spec) : m_spec(spec) {}
+
+    core::LineListener listener(const core::Attempt& attempt) {
+        std::string tag = terminal_safe(
+            fmt::format("{}[{}]@{}: ", attempt.job->name, attempt.index, m_spec.hosts[attempt.host].name));
+        return [this, tag](core::Stream stream, std::string_view line) { print(tag, stream, line); };
+    }
+
+private:
+    void print(const std::string& tag, core::Stream stream, std::string_view line) {
+        std::lock_guard lock(m_mutex);
         std::ostream& out = stream == core::Stream::out ? std::cout : std::cerr;
-        if (closed) {
+        if (m_closed) {
             return;
         }
         out << tag << line << '\n';
         out.flush();
         if (!out) {
-            closed = true;
+            m_closed = true;
             std::cerr << "sshard: standard " << (stream == core::Stream::out ? "output" : "error")
                       << " was closed: stopping\n";
             ::kill(::getpid(), SIGTERM);
         }
-    };
-}
+    }
+
+    const core::Spec& m_spec;
+    std::mutex m_mutex;
+    bool m_closed = false; // guarded by m_mutex
+};
 
 core::Duration parse_down_limit(const std::string& text) {
     auto limit = core::parse_duration(text);
@@ -106,6 +188,45 @@ core::Duration parse_down_limit(const std::string& text) {
         throw core::UsageError(fmt::format("bad --down-limit '{}': a duration above zero, such as 30s or 5m", text));
     }
     return *limit;
+}
+
+// --joblog's writer, or none. Throws core::Error when the file cannot be opened.
+std::unique_ptr<core::JoblogWriter> open_joblog(const RunOptions& options, const core::Spec& spec, bool resuming) {
+    if (options.joblog.empty()) {
+        return nullptr;
+    }
+    return std::make_unique<core::JoblogWriter>(options.joblog, spec, resuming);
+}
+
+// What the scheduler needs beyond the plan and the places attempts are written to: the flags and what
+// earlier sessions did.
+core::SchedulerOptions scheduler_options(const RunOptions& options, const core::RunDir& dir,
+                                         const core::RecordedRun& previous, bool resuming) {
+    core::SchedulerOptions scheduling;
+    scheduling.fail_fast = options.fail_fast;
+    scheduling.max_parallel = options.max_parallel;
+    scheduling.down_limit = parse_down_limit(options.down_limit);
+    scheduling.seed = std::random_device{}();
+    scheduling.run_id = dir.id();
+    scheduling.history = resuming ? &previous.history : nullptr;
+    scheduling.first_attempt_id = previous.last_attempt_id + 1;
+    scheduling.retry_failed = options.retry_failed;
+    return scheduling;
+}
+
+// Where each attempt goes besides the journal: its output to the run directory's files (and with --stream, to
+// the terminal), its end to the joblog when there is one. Everything given must outlive the scheduler.
+void route_attempts(core::SchedulerOptions& scheduling, const RunOptions& options, const core::OpenDir& outputs,
+                    StreamPrinter& stream, core::JoblogWriter* joblog) {
+    scheduling.make_output = [&options, &outputs, &stream](const core::Attempt& a) {
+        return std::make_shared<core::OutputFiles>(outputs, a.job->name, fmt::format("{}.{}", a.index, a.number),
+                                                   options.stream ? stream.listener(a) : core::LineListener{});
+    };
+    if (joblog != nullptr) {
+        scheduling.record_end = [joblog](const core::Attempt& a, const core::Outcome& o) {
+            return joblog->write(a, o);
+        };
+    }
 }
 
 // A run exits 0 only when the report, which counts every shard by its last outcome over all sessions, finds
@@ -153,88 +274,11 @@ private:
     core::Scheduler* m_scheduler = nullptr;
 };
 
-} // namespace
-
-int run_command(const RunOptions& options) {
-    SignalWatcher signals; // first: every thread made after it inherits the blocked signals
-    std::optional<core::RunDir> resumed;
-    std::optional<core::RunLock> lock; // held to the end: one runner per run directory
-    core::RecordedRun previous;
-    if (!options.resume.empty()) {
-        resumed = core::RunDir::open(options.resume);
-        lock.emplace(*resumed); // before anything in the run is read or written
-        previous = core::read_recorded_run(resumed->journal_path());
-    }
-    LoadedSpec loaded = load(options, resumed, previous);
-    const core::Spec& spec = loaded.spec;
-    core::Plan plan = core::make_plan(spec);
-    if (options.dry_run) {
-        print_plan_text(std::cout, plan, options.show_env);
-        return k_exit_ok;
-    }
-    // Opened before a new run directory is made, so that a joblog that cannot be written leaves none behind.
-    std::optional<core::JoblogWriter> joblog;
-    if (!options.joblog.empty()) {
-        joblog.emplace(options.joblog, spec, resumed.has_value());
-    }
-    core::RunDir dir = resumed                   ? *resumed
-                       : options.run_dir.empty() ? core::RunDir::create(".sshard/runs", spec.name, loaded.text)
-                                                 : core::RunDir::create_at(options.run_dir, loaded.text);
-    if (!lock) {
-        lock.emplace(dir);
-    }
-    core::OpenDir outputs = dir.open_outputs();
-    if (resumed && !options.spec.empty()) {
-        dir.replace_spec(loaded.text);
-    }
-    if (!resumed || !options.spec.empty()) {
-        core::save_inputs(dir.path(), spec);
-    }
-    // A run whose runner died before it recorded its start ran nothing: its resume starts it from its spec copy.
-    std::string spec_path = !resumed           ? std::filesystem::absolute(options.spec).string()
-                            : previous.started ? previous.spec_path
-                                               : resumed->spec_path();
-
-    JournalFailure journal_failure;
-    core::JournalWriter journal(dir.journal_path(), std::chrono::milliseconds(50),
-                                [&](const std::string& message) { journal_failure.failed(message); });
-    core::JournalRecorder recorder(journal, plan);
-    core::SystemClock clock;
-    // On disk before anything is dispatched: a runner killed from here on leaves a run that resumes.
-    recorder.run_started(dir.id(), spec_path, resumed.has_value(), clock.wall());
-    journal.sync();
-
-    RunDisplay display(plan, show_progress(options));
-    core::ListenerList listeners({&recorder, &display});
-    std::mutex stream_mutex;
-    bool stream_closed = false; // guarded by stream_mutex
-    core::SchedulerOptions scheduling;
-    scheduling.fail_fast = options.fail_fast;
-    scheduling.max_parallel = options.max_parallel;
-    scheduling.down_limit = parse_down_limit(options.down_limit);
-    scheduling.seed = std::random_device{}();
-    scheduling.run_id = dir.id();
-    scheduling.history = resumed ? &previous.history : nullptr;
-    scheduling.first_attempt_id = previous.last_attempt_id + 1;
-    scheduling.retry_failed = options.retry_failed;
-    scheduling.make_output = [&](const core::Attempt& a) {
-        return std::make_shared<core::OutputFiles>(
-            outputs, a.job->name, fmt::format("{}.{}", a.index, a.number),
-            options.stream ? stream_listener(a, spec, stream_mutex, stream_closed) : core::LineListener{});
-    };
-    if (joblog) {
-        scheduling.record_end = [&](const core::Attempt& a, const core::Outcome& o) { return joblog->write(a, o); };
-    }
-
-    core::Scheduler scheduler(plan, clock, listeners, std::move(scheduling));
-    auto watching = journal_failure.watch(scheduler);
-    transport::SshOptions ssh_options;
-    ssh_options.config_file = options.ssh_config;
-    ssh_options.accept_new_host_keys = options.accept_new_host_keys;
-    if (options.verbose) {
-        ssh_options.log = print_log_line;
-    }
-    transport::TransportSet transport(scheduler, spec.hosts, ssh_options);
+// Runs the scheduler over the hosts' transports until every shard has settled or the run was stopped by a
+// signal (the first stops the running shards, see SignalWatcher).
+core::RunSummary run_scheduler(core::Scheduler& scheduler, const core::Spec& spec, const RunOptions& options,
+                               SignalWatcher& signals) {
+    transport::TransportSet transport(scheduler, spec.hosts, ssh_options(options.ssh));
     signals.set_handler([&](int) {
         if (signals.count() == 1) {
             std::cerr << "\nsshard: interrupted: stopping the running shards (again to kill them at once)\n";
@@ -244,6 +288,12 @@ int run_command(const RunOptions& options) {
     core::RunSummary summary = core::run_to_end(scheduler, transport);
     signals.set_handler({});
     transport.shutdown();
+    return summary;
+}
+
+// Commits the journal's last lines, prints the report built from it and returns the exit code. A journal that
+// cannot be written at the end keeps what it recorded before: the run resumes from there.
+int finish(core::JournalWriter& journal, const core::RunDir& dir, const core::RunSummary& summary) {
     std::optional<std::string> journal_error;
     try {
         journal.sync();
@@ -260,6 +310,66 @@ int run_command(const RunOptions& options) {
         return k_exit_cannot_proceed;
     }
     return exit_code(summary, report);
+}
+
+} // namespace
+
+// The passes of a run, in order. Each object lives to the end of the run, and the order of their making is
+// the order of their going, in reverse: the transports stop before the scheduler, the scheduler before the
+// journal, the journal before the lock on the run directory is released.
+int run_command(const RunOptions& options) {
+    SignalWatcher signals; // first: every thread made after it inherits the blocked signals
+
+    // 1. With --resume, the run directory, locked before anything in it is read, and what its journal recorded.
+    std::optional<core::RunDir> resumed;
+    std::optional<core::RunLock> lock; // held to the end: one runner per run directory
+    core::RecordedRun previous;
+    if (!options.resume.empty()) {
+        resumed = core::RunDir::open(options.resume);
+        lock.emplace(*resumed);
+        previous = core::read_recorded_run(resumed->journal_path());
+    }
+
+    // 2. The spec and its plan. A dry run stops here, having touched nothing.
+    LoadedSpec loaded = load(options, resumed, previous);
+    const core::Spec& spec = loaded.spec;
+    core::Plan plan = core::make_plan(spec);
+    if (options.dry_run) {
+        print_plan_text(std::cout, plan, options.show_env);
+        return k_exit_ok;
+    }
+
+    // 3. The joblog, opened before a new run directory is made: one that cannot be written leaves none behind.
+    std::unique_ptr<core::JoblogWriter> joblog = open_joblog(options, spec, resumed.has_value());
+
+    // 4. The run directory: made (and locked) or the resumed one, with this session's spec and inputs.
+    core::RunDir dir = open_run_dir(options, loaded, resumed, lock);
+    core::OpenDir outputs = dir.open_outputs();
+    save_run_copies(options, loaded, resumed.has_value(), dir);
+
+    // 5. The journal, and in it the run's start, on disk before anything is dispatched: a runner killed from
+    //    here on leaves a run that resumes.
+    JournalFailure journal_failure;
+    core::JournalWriter journal(dir.journal_path(), std::chrono::milliseconds(50),
+                                [&](const std::string& message) { journal_failure.failed(message); });
+    core::JournalRecorder recorder(journal, plan);
+    core::SystemClock clock;
+    recorder.run_started(dir.id(), journal_spec_path(options, resumed, previous), resumed.has_value(), clock.wall());
+    journal.sync();
+
+    // 6. The run, each attempt told to the journal and the terminal, until every shard has settled or a signal
+    //    or a journal that cannot be written stopped it.
+    RunDisplay display(plan, show_progress(options));
+    core::ListenerList listeners({&recorder, &display});
+    StreamPrinter stream(spec);
+    core::SchedulerOptions scheduling = scheduler_options(options, dir, previous, resumed.has_value());
+    route_attempts(scheduling, options, outputs, stream, joblog.get());
+    core::Scheduler scheduler(plan, clock, listeners, std::move(scheduling));
+    auto watching = journal_failure.watch(scheduler);
+    core::RunSummary summary = run_scheduler(scheduler, spec, options, signals);
+
+    // 7. The report, from the journal alone.
+    return finish(journal, dir, summary);
 }
 
 } // namespace sshard::cli

@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "cli/command.hpp"
+#include "cli/common_options.hpp"
+
 namespace sshard::cli {
 
 struct RunOptions {
@@ -22,13 +25,15 @@ struct RunOptions {
     std::string down_limit = "2m";
     std::string progress = "auto"; // auto, always, never
     bool stream = false;
-    std::string joblog;                // --joblog
-    std::string ssh_config;            // --ssh-config
-    bool accept_new_host_keys = false; // --accept-new-host-keys
-    bool verbose = false;              // -v: libssh's log on stderr
+    std::string joblog; // --joblog
+    SshFlags ssh;
 };
 
-// Throws core::SpecError and core::Error for problems before dispatch; returns the exit code otherwise.
+// Declares `run` and its options on `app`.
+Command add_run_command(CLI::App& app);
+
+// Throws CLI::RequiredError without a spec or --resume, core::SpecError and core::Error for problems before
+// dispatch; returns the exit code otherwise.
 int run_command(const RunOptions& options);
 
 } // namespace sshard::cli

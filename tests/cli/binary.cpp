@@ -1,5 +1,6 @@
 #include "tests/cli/binary.hpp"
 
+#include <algorithm>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
@@ -87,6 +88,30 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return true;
+}
+
+std::vector<nlohmann::json> journal_events(const std::string& run_dir) {
+    std::vector<nlohmann::json> events;
+    std::string text = read_file(run_dir + "/journal.jsonl");
+    std::size_t start = 0;
+    for (std::size_t end = text.find('\n'); end != std::string::npos; end = text.find('\n', start)) {
+        events.push_back(nlohmann::json::parse(text.substr(start, end - start)));
+        start = end + 1;
+    }
+    return events;
+}
+
+std::size_t count_events(const std::vector<nlohmann::json>& events, const std::string& kind,
+                         const std::string& verdict) {
+    return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const nlohmann::json& e) {
+        return e["event"] == kind && (verdict.empty() || e.value("verdict", "") == verdict);
+    }));
+}
+
+std::string E2eTest::write_file(const std::string& name, const std::string& text) const {
+    std::string path = m_dir + "/" + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
 }
 
 } // namespace sshard::test

@@ -1,8 +1,11 @@
-// Runs the real sshard binary for end-to-end tests and captures what it printed.
+// Runs the real sshard binary for end-to-end tests and captures what it printed; the fixture they share.
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -43,5 +46,25 @@ std::string read_file(const std::string& path);
 
 // Polls `condition` every 10 ms until it holds (true) or `limit` passes (false).
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = std::chrono::seconds(20));
+
+// The events of the journal of the run in `run_dir`, without a torn last line.
+std::vector<nlohmann::json> journal_events(const std::string& run_dir);
+
+// How many of `events` are of `kind`, and with `verdict` when one is given.
+std::size_t count_events(const std::vector<nlohmann::json>& events, const std::string& kind,
+                         const std::string& verdict = "");
+
+// The base of the end-to-end fixtures: a fresh temporary directory, m_dir, removed with all in it after each
+// test.
+class E2eTest : public testing::Test {
+protected:
+    void SetUp() override { m_dir = make_temp_dir(); }
+    void TearDown() override { std::filesystem::remove_all(m_dir); }
+
+    // Writes `text` to `name` in m_dir and returns its path.
+    std::string write_file(const std::string& name, const std::string& text) const;
+
+    std::string m_dir;
+};
 
 } // namespace sshard::test

@@ -17,10 +17,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class OneRunner : public testing::Test {
+class OneRunner : public E2eTest {
 protected:
     void SetUp() override {
-        m_dir = make_temp_dir();
+        E2eTest::SetUp();
         m_run = m_dir + "/nightly";
         // Each shard waits (at most 30 s) for the test to create `go`, so the run is surely still running.
         std::ofstream(m_dir + "/jobs.yaml") << R"(version: 1
@@ -34,7 +34,7 @@ jobs:
     }
     void TearDown() override {
         std::ofstream(m_dir + "/go"); // releases shards a failed test left waiting
-        fs::remove_all(m_dir);
+        E2eTest::TearDown();
     }
 
     // Whether a process other than the runner could take the run's lock now; takes and drops it if so.
@@ -70,7 +70,6 @@ jobs:
         return "sshard: error: run nightly is in use by pid " + std::to_string(pid) + "\n";
     }
 
-    std::string m_dir;
     std::string m_run;
 };
 

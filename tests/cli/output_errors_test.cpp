@@ -15,31 +15,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class OutputErrors : public testing::Test {
+class OutputErrors : public E2eTest {
 protected:
-    void SetUp() override { m_dir = make_temp_dir(); }
-    void TearDown() override { fs::remove_all(m_dir); }
-
-    std::string write_spec(const std::string& jobs) {
-        std::ofstream(m_dir + "/jobs.yaml") << "version: 1\nhosts: [{name: here, transport: local, slots: 2}]\n"
-                                            << "jobs:\n"
-                                            << jobs;
-        return m_dir + "/jobs.yaml";
+    std::string write_spec(const std::string& jobs) const {
+        return write_file("jobs.yaml", "version: 1\nhosts: [{name: here, transport: local, slots: 2}]\njobs:\n" + jobs);
     }
 
-    std::vector<nlohmann::json> attempt_ends(const std::string& run) const {
+    static std::vector<nlohmann::json> attempt_ends(const std::string& run) {
         std::vector<nlohmann::json> found;
-        std::ifstream in(run + "/journal.jsonl");
-        for (std::string line; std::getline(in, line);) {
-            auto e = nlohmann::json::parse(line);
+        for (const auto& e : journal_events(run)) {
             if (e["event"] == "attempt_end") {
                 found.push_back(e);
             }
         }
         return found;
     }
-
-    std::string m_dir;
 };
 
 TEST_F(OutputErrors, FullDiskUnderShardOutputFailsTheAttempt) {

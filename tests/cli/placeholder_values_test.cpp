@@ -11,19 +11,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class PlaceholderValues : public testing::Test {
-protected:
-    void SetUp() override { m_dir = make_temp_dir(); }
-    void TearDown() override { fs::remove_all(m_dir); }
-
-    std::string write(const std::string& name, const std::string& text) {
-        std::string path = m_dir + "/" + name;
-        std::ofstream(path, std::ios::binary) << text;
-        return path;
-    }
-
-    std::string m_dir;
-};
+class PlaceholderValues : public E2eTest {};
 
 TEST_F(PlaceholderValues, HostileLinesReachEachCommandAsTheirText) {
     std::string pwned = m_dir + "/PWNED";
@@ -37,8 +25,8 @@ TEST_F(PlaceholderValues, HostileLinesReachEachCommandAsTheirText) {
     for (const auto& item : items) {
         lines += item + "\n";
     }
-    write("items.txt", lines);
-    std::string spec = write("jobs.yaml", R"yaml(version: 1
+    write_file("items.txt", lines);
+    std::string spec = write_file("jobs.yaml", R"yaml(version: 1
 defaults: {env: {TOKEN: s3cret}}
 jobs:
   - name: comment
@@ -80,8 +68,8 @@ jobs:
 }
 
 TEST_F(PlaceholderValues, RefusedValuesAndPlacesAreLocatedWithoutEnvValues) {
-    write("items.txt", "ok\nEOF\n");
-    std::string spec = write("jobs.yaml", R"yaml(version: 1
+    write_file("items.txt", "ok\nEOF\n");
+    std::string spec = write_file("jobs.yaml", R"yaml(version: 1
 jobs:
   - name: a
     env:
@@ -106,7 +94,7 @@ jobs:
                          "                        ^\n"
                          "sshard: 2 errors in " +
                          spec + "; nothing was dispatched\n");
-    write("jobs.yaml", R"yaml(version: 1
+    write_file("jobs.yaml", R"yaml(version: 1
 jobs:
   - name: a
     command: |

@@ -13,7 +13,6 @@
 #include <set>
 #include <sys/mount.h>
 #include <sys/wait.h>
-#include <thread>
 
 #include "tests/cli/binary.hpp"
 
@@ -24,22 +23,10 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-// The journal's events, without a torn last line.
-std::vector<json> journal(const std::string& run_dir) {
-    std::vector<json> events;
-    std::string text = read_file(run_dir + "/journal.jsonl");
-    std::size_t start = 0;
-    for (std::size_t end = text.find('\n'); end != std::string::npos; end = text.find('\n', start)) {
-        events.push_back(json::parse(text.substr(start, end - start)));
-        start = end + 1;
-    }
-    return events;
-}
-
 // "job[index]" of the attempts that ended in the last session (after the last run_start).
 std::set<std::string> last_session_ran(const std::string& run_dir) {
     std::set<std::string> ran;
-    for (const auto& e : journal(run_dir)) {
+    for (const auto& e : journal_events(run_dir)) {
         if (e["event"] == "run_start") {
             ran.clear();
         } else if (e["event"] == "attempt_end") {
@@ -49,12 +36,6 @@ std::set<std::string> last_session_ran(const std::string& run_dir) {
     return ran;
 }
 
-std::size_t count(const std::vector<json>& events, const std::string& kind, const std::string& verdict = "") {
-    return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const json& e) {
-        return e["event"] == kind && (verdict.empty() || e.value("verdict", "") == verdict);
-    }));
-}
-
 // Whether a spawned sshard has exited, leaving it for wait_sshard to collect.
 bool exited(const Spawned& running) {
     siginfo_t info{};
@@ -62,33 +43,17 @@ bool exited(const Spawned& running) {
            info.si_pid == running.pid;
 }
 
-// Polls `condition` every 10 ms for up to 20 s.
-bool eventually(const std::function<bool()>& condition) {
-    for (int i = 0; i < 2000; ++i) {
-        if (condition()) {
-            return true;
-        }
-        std::this_thread::sleep_for(10ms);
-    }
-    return false;
-}
-
-class ResumeCommand : public testing::Test {
+class ResumeCommand : public E2eTest {
 protected:
-    void SetUp() override { m_dir = make_temp_dir(); }
     void TearDown() override {
         ::umount2((m_dir + "/disk").c_str(), MNT_DETACH);
-        fs::remove_all(m_dir);
+        E2eTest::TearDown();
     }
 
-    std::string write_spec(const std::string& jobs) {
-        std::string path = m_dir + "/jobs.yaml";
-        std::ofstream(path) << "version: 1\nhosts: [{name: here, transport: local, slots: 4}]\njobs:\n" << jobs;
-        return path;
+    std::string write_spec(const std::string& jobs) const {
+        return write_file("jobs.yaml", "version: 1\nhosts: [{name: here, transport: local, slots: 4}]\njobs:\n" + jobs);
     }
     std::string run_dir() const { return m_dir + "/run"; }
-
-    std::string m_dir;
 };
 
 TEST_F(ResumeCommand, EachEditRunsExactlyTheShardsThatAreNewOrChanged) {
@@ -145,7 +110,7 @@ TEST_F(ResumeCommand, ShardsThatShareOneCommandResumeByIndex) {
     std::string quick = write_spec("  - name: work\n    command: '[ $SSHARD_INDEX -lt 2 ] || [ -e " + m_dir +
                                    "/go ] || sleep 30'\n    shards: {count: 6}\n");
     Spawned first = spawn_sshard({"run", quick, "--run-dir", run_dir()});
-    ASSERT_TRUE(eventually([&] { return count(journal(run_dir()), "attempt_end", "succeeded") == 2; }));
+    ASSERT_TRUE(eventually([&] { return count_events(journal_events(run_dir()), "attempt_end", "succeeded") == 2; }));
     ::kill(first.pid, SIGINT);
     EXPECT_EQ(wait_sshard(first).exit_code, 130);
     std::ofstream(m_dir + "/go") << "";
@@ -185,7 +150,7 @@ TEST_F(ResumeCommand, TornLastLineIsIgnoredAndCutOffDamageElsewhereIsNamed) {
     EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
     std::string after = read_file(run_dir() + "/journal.jsonl");
     EXPECT_EQ(after.rfind(whole + "{\"event\":\"run_start\"", 0), 0u) << "the torn line is cut off before appending";
-    EXPECT_EQ(count(journal(run_dir()), "attempt_end"), 3u);
+    EXPECT_EQ(count_events(journal_events(run_dir()), "attempt_end"), 3u);
 
     std::ofstream(run_dir() + "/journal.jsonl") << whole.substr(0, whole.find('\n') + 1) << "{\"event\":\n"
                                                 << whole.substr(whole.find('\n') + 1);
@@ -217,7 +182,7 @@ TEST_F(ResumeCommand, FullDiskStopsTheRunAndAResumeFinishesIt) {
     Result report = run_sshard({"report", dir});
     EXPECT_EQ(report.exit_code, 0) << "what was committed stays readable: " << report.err;
     std::set<int> recorded;
-    for (const auto& e : journal(dir)) {
+    for (const auto& e : journal_events(dir)) {
         if (e["event"] == "attempt_end" && e["verdict"] == "succeeded") {
             recorded.insert(e["index"].get<int>());
         }
@@ -234,7 +199,7 @@ TEST_F(ResumeCommand, FullDiskStopsTheRunAndAResumeFinishesIt) {
         EXPECT_EQ(recorded.count(std::stoi(line)), 0u) << "shard " << line << " was recorded as done, and ran again";
     }
     std::map<int, int> succeeded;
-    for (const auto& e : journal(dir)) {
+    for (const auto& e : journal_events(dir)) {
         if (e["event"] == "attempt_end" && e["verdict"] == "succeeded") {
             ++succeeded[e["index"].get<int>()];
         }
@@ -266,7 +231,7 @@ TEST_F(ResumeCommand, RunKilledAsItsFirstShardStartsResumes) {
     ASSERT_TRUE(eventually([&] { return fs::exists(m_dir + "/started"); }));
     ::kill(run.pid, SIGKILL);
     wait_sshard(run);
-    auto events = journal(run_dir());
+    auto events = journal_events(run_dir());
     ASSERT_FALSE(events.empty()) << "a shard ran before run_start was on disk";
     EXPECT_EQ(events.front()["event"], "run_start");
     Result resumed = run_sshard({"run", "--resume", run_dir()});
@@ -283,7 +248,8 @@ TEST_F(ResumeCommand, AttemptsAreNumberedAcrossResumesUnderTheRunsOwnId) {
     std::string spec = write_spec("  - {name: j, command: 'echo try {attempt} $SSHARD_RUN; [ -e " + m_dir +
                                   "/go ] || sleep 30', shards: {count: 2}}\n");
     Spawned first = spawn_sshard({"run", spec, "--joblog", m_dir + "/joblog"}, m_dir);
-    ASSERT_TRUE(eventually([&] { return count(journal(m_dir + "/.sshard/runs/latest"), "attempt_start") == 2; }));
+    ASSERT_TRUE(
+        eventually([&] { return count_events(journal_events(m_dir + "/.sshard/runs/latest"), "attempt_start") == 2; }));
     ::kill(first.pid, SIGTERM);
     EXPECT_EQ(wait_sshard(first).exit_code, 130);
     std::ofstream(m_dir + "/go") << "";
@@ -295,7 +261,7 @@ TEST_F(ResumeCommand, AttemptsAreNumberedAcrossResumesUnderTheRunsOwnId) {
     EXPECT_EQ(read_file(out + "0.2.out"), "try 2 " + id + "\n");
     std::set<int> ids;
     std::size_t starts = 0;
-    for (const auto& e : journal(m_dir + "/.sshard/runs/" + id)) {
+    for (const auto& e : journal_events(m_dir + "/.sshard/runs/" + id)) {
         if (e["event"] == "run_start") {
             EXPECT_EQ(e["run"], id);
             ++starts;
@@ -337,7 +303,7 @@ TEST_F(ResumeCommand, ReportCountsShardsNotAttemptsAndAgreesWithTheJournal) {
         spans += s["end"].get<double>() - s["start"].get<double>();
     }
     EXPECT_DOUBLE_EQ(doc["run"]["makespan_s"].get<double>(), spans);
-    json end = journal(run_dir()).back();
+    json end = journal_events(run_dir()).back();
     ASSERT_EQ(end["event"], "run_end");
     EXPECT_EQ(end["jobs"][0]["succeeded"], doc["jobs"][0]["shards"]["succeeded"]);
     EXPECT_EQ(end["jobs"][0]["failed"], doc["jobs"][0]["shards"]["failed"]);
@@ -352,7 +318,7 @@ TEST_F(ResumeCommand, FailFastReportAgreesWithTheJournalsSummary) {
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_NE(r.out.find("  shards 5: 0 succeeded, 4 failed, 1 skipped, 0 not run\n"), std::string::npos) << r.out;
     json doc = json::parse(run_sshard({"report", run_dir(), "--format", "json"}).out);
-    json end = journal(run_dir()).back();
+    json end = journal_events(run_dir()).back();
     ASSERT_EQ(end["event"], "run_end");
     ASSERT_EQ(end["jobs"].size(), doc["jobs"].size());
     for (std::size_t i = 0; i < doc["jobs"].size(); ++i) {
@@ -378,18 +344,16 @@ TEST_F(ResumeCommand, RunnerKilledAtRandomPointsFinishesEveryShardExactlyOnce) {
         }
         Spawned run = spawn_sshard(started ? std::vector<std::string>{"run", "--resume", run_dir()}
                                            : std::vector<std::string>{"run", spec, "--run-dir", run_dir()});
-        auto kill_at = std::chrono::steady_clock::now() +
-                       std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 400)(rng));
-        while (!exited(run) && std::chrono::steady_clock::now() < kill_at) {
-            std::this_thread::sleep_for(5ms);
-        }
+        // Killed at a random time, unless it ended before.
+        eventually([&] { return exited(run); },
+                   std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 400)(rng)));
         ::kill(run.pid, SIGKILL);
         wait_sshard(run);
     }
     Result last = run_sshard({"run", "--resume", run_dir()});
     ASSERT_EQ(last.exit_code, 0) << "seed " << seed << "\n" << last.out << last.err;
     std::map<int, int> finished_at; // the attempt that finished each shard
-    for (const auto& e : journal(run_dir())) {
+    for (const auto& e : journal_events(run_dir())) {
         if (e["event"] == "attempt_end" && e["verdict"] == "succeeded") {
             EXPECT_EQ(finished_at.count(e["index"].get<int>()), 0u) << "seed " << seed << ": " << e;
             finished_at[e["index"].get<int>()] = e["attempt"].get<int>();

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <thread>
 
 #include "tests/cli/binary.hpp"
 #include "tests/core/shell_test_util.hpp"
@@ -23,32 +22,9 @@ bool process_alive(int pid) {
     return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
 }
 
-class RunCommand : public testing::Test {
+class RunCommand : public E2eTest {
 protected:
-    void SetUp() override { m_dir = make_temp_dir(); }
-    void TearDown() override { fs::remove_all(m_dir); }
-
-    std::string write_spec(const std::string& text) {
-        std::string path = m_dir + "/jobs.yaml";
-        std::ofstream(path) << text;
-        return path;
-    }
-    std::vector<nlohmann::json> journal(const std::string& run_dir) const {
-        std::vector<nlohmann::json> events;
-        std::ifstream in(run_dir + "/journal.jsonl");
-        for (std::string line; std::getline(in, line);) {
-            events.push_back(nlohmann::json::parse(line));
-        }
-        return events;
-    }
-    static std::size_t count(const std::vector<nlohmann::json>& events, const std::string& kind,
-                             const std::string& verdict = "") {
-        return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const nlohmann::json& e) {
-            return e["event"] == kind && (verdict.empty() || e.value("verdict", "") == verdict);
-        }));
-    }
-
-    std::string m_dir;
+    std::string write_spec(const std::string& text) const { return write_file("jobs.yaml", text); }
 };
 
 TEST_F(RunCommand, RunsEveryShardAndSummarises) {
@@ -65,10 +41,10 @@ jobs:
     EXPECT_NE(r.out.find("\nrecords in " + m_dir + "/run\n"), std::string::npos) << r.out;
     EXPECT_EQ(read_file(m_dir + "/run/out/greet/1.1.out"), "hi b from greet/1\n");
     EXPECT_FALSE(fs::exists(m_dir + "/run/out/greet/1.1.err")) << "empty output makes no file";
-    auto events = journal(m_dir + "/run");
+    auto events = journal_events(m_dir + "/run");
     EXPECT_EQ(events.front()["event"], "run_start");
     EXPECT_EQ(events.back()["event"], "run_end");
-    EXPECT_EQ(count(events, "attempt_end", "succeeded"), 4u);
+    EXPECT_EQ(count_events(events, "attempt_end", "succeeded"), 4u);
     EXPECT_EQ(fs::status(m_dir + "/run").permissions() & fs::perms::all, fs::perms::owner_all);
 }
 
@@ -83,9 +59,9 @@ jobs:
 )");
     Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    auto events = journal(m_dir + "/run");
-    EXPECT_EQ(count(events, "attempt_end", "retry"), 1u);
-    EXPECT_EQ(count(events, "attempt_end", "succeeded"), 1u);
+    auto events = journal_events(m_dir + "/run");
+    EXPECT_EQ(count_events(events, "attempt_end", "retry"), 1u);
+    EXPECT_EQ(count_events(events, "attempt_end", "succeeded"), 1u);
     EXPECT_EQ(read_file(m_dir + "/run/out/flaky/0.1.err"), "first try fails\n");
     EXPECT_EQ(read_file(m_dir + "/run/out/flaky/0.2.out"), "ok\n");
 }
@@ -124,16 +100,16 @@ jobs:
 TEST_F(RunCommand, InterruptExits130WithAValidJournal) {
     std::string spec = write_spec("version: 1\njobs: [{name: long, command: 'sleep 30', shards: {count: 4}}]\n");
     Spawned run = spawn_sshard({"run", spec, "--run-dir", m_dir + "/run"});
-    for (int i = 0; i < 200 && count(journal(m_dir + "/run"), "attempt_start") == 0; ++i) {
-        std::this_thread::sleep_for(50ms);
-    }
+    // Interrupted while its shards run: a run interrupted before any started would pass on 0 == 0 below.
+    bool started = eventually([&] { return count_events(journal_events(m_dir + "/run"), "attempt_start") > 0; }, 10s);
     kill(run.pid, SIGINT);
     Result r = wait_sshard(run);
+    ASSERT_TRUE(started) << "the shards did not start";
     EXPECT_EQ(r.exit_code, 130) << r.err;
-    auto events = journal(m_dir + "/run");
+    auto events = journal_events(m_dir + "/run");
     EXPECT_EQ(events.back()["event"], "run_end");
     EXPECT_EQ(events.back()["interrupted"], true);
-    EXPECT_EQ(count(events, "attempt_end", "unfinished"), count(events, "attempt_start"));
+    EXPECT_EQ(count_events(events, "attempt_end", "unfinished"), count_events(events, "attempt_start"));
 }
 
 TEST_F(RunCommand, KilledRunResumesOnlyWhatIsUnfinished) {
@@ -146,13 +122,11 @@ jobs:
     shards: {count: 40}
 )");
     Spawned first = spawn_sshard({"run", spec, "--run-dir", m_dir + "/run"});
-    for (int i = 0; i < 400 && count(journal(m_dir + "/run"), "attempt_end") < 8; ++i) {
-        std::this_thread::sleep_for(20ms);
-    }
+    eventually([&] { return count_events(journal_events(m_dir + "/run"), "attempt_end") >= 8; }, 8s);
     kill(first.pid, SIGKILL);
     wait_sshard(first);
     std::set<int> recorded;
-    for (const auto& e : journal(m_dir + "/run")) {
+    for (const auto& e : journal_events(m_dir + "/run")) {
         if (e["event"] == "attempt_end" && e["verdict"] == "succeeded") {
             recorded.insert(e["index"].get<int>());
         }
@@ -177,7 +151,7 @@ jobs:
         EXPECT_NE(recorded.count(i) == 1, rerun.count(i) == 1) << "shard " << i;
     }
     std::set<int> succeeded;
-    for (const auto& e : journal(m_dir + "/run")) {
+    for (const auto& e : journal_events(m_dir + "/run")) {
         if (e["event"] == "attempt_end" && e["verdict"] == "succeeded") {
             succeeded.insert(e["index"].get<int>());
         }
@@ -191,8 +165,8 @@ TEST_F(RunCommand, EditedSpecOnResumeRunsOnlyNewOrChangedShards) {
     write_spec("version: 1\njobs: [{name: j, command: 'echo {item}', shards: {items: [a, b, c]}}]\n");
     Result r = run_sshard({"run", spec, "--resume", m_dir + "/run"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    auto events = journal(m_dir + "/run");
-    EXPECT_EQ(count(events, "attempt_end", "succeeded"), 3u);
+    auto events = journal_events(m_dir + "/run");
+    EXPECT_EQ(count_events(events, "attempt_end", "succeeded"), 3u);
     EXPECT_EQ(events[events.size() - 2]["index"], 2);
 }
 
@@ -299,7 +273,7 @@ jobs:
     EXPECT_EQ(read_file(m_dir + "/run/out/daemon/0.1.out"), "started\n");
     EXPECT_NE(r.out.find("  mute[0] on here after 1 attempt: timed out after 2s\n"), std::string::npos) << r.out;
     EXPECT_FALSE(process_alive(std::stoi(read_file(m_dir + "/mute.pid")))) << "closing stdout hid it from the timeout";
-    auto attempts = count(journal(m_dir + "/run"), "attempt_end");
+    auto attempts = count_events(journal_events(m_dir + "/run"), "attempt_end");
     EXPECT_EQ(attempts, 5u);
 }
 
@@ -331,7 +305,7 @@ TEST_F(RunCommand, SpecWithBytesThatAreNotUtf8RunsAndResumesExactlyOnce) {
     EXPECT_EQ(read_file(m_dir + "/run/out/j/1.1.out"), "\xff");
     Result resumed = run_sshard({"run", "--resume", m_dir + "/run"});
     EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
-    EXPECT_EQ(count(journal(m_dir + "/run"), "attempt_end"), 2u) << "nothing runs twice";
+    EXPECT_EQ(count_events(journal_events(m_dir + "/run"), "attempt_end"), 2u) << "nothing runs twice";
 }
 
 TEST_F(RunCommand, HostileItemsLinesAndMatrixValuesStayLiteral) {
@@ -399,11 +373,12 @@ TEST_F(RunCommand, ClosedOutputStopsTheRunInOrder) {
     EXPECT_TRUE(first == "j[0]@here: 1\n" || first == "j[1]@here: 1\n") << first;
     EXPECT_EQ(read_file(m_dir + "/status"), "130\n") << read_file(m_dir + "/err");
     EXPECT_NE(read_file(m_dir + "/err").find("sshard: standard output was closed: stopping\n"), std::string::npos);
-    auto events = journal(m_dir + "/run");
+    auto events = journal_events(m_dir + "/run");
     ASSERT_FALSE(events.empty());
     EXPECT_EQ(events.back()["event"], "run_end");
     EXPECT_EQ(events.back()["interrupted"], true);
-    EXPECT_EQ(count(events, "attempt_start"), count(events, "attempt_end")) << "every started shard is recorded";
+    EXPECT_EQ(count_events(events, "attempt_start"), count_events(events, "attempt_end"))
+        << "every started shard is recorded";
 }
 
 TEST_F(RunCommand, StreamTagsOutputLines) {

@@ -14,20 +14,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class RunDirOwner : public testing::Test {
+class RunDirOwner : public E2eTest {
 protected:
     void SetUp() override {
-        m_dir = make_temp_dir();
+        E2eTest::SetUp();
         m_run = m_dir + "/run";
         m_elsewhere = m_dir + "/elsewhere";
         fs::create_directory(m_elsewhere);
     }
-    void TearDown() override { fs::remove_all(m_dir); }
-
-    std::string write_spec(const std::string& command) {
-        std::ofstream(m_dir + "/jobs.yaml") << "version: 1\njobs:\n  - {name: prep, command: 'true'}\n"
-                                            << (command.empty() ? "" : "  - {name: out, command: '" + command + "'}\n");
-        return m_dir + "/jobs.yaml";
+    std::string write_spec(const std::string& command) const {
+        return write_file("jobs.yaml", "version: 1\njobs:\n  - {name: prep, command: 'true'}\n" +
+                                           (command.empty() ? "" : "  - {name: out, command: '" + command + "'}\n"));
     }
     // A finished run in m_run, and a spec whose new job writes output when the run is resumed.
     std::string finished_run() {
@@ -36,7 +33,6 @@ protected:
     }
     static bool root() { return ::geteuid() == 0; }
 
-    std::string m_dir;
     std::string m_run;
     std::string m_elsewhere;
 };

@@ -39,13 +39,7 @@ TEST(TerminalSafe, ReplacesBytesThatAreNotUtf8) {
     EXPECT_EQ(terminal_safe("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80");
 }
 
-class TerminalOutput : public testing::Test {
-protected:
-    void SetUp() override { m_dir = make_temp_dir(); }
-    void TearDown() override { std::filesystem::remove_all(m_dir); }
-
-    std::string m_dir;
-};
+class TerminalOutput : public E2eTest {};
 
 // No byte that a terminal acts on, from C0 and DEL; the report's own line breaks aside.
 bool has_raw_control(const std::string& text) {

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sstream>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/error.hpp"
 
@@ -45,6 +48,35 @@ protected:
         }
         return "(no error)";
     }
+
+    // Runs `action` in a child process that became the unprivileged user 'nobody' and returns the message of
+    // the error it threw: root ignores permissions, and CI runs the tests as root.
+    template <typename F> static std::string error_as_nobody(F&& action) {
+        int fds[2];
+        if (::pipe(fds) != 0) {
+            return "(no pipe)";
+        }
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            ::close(fds[0]);
+            bool nobody = ::setgroups(0, nullptr) == 0 && ::setgid(k_nobody) == 0 && ::setuid(k_nobody) == 0;
+            std::string message = nobody ? error_of(action) : "(cannot become nobody)";
+            bool written = ::write(fds[1], message.data(), message.size()) == static_cast<ssize_t>(message.size());
+            ::_exit(written ? 0 : 1);
+        }
+        ::close(fds[1]);
+        std::string message;
+        char buffer[512];
+        for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) {
+            message.append(buffer, static_cast<std::size_t>(n));
+        }
+        ::close(fds[0]);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        return message;
+    }
+
+    static constexpr uid_t k_nobody = 65534;
 
     std::string m_dir;
     std::string m_root;
@@ -135,12 +167,18 @@ TEST_F(RunDirTest, RootThatIsAFileFails) {
 }
 
 TEST_F(RunDirTest, UnwritableRootFails) {
-    if (::geteuid() == 0) {
-        GTEST_SKIP() << "root ignores permissions";
-    }
     fs::create_directories(m_root);
     fs::permissions(m_root, fs::perms::owner_read | fs::perms::owner_exec);
-    std::string message = error_of([&] { RunDir::create(m_root, "job", "spec"); });
+    auto create = [&] { RunDir::create(m_root, "job", "spec"); };
+    std::string message;
+    if (::geteuid() == 0) {
+        // The runs folder becomes nobody's own (sshard uses only its own user's), and nobody tries.
+        fs::permissions(m_dir, fs::perms::others_exec, fs::perm_options::add);
+        ASSERT_EQ(::chown(m_root.c_str(), k_nobody, k_nobody), 0);
+        message = error_as_nobody(create);
+    } else {
+        message = error_of(create);
+    }
     fs::permissions(m_root, fs::perms::owner_all);
     EXPECT_TRUE(message.starts_with("cannot create run directory '" + m_root + "/job-")) << message;
     EXPECT_TRUE(message.ends_with("': Permission denied")) << message;

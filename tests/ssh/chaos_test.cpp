@@ -21,15 +21,13 @@
 #include <thread>
 
 #include "tests/cli/binary.hpp"
+#include "tests/ssh/ssh_fixture.hpp"
 
 namespace sshard::test {
 namespace {
 
-namespace fs = std::filesystem;
-using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-const std::string k_cluster = SSHARD_CLUSTER_DIR;
 constexpr int k_hosts = 4;
 
 unsigned long env_number(const char* name, unsigned long fallback) {
@@ -45,12 +43,6 @@ unsigned long chaos_seed() {
         return std::random_device{}();
     }
     return env_number("SSHARD_CHAOS_SEED", k_ci_seed);
-}
-
-bool cluster(const std::string& verb, int host) {
-    std::string command = std::string(SSHARD_CLUSTER_SCRIPT) + " " + verb + " " + k_cluster + " " +
-                          std::to_string(host) + " >/dev/null 2>&1";
-    return std::system(command.c_str()) == 0;
 }
 
 // Whether a spawned sshard has exited, leaving it for wait_sshard to collect.
@@ -186,14 +178,9 @@ JournalTally tally(const std::string& journal_path) {
     return t;
 }
 
-class ChaosRun : public testing::Test {
+// The shards, run as the test user, look for the fix in the fixture's directory.
+class ChaosRun : public SshFixture {
 protected:
-    void SetUp() override {
-        m_dir = make_temp_dir();
-        fs::permissions(m_dir, fs::perms::all); // the shards, run as the test user, look for the fix here
-    }
-    void TearDown() override { fs::remove_all(m_dir); }
-
     // Runs sshard with chaos until it exits; with `kill_after`, kills it with SIGKILL then if it still runs.
     Result run_under_chaos(Chaos& chaos, std::vector<std::string> args,
                            std::optional<Clock::duration> kill_after = std::nullopt) {
@@ -218,7 +205,6 @@ protected:
         return wait_sshard(running);
     }
 
-    std::string m_dir;
     int m_runner_kills = 0;
 };
 

@@ -1,13 +1,14 @@
 // End-to-end over SSH: the real binary against the loopback cluster of real sshd hosts that
 // tests/ssh/cluster.sh runs (node1..node4, mapped by its ssh_config). The hosts share this machine, so a test
 // can look at their processes and files directly.
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <thread>
 
 #include "tests/cli/binary.hpp"
 #include "tests/ssh/ssh_fixture.hpp"
@@ -15,44 +16,42 @@
 namespace sshard::test {
 namespace {
 
-// The port every host of the cluster listens on, as cluster.sh wrote it in DIR/env.
-std::string cluster_port() {
-    std::string env = read_file(k_cluster + "/env");
-    const std::string key = "SSHARD_CLUSTER_PORT=";
-    auto at = env.find(key);
-    return at == std::string::npos ? "22022" : env.substr(at + key.size(), env.find('\n', at) - at - key.size());
-}
-
-void cluster(const std::string& verb, int host) {
-    std::string command = std::string(SSHARD_CLUSTER_SCRIPT) + " " + verb + " " + k_cluster + " " +
-                          std::to_string(host) + " >/dev/null 2>&1";
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
-}
-
-// Waits (up to 30 s) until the run's journal shows an attempt started on `host`.
-void wait_for_attempt_on(const std::string& journal, const std::string& host) {
-    for (int i = 0; i < 300; ++i) {
-        std::ifstream in(journal);
-        for (std::string line; std::getline(in, line);) {
-            if (line.find("\"attempt_start\"") != std::string::npos &&
-                line.find("\"host\":\"" + host + "\"") != std::string::npos) {
-                return;
-            }
+// Whether the run's journal shows an attempt started on `host`.
+bool attempt_started_on(const std::string& journal, const std::string& host) {
+    std::ifstream in(journal);
+    for (std::string line; std::getline(in, line);) {
+        if (line.find("\"attempt_start\"") != std::string::npos &&
+            line.find("\"host\":\"" + host + "\"") != std::string::npos) {
+            return true;
         }
-        std::this_thread::sleep_for(100ms);
     }
-    FAIL() << "no attempt started on " << host;
+    return false;
+}
+
+// How many lines the file at `path` has.
+long line_count(const std::string& path) {
+    std::ifstream in(path);
+    return std::count(std::istreambuf_iterator<char>(in), {}, '\n');
 }
 
 class SshRun : public SshFixture {};
 
 TEST_F(SshRun, MultiJobSpecRunsAcrossFourHosts) {
-    std::string spec = write_spec(R"~(version: 1
+    // The eight hello shards wait for each other on eight slots: every host must connect and run two, or the
+    // run fails (quick shards let the hosts that connect first run them all).
+    std::string met = m_dir + "/met";
+    fs::create_directory(met);
+    fs::permissions(met, fs::perms::all);
+    std::string spec = write_spec(
+        R"~(version: 1
 hosts: ["2/node[1-4]"]
 jobs:
   - name: hello
-    command: 'echo {item} "from $SSHARD_HOST as $(id -un) in $(pwd)"; echo warn {index} >&2'
+    command: 'touch )~" +
+        met + R"~(/{index}; until [ $(ls )~" + met +
+        R"~( | wc -l) -ge 8 ]; do sleep 0.05; done; echo {item} "from $SSHARD_HOST as $(id -un) in $(pwd)"; echo warn {index} >&2'
     shards: {items: [a, "b c", "$(x)", d, e, f, g, h]}
+    timeout: 60s
     env: {GREETING: "it's"}
     workdir: /tmp
   - name: burn
@@ -109,10 +108,11 @@ jobs: [{name: j, command: 'sleep 0.5; echo done', shards: {count: 24}}]
 )~");
     Spawned running = spawn_sshard(
         {"run", spec, "--ssh-config", k_cluster + "/ssh_config", "--run-dir", m_dir + "/run", "--down-limit", "1m"});
-    wait_for_attempt_on(m_dir + "/run/journal.jsonl", "node4");
-    cluster("kill-host", 4);
+    ASSERT_TRUE(eventually([&] { return attempt_started_on(m_dir + "/run/journal.jsonl", "node4"); }, 30s))
+        << "no attempt started on node4";
+    EXPECT_TRUE(cluster("kill-host", 4));
     Result r = wait_sshard(running);
-    cluster("start-host", 4);
+    EXPECT_TRUE(cluster("start-host", 4));
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.err.find("sshard: host node4 is down"), std::string::npos) << r.err;
     std::set<int> succeeded;
@@ -134,11 +134,12 @@ jobs: [{name: j, command: 'sleep 1; echo done', shards: {count: 8}}]
 )~");
     Spawned running = spawn_sshard(
         {"run", spec, "--ssh-config", k_cluster + "/ssh_config", "--run-dir", m_dir + "/run", "--down-limit", "2m"});
-    wait_for_attempt_on(m_dir + "/run/journal.jsonl", "node4");
-    cluster("pause-host", 4);
+    ASSERT_TRUE(eventually([&] { return attempt_started_on(m_dir + "/run/journal.jsonl", "node4"); }, 30s))
+        << "no attempt started on node4";
+    EXPECT_TRUE(cluster("pause-host", 4));
     double paused = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     Result r = wait_sshard(running);
-    cluster("resume-host", 4);
+    EXPECT_TRUE(cluster("resume-host", 4));
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.err.find("sshard: host node4 is down"), std::string::npos) << r.err;
     std::size_t succeeded = 0;
@@ -223,8 +224,9 @@ jobs:
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_NE(r.out.find("timed out after 500ms"), std::string::npos) << r.out;
     int child = std::stoi(read_file(m_dir + "/child.pid"));
-    std::this_thread::sleep_for(300ms);
-    EXPECT_FALSE(process_alive(child)) << "the shard's background sleep survived on its host";
+    // The shard's group is killed on its host, which sshard does not wait to see done.
+    EXPECT_TRUE(eventually([&] { return !process_alive(child); }, 5s))
+        << "the shard's background sleep survived on its host";
 }
 
 TEST_F(SshRun, InterruptLeavesNoProcessOnAnyHost) {
@@ -235,23 +237,20 @@ jobs: [{name: j, command: 'echo $$ >> )~" +
 )~");
     Spawned running =
         spawn_sshard({"run", spec, "--ssh-config", k_cluster + "/ssh_config", "--run-dir", m_dir + "/run"});
-    for (int i = 0; i < 100; ++i) {
-        std::ifstream in(m_dir + "/pids");
-        if (std::count(std::istreambuf_iterator<char>(in), {}, '\n') == 8) {
-            break;
-        }
-        std::this_thread::sleep_for(100ms);
-    }
+    bool all_started = eventually([&] { return line_count(m_dir + "/pids") == 8; }, 10s);
     kill(running.pid, SIGINT);
     Result r = wait_sshard(running);
+    ASSERT_TRUE(all_started) << "not every shard started";
     EXPECT_EQ(r.exit_code, 130) << r.err;
-    std::this_thread::sleep_for(300ms);
     std::ifstream in(m_dir + "/pids");
-    int count = 0;
-    for (int pid; in >> pid; ++count) {
-        EXPECT_FALSE(process_alive(pid)) << pid;
+    std::vector<int> pids;
+    for (int pid; in >> pid;) {
+        pids.push_back(pid);
     }
-    EXPECT_EQ(count, 8);
+    ASSERT_EQ(pids.size(), 8u);
+    for (int pid : pids) {
+        EXPECT_TRUE(eventually([&] { return !process_alive(pid); }, 5s)) << pid;
+    }
 }
 
 TEST_F(SshRun, ManySlotsOnOneHostUseSeveralConnections) {

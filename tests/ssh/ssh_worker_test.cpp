@@ -13,25 +13,28 @@
 namespace sshard::test {
 namespace {
 
-// Reads pids written by shards, one or more a line, until `lines` lines are there (up to 30 s).
+// Reads pids written by shards, one or more a line, once `lines` lines are there (up to 30 s).
 std::vector<int> wait_for_pids(const std::string& path, std::size_t lines) {
-    for (int i = 0; i < 300; ++i) {
-        std::ifstream in(path);
-        std::vector<int> pids;
-        std::size_t count = 0;
-        for (std::string line; std::getline(in, line); ++count) {
-            std::istringstream words(line);
-            for (int pid; words >> pid;) {
-                pids.push_back(pid);
+    std::vector<int> pids;
+    bool complete = eventually(
+        [&] {
+            std::ifstream in(path);
+            pids.clear();
+            std::size_t count = 0;
+            for (std::string line; std::getline(in, line); ++count) {
+                std::istringstream words(line);
+                for (int pid; words >> pid;) {
+                    pids.push_back(pid);
+                }
             }
-        }
-        if (count >= lines) {
-            return pids;
-        }
-        std::this_thread::sleep_for(100ms);
+            return count >= lines;
+        },
+        30s);
+    if (!complete) {
+        ADD_FAILURE() << "fewer than " << lines << " lines in " << path;
+        return {};
     }
-    ADD_FAILURE() << "fewer than " << lines << " lines in " << path;
-    return {};
+    return pids;
 }
 
 // The field after the command name in /proc/PID/stat: 1 is the ppid, 3 the session.
@@ -144,11 +147,7 @@ jobs:
     wait_sshard(running);
     // The shards ignore TERM, so they end by the KILL after the grace (5 s): everything must be gone within
     // grace + 2 s.
-    auto deadline = std::chrono::steady_clock::now() + 7s;
-    while (!alive_in(pids).empty() && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(100ms);
-    }
-    EXPECT_TRUE(alive_in(pids).empty()) << alive_in(pids).size() << " processes left";
+    EXPECT_TRUE(eventually([&] { return alive_in(pids).empty(); }, 7s)) << alive_in(pids).size() << " processes left";
 }
 
 TEST_F(SshWorker, WhatAShardLeavesEndsWithItUnlessTheJobDetaches) {
@@ -168,10 +167,7 @@ jobs:
     EXPECT_EQ(read_file(m_dir + "/run/out/attached/0.1.out"), "started\n");
     int attached = std::stoi(read_file(m_dir + "/attached"));
     int detached = std::stoi(read_file(m_dir + "/detached"));
-    for (int i = 0; i < 50 && process_alive(attached); ++i) {
-        std::this_thread::sleep_for(100ms);
-    }
-    EXPECT_FALSE(process_alive(attached)) << "a background process ends with its shard";
+    EXPECT_TRUE(eventually([&] { return !process_alive(attached); }, 5s)) << "a background process ends with its shard";
     EXPECT_TRUE(process_alive(detached)) << "detach: true leaves it running";
     kill(detached, SIGKILL);
 }

@@ -10,27 +10,18 @@
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <sys/socket.h>
-#include <thread>
 #include <unistd.h>
 
 #include "tests/cli/binary.hpp"
+#include "tests/ssh/ssh_fixture.hpp"
 
 namespace sshard::test {
 namespace {
 
-namespace fs = std::filesystem;
-using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-const std::string k_cluster = SSHARD_CLUSTER_DIR;
 constexpr double k_connect_timeout_s = 10; // each handshake phase, SshOptions::connect_timeout
 constexpr auto k_grace = 5s;               // the cancel grace
-
-void cluster(const std::string& verb, int host) {
-    std::string command = std::string(SSHARD_CLUSTER_SCRIPT) + " " + verb + " " + k_cluster + " " +
-                          std::to_string(host) + " >/dev/null 2>&1";
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
-}
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
@@ -74,47 +65,24 @@ private:
     std::vector<std::string> m_names;
 };
 
-class Stall : public testing::Test {
+class Stall : public SshFixture {
 protected:
-    void SetUp() override {
-        m_dir = make_temp_dir();
-        fs::permissions(m_dir, fs::perms::all);
-    }
-    void TearDown() override { fs::remove_all(m_dir); }
-
-    std::string write_spec(const std::string& text) {
-        std::string path = m_dir + "/jobs.yaml";
-        std::ofstream(path) << text;
-        return path;
-    }
     std::vector<std::string> args(const std::string& spec) const {
         return {"run", spec, "--ssh-config", k_cluster + "/ssh_config", "--run-dir", m_dir + "/run"};
     }
-    std::vector<nlohmann::json> journal() const {
-        std::vector<nlohmann::json> events;
-        std::ifstream in(m_dir + "/run/journal.jsonl");
-        for (std::string line; std::getline(in, line);) {
-            events.push_back(nlohmann::json::parse(line));
-        }
-        return events;
-    }
     // Waits (up to 30 s) until `count` attempts have started on the hosts whose name starts with `prefix`.
     bool wait_for_starts(std::size_t count, const std::string& prefix = "node") const {
-        for (auto end = Clock::now() + 30s; Clock::now() < end; std::this_thread::sleep_for(50ms)) {
-            std::size_t started = 0;
-            std::ifstream in(m_dir + "/run/journal.jsonl");
-            for (std::string line; std::getline(in, line);) {
-                auto event = nlohmann::json::parse(line);
-                started += event["event"] == "attempt_start" && event["host"].get<std::string>().rfind(prefix, 0) == 0;
-            }
-            if (started >= count) {
-                return true;
-            }
-        }
-        return false;
+        return eventually(
+            [&] {
+                std::size_t started = 0;
+                for (const auto& event : journal_events(m_dir + "/run")) {
+                    started +=
+                        event["event"] == "attempt_start" && event["host"].get<std::string>().rfind(prefix, 0) == 0;
+                }
+                return started >= count;
+            },
+            30s);
     }
-
-    std::string m_dir;
 };
 
 TEST_F(Stall, SilentHostsNeverKeepHealthyOnesWaiting) {
@@ -130,7 +98,7 @@ TEST_F(Stall, SilentHostsNeverKeepHealthyOnesWaiting) {
     // Before, the silent hosts held every handshake slot for the 10 s of a connect timeout, and the run also
     // waited for their pending connects before it exited: it could not end before one timeout had passed.
     EXPECT_LT(took, k_connect_timeout_s * 0.8) << "the silent hosts held up the healthy ones or the exit";
-    for (const auto& event : journal()) {
+    for (const auto& event : journal_events(m_dir + "/run")) {
         if (event["event"] == "attempt_end") {
             EXPECT_EQ(event["host"].get<std::string>().rfind("node", 0), 0u) << event;
         }
@@ -142,12 +110,12 @@ TEST_F(Stall, InterruptWithAFrozenHostExitsWithinTheGrace) {
                                   "jobs: [{name: j, command: 'sleep 60', shards: {count: 4}}]\n");
     Spawned running = spawn_sshard(args(spec));
     ASSERT_TRUE(wait_for_starts(4));
-    cluster("pause-host", 4);
+    EXPECT_TRUE(cluster("pause-host", 4));
     auto interrupted = Clock::now();
     ::kill(running.pid, SIGINT);
     Result r = wait_sshard(running);
     double took = seconds_since(interrupted);
-    cluster("resume-host", 4);
+    EXPECT_TRUE(cluster("resume-host", 4));
     EXPECT_EQ(r.exit_code, 130) << r.err;
     // The healthy host's shards end at the TERM; the frozen host's never answer and are given up 1 s after
     // the grace; the rest is slack for a loaded machine. Before, it took 50 s.

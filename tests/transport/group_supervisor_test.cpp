@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <thread>
 
 #include "tests/cli/binary.hpp"
 
@@ -16,7 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 constexpr auto k_grace = 5s; // the cancel grace the supervisor waits between TERM and KILL
 
@@ -39,36 +37,23 @@ std::vector<int> marked_processes(const std::string& mark) {
     return found;
 }
 
-// Polls until `done` holds, for at most `limit`; returns whether it did.
-template <typename Condition> bool eventually(Condition done, Clock::duration limit) {
-    for (auto end = Clock::now() + limit; !done(); std::this_thread::sleep_for(50ms)) {
-        if (Clock::now() > end) {
-            return done();
-        }
-    }
-    return true;
-}
-
-class LocalShards : public testing::Test {
+class LocalShards : public E2eTest {
 protected:
     void SetUp() override {
-        m_dir = make_temp_dir();
+        E2eTest::SetUp();
         m_mark = std::to_string(std::random_device{}());
     }
     void TearDown() override {
         for (int pid : marked_processes(m_mark)) {
             ::kill(pid, SIGKILL);
         }
-        fs::remove_all(m_dir);
+        E2eTest::TearDown();
     }
-    std::string write_spec(const std::string& job) {
-        std::string path = m_dir + "/jobs.yaml";
-        std::ofstream(path) << "version: 1\nhosts: [{name: here, transport: local, slots: 4}]\njobs:\n"
-                            << job << "    env: {TEST_SHARD_MARK: '" << m_mark << "'}\n";
-        return path;
+    std::string write_spec(const std::string& job) const {
+        return write_file("jobs.yaml", "version: 1\nhosts: [{name: here, transport: local, slots: 4}]\njobs:\n" + job +
+                                           "    env: {TEST_SHARD_MARK: '" + m_mark + "'}\n");
     }
 
-    std::string m_dir;
     std::string m_mark;
 };
 

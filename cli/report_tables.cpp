@@ -1,0 +1,82 @@
+#include "cli/report_tables.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "cli/units.hpp"
+
+namespace sshard::cli {
+
+namespace {
+
+std::string mib(std::optional<std::uint64_t> bytes) {
+    return bytes ? fmt::format("{:.0f} MiB", static_cast<double>(*bytes) / 1048576.0) : "n/a";
+}
+
+std::string percent_or_na(std::optional<double> share) {
+    return share ? percent_text(*share) : "n/a";
+}
+
+} // namespace
+
+Table jobs_table(const std::vector<core::JobReport>& jobs) {
+    Table table{{{"job", 16},
+                 {"shards", 6},
+                 {"ok", 6},
+                 {"fail", 5},
+                 {"skip", 5},
+                 {"tries", 6},
+                 {"T_total", 8},
+                 {"min", 7},
+                 {"p50", 7},
+                 {"p95", 7},
+                 {"max", 7},
+                 {"cpu", 6}},
+                {}};
+    for (const auto& j : jobs) {
+        table.rows.push_back({j.name, std::to_string(j.shards.total), std::to_string(j.shards.succeeded),
+                              std::to_string(j.shards.failed), std::to_string(j.shards.skipped),
+                              std::to_string(j.attempts), seconds_text(j.t_total_s), seconds_text(j.duration_s.min),
+                              seconds_text(j.duration_s.p50), seconds_text(j.duration_s.p95),
+                              seconds_text(j.duration_s.max), percent_text(j.cpu_efficiency)});
+    }
+    return table;
+}
+
+Table hosts_table(const std::vector<core::HostReport>& hosts) {
+    Table table{{{"host", 16},
+                 {"slots", 5},
+                 {"shards", 6},
+                 {"fail", 5},
+                 {"lost", 5},
+                 {"busy", 8},
+                 {"idle", 8},
+                 {"util", 6},
+                 {"cpu usr", 8},
+                 {"cpu sys", 8},
+                 {"setup", 7}},
+                {}};
+    for (const auto& h : hosts) {
+        table.rows.push_back({h.name, std::to_string(h.slots), std::to_string(h.shards), std::to_string(h.failures),
+                              std::to_string(h.losses), seconds_text(h.busy_s), seconds_text(h.idle_s),
+                              percent_text(h.utilization), seconds_text(h.cpu_user_s), seconds_text(h.cpu_sys_s),
+                              h.setup_s ? seconds_text(*h.setup_s) : "n/a"});
+    }
+    return table;
+}
+
+Table host_use_table(const std::vector<core::HostReport>& hosts) {
+    Table table{
+        {{"host use", 16}, {"samples", 8}, {"cpu mean", 9}, {"cpu peak", 9}, {"mem peak", 12}, {"mem total", 12}}, {}};
+    for (const auto& h : hosts) {
+        table.rows.push_back({h.name, std::to_string(h.samples), percent_or_na(h.cpu_busy_mean),
+                              percent_or_na(h.cpu_busy_peak), mib(h.mem_used_peak), mib(h.mem_total)});
+    }
+    return table;
+}
+
+std::uint64_t not_run_count(const core::ShardCounts& shards) {
+    return shards.total - std::min(shards.total, shards.succeeded + shards.failed + shards.skipped);
+}
+
+} // namespace sshard::cli

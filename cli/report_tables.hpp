@@ -1,0 +1,35 @@
+// The tables that the text and the HTML report share: the same columns and the same cells, each report
+// drawing them its own way (fixed-width columns on a terminal, <table> in HTML).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/report.hpp"
+
+namespace sshard::cli {
+
+struct Column {
+    std::string name;
+    int width = 0; // in the text report: the first column is left-aligned and cut to it, the others right-aligned
+};
+
+struct Table {
+    std::vector<Column> columns;
+    std::vector<std::vector<std::string>> rows; // cells as text, not yet made safe for a terminal or HTML
+};
+
+// One row per job: shards by outcome, attempts, time and CPU efficiency.
+Table jobs_table(const std::vector<core::JobReport>& jobs);
+
+// One row per host: what it ran and lost, how busy its slots were, its CPU time and its connection set-up.
+Table hosts_table(const std::vector<core::HostReport>& hosts);
+
+// One row per host: its own CPU and memory over the run from its samples, n/a where it offers none.
+Table host_use_table(const std::vector<core::HostReport>& hosts);
+
+// The shards of `shards` that neither succeeded, failed nor were skipped.
+std::uint64_t not_run_count(const core::ShardCounts& shards);
+
+} // namespace sshard::cli
