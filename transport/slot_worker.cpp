@@ -29,16 +29,17 @@ namespace {
 // A shard's own process group, with SIGINT and SIGQUIT at their defaults, costs two programs per shard in a
 // plain sh (setsid(1), and env(1)'s --default-signal, since a background job of a shell without job control
 // starts with both ignored) but none in bash, whose job control gives each background job both: the worker
-// runs in bash when the host has it (worker_command) and S checks that job control works there (a job in a
-// group of its own, `wait -f` to wait through a stopped job), else it falls back to setsid and env. When S's
+// runs in bash when the host has it (worker_command) and S checks that job control works there (bash 5, a
+// job in a group of its own), else it falls back to setsid and env. With job control, `wait` also returns once
+// when the shard stops, and the next `wait` waits on (`wait -f`, which would wait through the stop, was seen
+// looping for ever on "no record of process" under load). When S's
 // stdin closes it TERMs R, which TERMs the shard's group and exits when the shard ends; after the grace a
 // sleeper KILLs the group, then the worker's own.
 constexpr std::string_view k_script = R"~(IFS= read -r m || exit 1
 d=$(mktemp -d) && mkfifo "$d/q" "$d/s" && exec 4<>"$d/q" 5<>"$d/s" && rm -r "$d" || exit 1
 j=
-if [ -n "${BASH_VERSION-}" ] && set -m 2>/dev/null; then
-(IFS= read -r j <&5) & kill -0 -"$!" 2>/dev/null && j=1; echo >&5; wait -f "$!" 2>/dev/null || { j=; wait; }; set +m
-fi
+case ${BASH_VERSION-} in [5-9].*) set -m 2>/dev/null &&
+{ (IFS= read -r j <&5) & kill -0 -"$!" 2>/dev/null && j=1; echo >&5; wait "$!"; set +m; };; esac
 e=
 if [ -z "$j" ]; then
 command -v setsid >/dev/null || { echo 'sshard: no setsid(1) on this host' >&2; exit 1; }
@@ -54,8 +55,7 @@ sshard_nl='
 trap '[ -z "$p" ] || k TERM' USR1
 trap '[ -z "$p" ] || k KILL' USR2
 trap 'z=1; [ -n "$p" ] && k TERM || exit 0' TERM
-w=wait
-[ -z "$j" ] || { set -m; w='wait -f'; }
+[ -z "$j" ] || set -m
 p=
 while IFS= read -r n <&4 && b "$n" q <&4; do
 (eval "$q"
@@ -63,7 +63,7 @@ while IFS= read -r n <&4 && b "$n" q <&4; do
 exec $e /bin/sh -c 'trap "echo \$? >&5" EXIT; eval "$1" 5>&-' sh "$sshard_c" </dev/null 4>&-) 2>&7 7>&- &
 p=$!
 printf '%s S %s\n' "$m" "$p" >&7
-while $w "$p"; s=$?; kill -0 "$p"; do :; done
+while wait "$p"; s=$?; kill -0 "$p"; do :; done
 wait "$p"; t=$?; [ $t = 127 ] || s=$t
 g=$p; p=; i=0
 kill -KILL -"$g" && while kill -0 -"$g" && [ $i -lt 1000 ]; do i=$((i+1)); done

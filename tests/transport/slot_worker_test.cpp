@@ -120,11 +120,17 @@ private:
     int m_err = -1;
 };
 
-bool process_alive(int pid) {
+// The state letter of /proc/PID/stat: 'S' sleeping, 'R' running, 'T' stopped, 'Z' a zombie; 0 when gone.
+char process_state(int pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
     std::string stat((std::istreambuf_iterator<char>(in)), {});
     auto paren = stat.rfind(')');
-    return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+    return paren != std::string::npos && paren + 2 < stat.size() ? stat[paren + 2] : '\0';
+}
+
+bool process_alive(int pid) {
+    char state = process_state(pid);
+    return state != '\0' && state != 'Z';
 }
 
 // Polls (up to 10 s) until `pid` is gone.
@@ -283,6 +289,33 @@ TEST_P(SlotWorker, CancelSignalsTheGroupThroughTheWorker) {
     ASSERT_TRUE(killed.ended);
     EXPECT_EQ(killed.outcome.kind, core::Outcome::Kind::signaled);
     EXPECT_EQ(killed.outcome.signal, SIGKILL);
+}
+
+// bash's `wait` returns when a job of its own stops: the runner sleeps meanwhile, and waits on.
+TEST_P(SlotWorker, AStoppedShardIsWaitedForWithoutSpinning) {
+    LocalWorker worker(GetParam(), make_marker());
+    worker.send(worker_request(launch("echo $PPID > " + m_dir + "/runner; kill -STOP $$; echo resumed")));
+    worker.read_shard([](const Shard&) { return false; }, [](const WorkerReader& r) { return r.pgid().has_value(); });
+    ASSERT_TRUE(worker.reader().pgid());
+    int shard = static_cast<int>(*worker.reader().pgid());
+    int runner = 0;
+    for (int i = 0; i < 500 && (process_state(shard) != 'T' || runner == 0); ++i) {
+        std::this_thread::sleep_for(10ms);
+        std::ifstream(m_dir + "/runner") >> runner;
+    }
+    ASSERT_EQ(process_state(shard), 'T');
+    int sleeping = 0;
+    for (int i = 0; i < 50; ++i) {
+        sleeping += process_state(runner) == 'S' ? 1 : 0;
+        std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_GT(sleeping, 25) << "the runner sleeps while its shard is stopped";
+    kill(-shard, SIGCONT);
+    Shard resumed = worker.read_shard([](const Shard&) { return false; });
+    ASSERT_TRUE(resumed.ended);
+    EXPECT_EQ(resumed.out, "resumed\n");
+    EXPECT_EQ(resumed.outcome.kind, core::Outcome::Kind::exited);
+    EXPECT_EQ(resumed.outcome.exit_code, 0);
 }
 
 TEST_P(SlotWorker, ClosingStdinKillsTheShardTermThenKill) {
