@@ -22,15 +22,14 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using nlohmann::json;
 
 // The journal's events, without a torn last line.
-std::vector<json> journal(const std::string& run_dir) {
-    std::vector<json> events;
+std::vector<nlohmann::json> journal(const std::string& run_dir) {
+    std::vector<nlohmann::json> events;
     std::string text = read_file(run_dir + "/journal.jsonl");
     std::size_t start = 0;
     for (std::size_t end = text.find('\n'); end != std::string::npos; end = text.find('\n', start)) {
-        events.push_back(json::parse(text.substr(start, end - start)));
+        events.push_back(nlohmann::json::parse(text.substr(start, end - start)));
         start = end + 1;
     }
     return events;
@@ -49,8 +48,8 @@ std::set<std::string> last_session_ran(const std::string& run_dir) {
     return ran;
 }
 
-std::size_t count(const std::vector<json>& events, const std::string& kind, const std::string& verdict = "") {
-    return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const json& e) {
+std::size_t count(const std::vector<nlohmann::json>& events, const std::string& kind, const std::string& verdict = "") {
+    return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const nlohmann::json& e) {
         return e["event"] == kind && (verdict.empty() || e.value("verdict", "") == verdict);
     }));
 }
@@ -133,7 +132,7 @@ TEST_F(ResumeCommand, EachEditRunsExactlyTheShardsThatAreNewOrChanged) {
         EXPECT_EQ(last_session_ran(run_dir()), edit.reruns) << edit.what;
     }
     Result report = run_sshard({"report", run_dir(), "--format", "json"});
-    json doc = json::parse(report.out);
+    nlohmann::json doc = nlohmann::json::parse(report.out);
     EXPECT_EQ(doc["run"]["shards"]["total"], 8) << "the latest spec's shards: j[0-3], k2[0-3]";
     EXPECT_EQ(doc["run"]["shards"]["succeeded"], 8);
     EXPECT_EQ(doc["run"]["attempts"], 5 + 1 + 2 + 4 + 2 + 2);
@@ -327,7 +326,7 @@ TEST_F(ResumeCommand, ReportCountsShardsNotAttemptsAndAgreesWithTheJournal) {
         << again.out;
     EXPECT_NE(again.out.find(", 4 attempts, "), std::string::npos) << again.out;
     EXPECT_NE(again.out.find("\u250a"), std::string::npos) << "the timeline marks the resume: " << again.out;
-    json doc = json::parse(run_sshard({"report", run_dir(), "--format", "json"}).out);
+    nlohmann::json doc = nlohmann::json::parse(run_sshard({"report", run_dir(), "--format", "json"}).out);
     EXPECT_EQ(doc["jobs"][0]["shards"]["succeeded"], 3);
     EXPECT_EQ(doc["run"]["sessions"].size(), 2u);
     EXPECT_NE(run_sshard({"report", run_dir(), "--format", "html"}).out.find("<line class=\"resume\""),
@@ -337,7 +336,7 @@ TEST_F(ResumeCommand, ReportCountsShardsNotAttemptsAndAgreesWithTheJournal) {
         spans += s["end"].get<double>() - s["start"].get<double>();
     }
     EXPECT_DOUBLE_EQ(doc["run"]["makespan_s"].get<double>(), spans);
-    json end = journal(run_dir()).back();
+    nlohmann::json end = journal(run_dir()).back();
     ASSERT_EQ(end["event"], "run_end");
     EXPECT_EQ(end["jobs"][0]["succeeded"], doc["jobs"][0]["shards"]["succeeded"]);
     EXPECT_EQ(end["jobs"][0]["failed"], doc["jobs"][0]["shards"]["failed"]);
@@ -351,8 +350,8 @@ TEST_F(ResumeCommand, FailFastReportAgreesWithTheJournalsSummary) {
     Result r = run_sshard({"run", spec, "--run-dir", run_dir(), "--fail-fast"});
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_NE(r.out.find("  shards 5: 0 succeeded, 4 failed, 1 skipped, 0 not run\n"), std::string::npos) << r.out;
-    json doc = json::parse(run_sshard({"report", run_dir(), "--format", "json"}).out);
-    json end = journal(run_dir()).back();
+    nlohmann::json doc = nlohmann::json::parse(run_sshard({"report", run_dir(), "--format", "json"}).out);
+    nlohmann::json end = journal(run_dir()).back();
     ASSERT_EQ(end["event"], "run_end");
     ASSERT_EQ(end["jobs"].size(), doc["jobs"].size());
     for (std::size_t i = 0; i < doc["jobs"].size(); ++i) {
