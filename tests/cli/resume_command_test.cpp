@@ -21,7 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using nlohmann::json;
 
 // "job[index]" of the attempts that ended in the last session (after the last run_start).
 std::set<std::string> last_session_ran(const std::string& run_dir) {
@@ -98,7 +97,7 @@ TEST_F(ResumeCommand, EachEditRunsExactlyTheShardsThatAreNewOrChanged) {
         EXPECT_EQ(last_session_ran(run_dir()), edit.reruns) << edit.what;
     }
     Result report = run_sshard({"report", run_dir(), "--format", "json"});
-    json doc = json::parse(report.out);
+    nlohmann::json doc = nlohmann::json::parse(report.out);
     EXPECT_EQ(doc["run"]["shards"]["total"], 8) << "the latest spec's shards: j[0-3], k2[0-3]";
     EXPECT_EQ(doc["run"]["shards"]["succeeded"], 8);
     EXPECT_EQ(doc["run"]["attempts"], 5 + 1 + 2 + 4 + 2 + 2);
@@ -293,7 +292,7 @@ TEST_F(ResumeCommand, ReportCountsShardsNotAttemptsAndAgreesWithTheJournal) {
         << again.out;
     EXPECT_NE(again.out.find(", 4 attempts, "), std::string::npos) << again.out;
     EXPECT_NE(again.out.find("\u250a"), std::string::npos) << "the timeline marks the resume: " << again.out;
-    json doc = json::parse(run_sshard({"report", run_dir(), "--format", "json"}).out);
+    nlohmann::json doc = nlohmann::json::parse(run_sshard({"report", run_dir(), "--format", "json"}).out);
     EXPECT_EQ(doc["jobs"][0]["shards"]["succeeded"], 3);
     EXPECT_EQ(doc["run"]["sessions"].size(), 2u);
     EXPECT_NE(run_sshard({"report", run_dir(), "--format", "html"}).out.find("<line class=\"resume\""),
@@ -303,7 +302,7 @@ TEST_F(ResumeCommand, ReportCountsShardsNotAttemptsAndAgreesWithTheJournal) {
         spans += s["end"].get<double>() - s["start"].get<double>();
     }
     EXPECT_DOUBLE_EQ(doc["run"]["makespan_s"].get<double>(), spans);
-    json end = journal_events(run_dir()).back();
+    nlohmann::json end = journal_events(run_dir()).back();
     ASSERT_EQ(end["event"], "run_end");
     EXPECT_EQ(end["jobs"][0]["succeeded"], doc["jobs"][0]["shards"]["succeeded"]);
     EXPECT_EQ(end["jobs"][0]["failed"], doc["jobs"][0]["shards"]["failed"]);
@@ -317,8 +316,8 @@ TEST_F(ResumeCommand, FailFastReportAgreesWithTheJournalsSummary) {
     Result r = run_sshard({"run", spec, "--run-dir", run_dir(), "--fail-fast"});
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_NE(r.out.find("  shards 5: 0 succeeded, 4 failed, 1 skipped, 0 not run\n"), std::string::npos) << r.out;
-    json doc = json::parse(run_sshard({"report", run_dir(), "--format", "json"}).out);
-    json end = journal_events(run_dir()).back();
+    nlohmann::json doc = nlohmann::json::parse(run_sshard({"report", run_dir(), "--format", "json"}).out);
+    nlohmann::json end = journal_events(run_dir()).back();
     ASSERT_EQ(end["event"], "run_end");
     ASSERT_EQ(end["jobs"].size(), doc["jobs"].size());
     for (std::size_t i = 0; i < doc["jobs"].size(); ++i) {
