@@ -59,6 +59,7 @@ std::vector<transport::HostCheck> check_all(const std::vector<core::HostSpec>& h
 int hosts_command(const HostsOptions& options) {
     core::LoadOptions load_options;
     load_options.hosts_override = options.hosts;
+    load_options.hostfile = options.hostfile;
     core::Spec spec = core::load_spec(options.spec, load_options);
     if (!options.check) {
         for (const auto& host : spec.hosts) {

@@ -8,7 +8,8 @@ namespace sshard::cli {
 
 struct HostsOptions {
     std::string spec;
-    std::optional<std::string> hosts; // --hosts
+    std::optional<std::string> hosts;    // --hosts
+    std::optional<std::string> hostfile; // --hostfile
     bool check = false;
     std::string ssh_config;
     bool accept_new_host_keys = false;

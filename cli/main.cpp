@@ -26,20 +26,31 @@ namespace {
 struct SpecOptions {
     std::string spec;
     std::optional<std::string> hosts; // --hosts: absent, or a list (an empty one is an error)
+    std::optional<std::string> hostfile;
     std::string format = "text";
     bool show_env = false;
 };
 
+// --hosts and --hostfile, which replace the spec's hosts and exclude each other.
+void add_host_options(CLI::App& command, std::optional<std::string>& hosts, std::optional<std::string>& hostfile) {
+    auto* list = command.add_option("--hosts", hosts,
+                                    "Replace the spec's hosts: comma-separated [slots/][user@]hostlist[:port]");
+    command
+        .add_option("--hostfile", hostfile,
+                    "Replace the spec's hosts with FILE's: a host a line, then slots=, priority=, labels=")
+        ->excludes(list);
+}
+
 void add_spec_options(CLI::App& command, SpecOptions& options) {
     command.add_option("SPEC", options.spec, "The job spec (YAML)")->required();
-    command.add_option("--hosts", options.hosts,
-                       "Replace the spec's hosts: comma-separated [slots/][user@]hostlist[:port]");
+    add_host_options(command, options.hosts, options.hostfile);
     command.add_flag("--show-env", options.show_env, "Show environment values (hidden by default)");
 }
 
 core::Spec load(const SpecOptions& options) {
     core::LoadOptions load_options;
     load_options.hosts_override = options.hosts;
+    load_options.hostfile = options.hostfile;
     return core::load_spec(options.spec, load_options);
 }
 
@@ -53,8 +64,7 @@ void add_ssh_options(CLI::App& command, std::string& config, bool& accept_new, b
 
 void add_run_options(CLI::App& command, RunOptions& options) {
     command.add_option("SPEC", options.spec, "The job spec (YAML); with --resume, the run's own copy by default");
-    command.add_option("--hosts", options.hosts,
-                       "Replace the spec's hosts: comma-separated [slots/][user@]hostlist[:port]");
+    add_host_options(command, options.hosts, options.hostfile);
     command.add_flag("--show-env", options.show_env, "With --dry-run, show environment values");
     command.add_flag("--dry-run,-n", options.dry_run, "Show the plan, as `sshard plan` does, and run nothing");
     command.add_flag("--local", options.local,
@@ -136,8 +146,7 @@ int run(int argc, char** argv) {
     HostsOptions hosts_options;
     CLI::App* hosts = app.add_subcommand("hosts", "List the spec's hosts; with --check, try each");
     hosts->add_option("SPEC", hosts_options.spec, "The job spec (YAML)")->required();
-    hosts->add_option("--hosts", hosts_options.hosts,
-                      "Replace the spec's hosts: comma-separated [slots/][user@]hostlist[:port]");
+    add_host_options(*hosts, hosts_options.hosts, hosts_options.hostfile);
     hosts->add_flag("--check", hosts_options.check,
                     "Connect to each host: reachable, host key known, authenticated, CPUs, round trip");
     add_ssh_options(*hosts, hosts_options.ssh_config, hosts_options.accept_new_host_keys, hosts_options.verbose);

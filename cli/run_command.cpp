@@ -49,6 +49,7 @@ LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& re
                 const core::RecordedRun& previous) {
     core::LoadOptions load_options;
     load_options.hosts_override = options.hosts;
+    load_options.hostfile = options.hostfile;
     LoadedSpec loaded;
     std::string path = options.spec;
     if (path.empty()) {

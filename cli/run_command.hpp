@@ -9,8 +9,9 @@
 namespace sshard::cli {
 
 struct RunOptions {
-    std::string spec;                 // empty with --resume: the run's own copy
-    std::optional<std::string> hosts; // --hosts
+    std::string spec;                    // empty with --resume: the run's own copy
+    std::optional<std::string> hosts;    // --hosts
+    std::optional<std::string> hostfile; // --hostfile
     bool show_env = false;
     bool dry_run = false;
     bool local = false; // every host runs on this machine
