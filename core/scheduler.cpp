@@ -25,7 +25,7 @@ struct HostRun {
     int slots = 1;
     int running = 0;
     enum class State { connecting, up, down } state = State::connecting;
-    SteadyTime unavailable_since{}; // when it was last seen up, or the run's start
+    SteadyTime unavailable_since{}; // when it was last seen up, or its first connection failed
     SteadyTime reconnect_at{};
     int reconnects = 0;
     std::string reason;
@@ -415,7 +415,7 @@ void Scheduler::Impl::mark_down(std::size_t h, const std::string& reason) {
         return;
     }
     SteadyTime now = clock.now();
-    if (host.state == HostRun::State::up) {
+    if (host.state == HostRun::State::up || host.reason.empty()) {
         host.unavailable_since = now;
     }
     host.state = HostRun::State::down;
@@ -549,7 +549,10 @@ void Scheduler::Impl::process_timers() {
 std::optional<SteadyTime> Scheduler::Impl::down_limit_expiry(const JobRun& job) const {
     SteadyTime latest{};
     for (std::size_t h : job.planned->hosts) {
-        if (hosts[h].state == HostRun::State::up) {
+        // A host whose first connection is still being made (waiting for a handshake slot on a busy machine)
+        // has not failed yet: only a failed or lost connection counts towards the limit.
+        bool first_try = hosts[h].state == HostRun::State::connecting && hosts[h].reason.empty();
+        if (hosts[h].state == HostRun::State::up || first_try) {
             return std::nullopt;
         }
         latest = std::max(latest, hosts[h].unavailable_since);
