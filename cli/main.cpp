@@ -1,13 +1,16 @@
 // The sshard driver: parses flags, calls into core, prints, and turns every outcome into an exit code.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <fmt/format.h>
 #include <iostream>
 #include <optional>
 #include <unistd.h>
 
+#include "cli/exec_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/hosts_command.hpp"
+#include "cli/output_command.hpp"
 #include "cli/plan_printer.hpp"
 #include "cli/report_html.hpp"
 #include "cli/report_printer.hpp"
@@ -85,7 +88,10 @@ void add_run_options(CLI::App& command, RunOptions& options) {
     command.add_option("--progress", options.progress, "The live progress line on stderr")
         ->check(CLI::IsMember({"auto", "always", "never"}))
         ->capture_default_str();
-    command.add_flag("--stream", options.stream, "Print every output line as it comes, tagged job[index]@host");
+    auto* stream =
+        command.add_flag("--stream", options.stream, "Print every output line as it comes, tagged job[index]@host");
+    command.add_flag("--group", options.group, "Print each shard's output whole when it ends, under job[index]@host")
+        ->excludes(stream);
     command.add_option("--joblog", options.joblog, "Also log each attempt to FILE in GNU parallel's joblog format");
     add_ssh_options(command, options.ssh_config, options.accept_new_host_keys, options.verbose);
 }
@@ -160,10 +166,49 @@ int run(int argc, char** argv) {
         ->check(CLI::IsMember({"text", "json", "csv", "html"}))
         ->capture_default_str();
 
+    ExecOptions exec_options;
+    CLI::App* exec = app.add_subcommand("exec", "Run a command once on each host, without a spec");
+    add_host_options(*exec, exec_options.hosts, exec_options.hostfile);
+    exec->add_option("--fanout", exec_options.fanout, "At most N hosts at a time, connecting or running")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    exec->add_flag("--fold", exec_options.fold, "Print identical output once, under the folded list of its hosts");
+    exec->add_option("--timeout", exec_options.timeout, "Stop the command on a host after this long (30s, 5m)");
+    exec->add_option("--down-limit", exec_options.down_limit, "Fail a host that cannot be reached for this long")
+        ->capture_default_str();
+    add_ssh_options(*exec, exec_options.ssh_config, exec_options.accept_new_host_keys, exec_options.verbose);
+    // Everything from the command's first word on is the command's, options included, as with ssh.
+    exec->prefix_command();
+    exec->footer("COMMAND [ARG...] follow the options (after -- for safety): its words, joined by spaces as ssh "
+                 "joins them, are read by each host's shell");
+
+    OutputOptions output_options;
+    CLI::App* output = app.add_subcommand("output", "Print the stored output of a run's shards");
+    output->add_option("SELECTOR", output_options.words,
+                       "[RUN_DIR] then shards: job, job[3], job[0-9] (default: .sshard/runs, its latest; every shard)");
+    output->add_flag("--failed", output_options.failed, "Only shards that failed for good");
+    output->add_flag("--fold", output_options.fold, "Print identical output once, under the folded list of shards");
+
     try {
-        app.parse(argc, argv);
+        // exec's command after `--` is the command's, options and all: CLI11 never sees it.
+        std::vector<std::string> args(argv + 1, argv + argc);
+        auto dashes = std::find(args.begin(), args.end(), "--");
+        if (!args.empty() && args.front() == "exec" && dashes != args.end()) {
+            exec_options.command.assign(dashes + 1, args.end());
+            args.erase(dashes, args.end());
+        }
+        std::reverse(args.begin(), args.end()); // CLI11 takes them last first
+        app.parse(args);
         if (run->parsed() && run_options.spec.empty() && run_options.resume.empty()) {
             throw CLI::RequiredError("SPEC (or --resume RUN_DIR)");
+        }
+        auto unparsed = exec->remaining();
+        if (!unparsed.empty() && unparsed.front().rfind('-', 0) == 0) {
+            throw CLI::ExtrasError({unparsed.front()}); // a mistyped option, not a command
+        }
+        exec_options.command.insert(exec_options.command.begin(), unparsed.begin(), unparsed.end());
+        if (exec->parsed() && exec_options.command.empty()) {
+            throw CLI::RequiredError("COMMAND");
         }
     } catch (const CLI::ParseError& e) {
         int code = app.exit(e);
@@ -178,6 +223,12 @@ int run(int argc, char** argv) {
         }
         if (hosts->parsed()) {
             return hosts_command(hosts_options);
+        }
+        if (exec->parsed()) {
+            return exec_command(exec_options);
+        }
+        if (output->parsed()) {
+            return output_command(output_options);
         }
         if (report->parsed()) {
             return report_command(report_dir, report_format);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/exit_codes.hpp"
+#include "cli/group_printer.hpp"
 #include "cli/plan_printer.hpp"
 #include "cli/report_printer.hpp"
 #include "cli/run_display.hpp"
@@ -52,7 +53,9 @@ LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& re
     load_options.hostfile = options.hostfile;
     LoadedSpec loaded;
     std::string path = options.spec;
-    if (path.empty()) {
+    if (options.spec_text) {
+        loaded.text = *options.spec_text;
+    } else if (path.empty()) {
         loaded.text = core::read_spec_file(resumed->spec_path());
         path = previous.started ? previous.spec_path : resumed->spec_path();
         load_options.lines_dir = core::inputs_dir(resumed->path());
@@ -192,7 +195,8 @@ int run_command(const RunOptions& options) {
         core::save_inputs(dir.path(), spec);
     }
     // A run whose runner died before it recorded its start ran nothing: its resume starts it from its spec copy.
-    std::string spec_path = !resumed           ? std::filesystem::absolute(options.spec).string()
+    std::string spec_path = options.spec_text  ? dir.spec_path()
+                            : !resumed         ? std::filesystem::absolute(options.spec).string()
                             : previous.started ? previous.spec_path
                                                : resumed->spec_path();
 
@@ -206,7 +210,11 @@ int run_command(const RunOptions& options) {
     journal.sync();
 
     RunDisplay display(plan, show_progress(options));
-    core::ListenerList listeners({&recorder, &display});
+    GroupPrinter group(spec, outputs.fd(),
+                       options.titles_by_host ? GroupPrinter::Title::host : GroupPrinter::Title::shard,
+                       show_progress(options));
+    core::ListenerList listeners(options.group ? std::vector<core::RunListener*>{&recorder, &group, &display}
+                                               : std::vector<core::RunListener*>{&recorder, &display});
     std::mutex stream_mutex;
     bool stream_closed = false; // guarded by stream_mutex
     core::SchedulerOptions scheduling;
@@ -232,6 +240,7 @@ int run_command(const RunOptions& options) {
     transport::SshOptions ssh_options;
     ssh_options.config_file = options.ssh_config;
     ssh_options.accept_new_host_keys = options.accept_new_host_keys;
+    ssh_options.max_handshakes = options.max_handshakes > 0 ? options.max_handshakes : ssh_options.max_handshakes;
     if (options.verbose) {
         ssh_options.log = print_log_line;
     }
@@ -252,8 +261,12 @@ int run_command(const RunOptions& options) {
         journal_error = e.what();
     }
     core::Report report = core::build_report(dir.path());
-    print_report_text(std::cout, report);
-    fmt::print(std::cout, "\nrecords in {}\n", dir.path());
+    if (options.print_end) {
+        options.print_end(dir.path());
+    } else {
+        print_report_text(std::cout, report);
+        fmt::print(std::cout, "\nrecords in {}\n", dir.path());
+    }
     std::cout.flush();
     if (journal_error) {
         std::cerr << "sshard: error: " << *journal_error << "; the journal keeps what was recorded before: "

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,13 @@ struct RunOptions {
     std::string down_limit = "2m";
     std::string progress = "auto"; // auto, always, never
     bool stream = false;
+    bool group = false; // --group
+    // `sshard exec`: the spec's text held in memory (named `spec` in messages) instead of a file; output
+    // headed by host alone; and what to print at the end, given the run directory, instead of the report.
+    std::optional<std::string> spec_text;
+    bool titles_by_host = false;
+    int max_handshakes = 0; // connection set-ups at a time; 0, the transport's default
+    std::function<void(const std::string& run_dir)> print_end;
     std::string joblog;                // --joblog
     std::string ssh_config;            // --ssh-config
     bool accept_new_host_keys = false; // --accept-new-host-keys
