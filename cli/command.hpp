@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace sshard::cli {
 
@@ -12,6 +14,9 @@ struct Command {
     // Runs the command with the parsed options and returns the exit code. Throws CLI::ParseError for flags
     // that CLI11 cannot check alone, core::SpecError and core::Error when the command cannot start.
     std::function<int()> run;
+    // When set, the words after `--` on the command line are this command's own (`exec`'s command, options
+    // and all): CLI11 never parses them, and they are put here before `run`.
+    std::vector<std::string>* words_after_dashes = nullptr;
 };
 
 // Adds one subcommand with its options to `app`.

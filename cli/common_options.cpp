@@ -1,12 +1,23 @@
 #include "cli/common_options.hpp"
 
 #include "cli/terminal.hpp"
-#include "core/spec_loader.hpp"
 
 namespace sshard::cli {
 
-void add_hosts_option(CLI::App& command, std::optional<std::string>& hosts) {
-    command.add_option("--hosts", hosts, "Replace the spec's hosts: comma-separated [slots/][user@]hostlist[:port]");
+void add_host_options(CLI::App& command, HostFlags& hosts) {
+    auto* list = command.add_option("--hosts", hosts.list,
+                                    "Replace the spec's hosts: comma-separated [slots/][user@]hostlist[:port]");
+    command
+        .add_option("--hostfile", hosts.file,
+                    "Replace the spec's hosts with FILE's: a host a line, then slots=, priority=, labels=")
+        ->excludes(list);
+}
+
+core::LoadOptions host_load_options(const HostFlags& hosts) {
+    core::LoadOptions options;
+    options.hosts_override = hosts.list;
+    options.hostfile = hosts.file;
+    return options;
 }
 
 void add_ssh_options(CLI::App& command, SshFlags& flags) {
@@ -27,10 +38,8 @@ transport::SshOptions ssh_options(const SshFlags& flags) {
     return options;
 }
 
-core::Spec load_spec_with_hosts(const std::string& path, const std::optional<std::string>& hosts) {
-    core::LoadOptions options;
-    options.hosts_override = hosts;
-    return core::load_spec(path, options);
+core::Spec load_spec_with_hosts(const std::string& path, const HostFlags& hosts) {
+    return core::load_spec(path, host_load_options(hosts));
 }
 
 } // namespace sshard::cli

@@ -6,12 +6,21 @@
 #include <string>
 
 #include "core/spec.hpp"
+#include "core/spec_loader.hpp"
 #include "transport/ssh_transport.hpp"
 
 namespace sshard::cli {
 
-// --hosts: absent, or a list that replaces the spec's hosts (an empty one is an error of the spec loader).
-void add_hosts_option(CLI::App& command, std::optional<std::string>& hosts);
+// --hosts and --hostfile, which replace the spec's hosts and exclude each other.
+struct HostFlags {
+    std::optional<std::string> list; // --hosts: absent, or a list (an empty one is an error of the spec loader)
+    std::optional<std::string> file; // --hostfile: a host a line, then slots=, priority=, labels=
+};
+
+void add_host_options(CLI::App& command, HostFlags& hosts);
+
+// The spec loader's options that replace the spec's hosts with `hosts`, when given.
+core::LoadOptions host_load_options(const HostFlags& hosts);
 
 // How to reach SSH hosts: --ssh-config, --accept-new-host-keys, -v.
 struct SshFlags {
@@ -26,6 +35,6 @@ void add_ssh_options(CLI::App& command, SshFlags& flags);
 transport::SshOptions ssh_options(const SshFlags& flags);
 
 // Loads the spec at `path`, its hosts replaced by `hosts` when given. Throws core::SpecError and core::Error.
-core::Spec load_spec_with_hosts(const std::string& path, const std::optional<std::string>& hosts);
+core::Spec load_spec_with_hosts(const std::string& path, const HostFlags& hosts);
 
 } // namespace sshard::cli

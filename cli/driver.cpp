@@ -4,6 +4,7 @@
 #include <cassert>
 #include <fmt/format.h>
 #include <iostream>
+#include <string>
 #include <unistd.h>
 #include <vector>
 
@@ -43,6 +44,22 @@ int run_one(const Command& command) {
     }
 }
 
+// The command line for CLI11, last word first as it takes them, without the words after `--` of a command
+// that keeps them for itself (moved to it here).
+std::vector<std::string> arguments(int argc, char** argv, const std::vector<Command>& commands) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    auto dashes = std::find(args.begin(), args.end(), "--");
+    for (const Command& command : commands) {
+        if (command.words_after_dashes != nullptr && !args.empty() && args.front() == command.app->get_name() &&
+            dashes != args.end()) {
+            command.words_after_dashes->assign(dashes + 1, args.end());
+            args.erase(dashes, args.end());
+        }
+    }
+    std::reverse(args.begin(), args.end());
+    return args;
+}
+
 } // namespace
 
 int run_commands(int argc, char** argv, std::span<const AddCommand> commands) {
@@ -54,7 +71,7 @@ int run_commands(int argc, char** argv, std::span<const AddCommand> commands) {
         declared.push_back(add(app));
     }
     try {
-        app.parse(argc, argv);
+        app.parse(arguments(argc, argv, declared));
         auto chosen = std::find_if(declared.begin(), declared.end(), [](const Command& c) { return c.app->parsed(); });
         assert(chosen != declared.end()); // CLI11 requires one subcommand
         return run_one(*chosen);

@@ -60,7 +60,7 @@ Command add_hosts_command(CLI::App& app) {
     auto options = std::make_shared<HostsOptions>();
     CLI::App* command = app.add_subcommand("hosts", "List the spec's hosts; with --check, try each");
     command->add_option("SPEC", options->spec, "The job spec (YAML)")->required();
-    add_hosts_option(*command, options->hosts);
+    add_host_options(*command, options->hosts);
     command->add_flag("--check", options->check,
                       "Connect to each host: reachable, host key known, authenticated, CPUs, round trip");
     add_ssh_options(*command, options->ssh);

@@ -11,7 +11,7 @@ namespace sshard::cli {
 
 struct HostsOptions {
     std::string spec;
-    std::optional<std::string> hosts; // --hosts
+    HostFlags hosts; // --hosts, --hostfile
     bool check = false;
     SshFlags ssh;
 };

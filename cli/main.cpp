@@ -5,8 +5,10 @@
 #include <iostream>
 
 #include "cli/driver.hpp"
+#include "cli/exec_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/hosts_command.hpp"
+#include "cli/output_command.hpp"
 #include "cli/plan_command.hpp"
 #include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
@@ -16,10 +18,8 @@ namespace {
 
 // The subcommands, in the order `sshard --help` lists them.
 constexpr sshard::cli::AddCommand k_commands[] = {
-    sshard::cli::add_plan_command,
-    sshard::cli::add_run_command,
-    sshard::cli::add_hosts_command,
-    sshard::cli::add_report_command,
+    sshard::cli::add_plan_command,   sshard::cli::add_run_command,  sshard::cli::add_hosts_command,
+    sshard::cli::add_report_command, sshard::cli::add_exec_command, sshard::cli::add_output_command,
 };
 
 } // namespace

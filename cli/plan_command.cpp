@@ -14,7 +14,7 @@ Command add_plan_command(CLI::App& app) {
     auto options = std::make_shared<PlanOptions>();
     CLI::App* command = app.add_subcommand("plan", "Show what a run would do, touching nothing");
     command->add_option("SPEC", options->spec, "The job spec (YAML)")->required();
-    add_hosts_option(*command, options->hosts);
+    add_host_options(*command, options->hosts);
     command->add_flag("--show-env", options->show_env, "Show environment values (hidden by default)");
     command->add_option("--format", options->format, "Output format")
         ->check(CLI::IsMember({"text", "json"}))

@@ -1,17 +1,17 @@
 // `sshard plan`: what a run of a spec would do, printed as text or JSON; nothing is touched.
 #pragma once
 
-#include <optional>
 #include <string>
 
 #include "cli/command.hpp"
+#include "cli/common_options.hpp"
 
 namespace sshard::cli {
 
 struct PlanOptions {
     std::string spec;
-    std::optional<std::string> hosts; // --hosts
-    std::string format = "text";      // text, json
+    HostFlags hosts;             // --hosts, --hostfile
+    std::string format = "text"; // text, json
     bool show_env = false;
 };
 

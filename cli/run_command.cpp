@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/exit_codes.hpp"
+#include "cli/group_printer.hpp"
 #include "cli/plan_printer.hpp"
 #include "cli/report_printer.hpp"
 #include "cli/run_display.hpp"
@@ -40,7 +41,7 @@ Command add_run_command(CLI::App& app) {
     auto options = std::make_shared<RunOptions>();
     CLI::App* command = app.add_subcommand("run", "Run a spec's shards on its hosts");
     command->add_option("SPEC", options->spec, "The job spec (YAML); with --resume, the run's own copy by default");
-    add_hosts_option(*command, options->hosts);
+    add_host_options(*command, options->hosts);
     command->add_flag("--show-env", options->show_env, "With --dry-run, show environment values");
     command->add_flag("--dry-run,-n", options->dry_run, "Show the plan, as `sshard plan` does, and run nothing");
     command->add_flag("--local", options->local,
@@ -62,7 +63,10 @@ Command add_run_command(CLI::App& app) {
     command->add_option("--progress", options->progress, "The live progress line on stderr")
         ->check(CLI::IsMember({"auto", "always", "never"}))
         ->capture_default_str();
-    command->add_flag("--stream", options->stream, "Print every output line as it comes, tagged job[index]@host");
+    auto* stream =
+        command->add_flag("--stream", options->stream, "Print every output line as it comes, tagged job[index]@host");
+    command->add_flag("--group", options->group, "Print each shard's output whole when it ends, under job[index]@host")
+        ->excludes(stream);
     command->add_option("--joblog", options->joblog, "Also log each attempt to FILE in GNU parallel's joblog format");
     add_ssh_options(*command, options->ssh);
     return {command, [options] {
@@ -83,11 +87,12 @@ struct LoadedSpec {
 
 LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& resumed,
                 const core::RecordedRun& previous) {
-    core::LoadOptions load_options;
-    load_options.hosts_override = options.hosts;
+    core::LoadOptions load_options = host_load_options(options.hosts);
     LoadedSpec loaded;
     std::string path = options.spec;
-    if (path.empty()) {
+    if (options.spec_text) {
+        loaded.text = *options.spec_text;
+    } else if (path.empty()) {
         loaded.text = core::read_spec_file(resumed->spec_path());
         path = previous.started ? previous.spec_path : resumed->spec_path();
         load_options.lines_dir = core::inputs_dir(resumed->path());
@@ -130,8 +135,11 @@ void save_run_copies(const RunOptions& options, const LoadedSpec& loaded, bool r
 
 // The spec's path as the journal records it. A run whose runner died before it recorded its start ran
 // nothing: its resume starts it from its spec copy.
-std::string journal_spec_path(const RunOptions& options, const std::optional<core::RunDir>& resumed,
-                              const core::RecordedRun& previous) {
+std::string journal_spec_path(const RunOptions& options, const core::RunDir& dir,
+                              const std::optional<core::RunDir>& resumed, const core::RecordedRun& previous) {
+    if (options.spec_text) {
+        return dir.spec_path();
+    }
     if (!resumed) {
         return std::filesystem::absolute(options.spec).string();
     }
@@ -278,7 +286,11 @@ private:
 // signal (the first stops the running shards, see SignalWatcher).
 core::RunSummary run_scheduler(core::Scheduler& scheduler, const core::Spec& spec, const RunOptions& options,
                                SignalWatcher& signals) {
-    transport::TransportSet transport(scheduler, spec.hosts, ssh_options(options.ssh));
+    transport::SshOptions ssh = ssh_options(options.ssh);
+    if (options.max_handshakes > 0) {
+        ssh.max_handshakes = options.max_handshakes;
+    }
+    transport::TransportSet transport(scheduler, spec.hosts, ssh);
     signals.set_handler([&](int) {
         if (signals.count() == 1) {
             std::cerr << "\nsshard: interrupted: stopping the running shards (again to kill them at once)\n";
@@ -293,7 +305,8 @@ core::RunSummary run_scheduler(core::Scheduler& scheduler, const core::Spec& spe
 
 // Commits the journal's last lines, prints the report built from it and returns the exit code. A journal that
 // cannot be written at the end keeps what it recorded before: the run resumes from there.
-int finish(core::JournalWriter& journal, const core::RunDir& dir, const core::RunSummary& summary) {
+int finish(const RunOptions& options, core::JournalWriter& journal, const core::RunDir& dir,
+           const core::RunSummary& summary) {
     std::optional<std::string> journal_error;
     try {
         journal.sync();
@@ -301,8 +314,12 @@ int finish(core::JournalWriter& journal, const core::RunDir& dir, const core::Ru
         journal_error = e.what();
     }
     core::Report report = core::build_report(dir.path());
-    print_report_text(std::cout, report);
-    fmt::print(std::cout, "\nrecords in {}\n", dir.path());
+    if (options.print_end) {
+        options.print_end(dir.path());
+    } else {
+        print_report_text(std::cout, report);
+        fmt::print(std::cout, "\nrecords in {}\n", dir.path());
+    }
     std::cout.flush();
     if (journal_error) {
         std::cerr << "sshard: error: " << *journal_error << "; the journal keeps what was recorded before: "
@@ -354,13 +371,18 @@ int run_command(const RunOptions& options) {
                                 [&](const std::string& message) { journal_failure.failed(message); });
     core::JournalRecorder recorder(journal, plan);
     core::SystemClock clock;
-    recorder.run_started(dir.id(), journal_spec_path(options, resumed, previous), resumed.has_value(), clock.wall());
+    recorder.run_started(dir.id(), journal_spec_path(options, dir, resumed, previous), resumed.has_value(),
+                         clock.wall());
     journal.sync();
 
     // 6. The run, each attempt told to the journal and the terminal, until every shard has settled or a signal
     //    or a journal that cannot be written stopped it.
     RunDisplay display(plan, show_progress(options));
-    core::ListenerList listeners({&recorder, &display});
+    GroupPrinter group(spec, outputs.fd(),
+                       options.titles_by_host ? GroupPrinter::Title::host : GroupPrinter::Title::shard,
+                       show_progress(options));
+    core::ListenerList listeners(options.group ? std::vector<core::RunListener*>{&recorder, &group, &display}
+                                               : std::vector<core::RunListener*>{&recorder, &display});
     StreamPrinter stream(spec);
     core::SchedulerOptions scheduling = scheduler_options(options, dir, previous, resumed.has_value());
     route_attempts(scheduling, options, outputs, stream, joblog.get());
@@ -369,7 +391,7 @@ int run_command(const RunOptions& options) {
     core::RunSummary summary = run_scheduler(scheduler, spec, options, signals);
 
     // 7. The report, from the journal alone.
-    return finish(journal, dir, summary);
+    return finish(options, journal, dir, summary);
 }
 
 } // namespace sshard::cli

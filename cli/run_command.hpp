@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -12,8 +13,8 @@
 namespace sshard::cli {
 
 struct RunOptions {
-    std::string spec;                 // empty with --resume: the run's own copy
-    std::optional<std::string> hosts; // --hosts
+    std::string spec; // empty with --resume: the run's own copy
+    HostFlags hosts;  // --hosts, --hostfile
     bool show_env = false;
     bool dry_run = false;
     bool local = false; // every host runs on this machine
@@ -25,6 +26,13 @@ struct RunOptions {
     std::string down_limit = "2m";
     std::string progress = "auto"; // auto, always, never
     bool stream = false;
+    bool group = false; // --group
+    // `sshard exec`: the spec's text held in memory (named `spec` in messages) instead of a file; output
+    // headed by host alone; and what to print at the end, given the run directory, instead of the report.
+    std::optional<std::string> spec_text;
+    bool titles_by_host = false;
+    int max_handshakes = 0; // connection set-ups at a time; 0, the transport's default
+    std::function<void(const std::string& run_dir)> print_end;
     std::string joblog; // --joblog
     SshFlags ssh;
 };

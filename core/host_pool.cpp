@@ -40,7 +40,7 @@ bool HostPool::set_down(std::size_t h, const std::string& reason) {
         return false;
     }
     SteadyTime now = m_clock.now();
-    if (host.state == Host::State::up) {
+    if (host.state == Host::State::up || host.reason.empty()) {
         host.unavailable_since = now;
     }
     host.state = Host::State::down;
@@ -118,7 +118,10 @@ void HostPool::release(std::size_t host) {
 std::optional<SteadyTime> HostPool::down_limit_expiry(const std::vector<std::size_t>& eligible) const {
     SteadyTime latest{};
     for (std::size_t h : eligible) {
-        if (m_hosts[h].state == Host::State::up) {
+        // A host whose first connection is still being made (waiting for a handshake slot on a busy machine)
+        // has not failed yet: only a failed or lost connection counts towards the limit.
+        bool first_try = m_hosts[h].state == Host::State::connecting && m_hosts[h].reason.empty();
+        if (m_hosts[h].state == Host::State::up || first_try) {
             return std::nullopt;
         }
         latest = std::max(latest, m_hosts[h].unavailable_since);

@@ -57,7 +57,7 @@ private:
         int slots = 1;
         int running = 0;
         enum class State { connecting, up, down } state = State::connecting;
-        SteadyTime unavailable_since{}; // when it was last seen up, or the run's start
+        SteadyTime unavailable_since{}; // when it was last seen up, or its first connection failed
         SteadyTime reconnect_at{};
         int reconnects = 0; // failures to connect in a row
         std::string reason;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <fmt/format.h>
 #include <fnmatch.h>
+#include <unordered_set>
 
 #include "core/hostlist.hpp"
 #include "core/spec_limits.hpp"
@@ -74,9 +75,14 @@ std::vector<HostSpec> parse_host_string(std::string_view text) {
 
 std::vector<HostSpec> parse_host_list(std::string_view text) {
     std::vector<HostSpec> hosts;
+    std::unordered_set<std::string> names;
     for (const auto& part : split_hostlists(text)) {
-        auto more = parse_host_string(part);
-        hosts.insert(hosts.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+        for (auto& host : parse_host_string(part)) {
+            if (!names.insert(host.name).second) {
+                throw HostlistError(fmt::format("host '{}' is listed twice", host.name));
+            }
+            hosts.push_back(std::move(host));
+        }
     }
     return hosts;
 }

@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "core/fnv1a.hpp"
+#include "core/host_file.hpp"
 #include "core/hostlist.hpp"
 #include "core/hosts.hpp"
 #include "core/job_graph.hpp"
@@ -286,17 +287,20 @@ void Loader::load_root(const YAML::Node& root, Spec& spec) {
 }
 
 void Loader::load_all_hosts(const YAML::Node& root, Spec& spec) {
-    if (root["hosts"] && !m_options.hosts_override) {
+    bool replaced = m_options.hosts_override || m_options.hostfile;
+    if (root["hosts"] && !replaced) {
         read_hosts(m_yaml, root["hosts"], m_options.local_cpus, spec.hosts);
     }
-    if (m_options.hosts_override) {
+    if (m_options.hostfile) {
+        spec.hosts = read_host_file(*m_options.hostfile);
+    } else if (m_options.hosts_override) {
         try {
             spec.hosts = parse_host_list(*m_options.hosts_override);
         } catch (const HostlistError& e) {
             throw UsageError(fmt::format("bad --hosts value '{}': {}", *m_options.hosts_override, e.what()));
         }
     }
-    if (spec.hosts.empty() && !root["hosts"] && !m_options.hosts_override) {
+    if (spec.hosts.empty() && !root["hosts"] && !replaced) {
         HostSpec local;
         local.name = "localhost";
         local.slots = std::max(1, m_options.local_cpus);

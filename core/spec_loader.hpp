@@ -13,6 +13,8 @@ namespace sshard::core {
 struct LoadOptions {
     // Replaces the spec's `hosts` (the --hosts flag): comma-separated `[slots/][user@]hostlist[:port]`.
     std::optional<std::string> hosts_override;
+    // Replaces the spec's `hosts` with those of a host file (the --hostfile flag, core/host_file.hpp).
+    std::optional<std::string> hostfile;
     // The CPU count of this machine, for the implicit local host and `slots: auto` on local hosts.
     int local_cpus = local_cpu_count();
     // When set, a job's `lines` file is read from `<lines_dir>/<job>.lines` instead of its path: a resume

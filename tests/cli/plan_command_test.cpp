@@ -1,4 +1,6 @@
 // End-to-end: `sshard plan` on specs under tests/data.
+#include <filesystem>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -84,6 +86,45 @@ TEST(PlanCommand, HostsFlagThatBreaksAFilterIsASpecError) {
     Result r = run_sshard({"plan", data_path("plan_basic.yaml"), "--hosts", "x[1-2]"});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("error: job 'train' matches no host"), std::string::npos) << r.err;
+}
+
+TEST(PlanCommand, HostsFlagRefusesAHostListedTwice) {
+    for (const char* command : {"plan", "hosts"}) {
+        Result r = run_sshard({command, data_path("plan_hosts.yaml"), "--hosts", "n[1-3],n2"});
+        EXPECT_EQ(r.exit_code, 2) << command;
+        EXPECT_EQ(r.err, "sshard: error: bad --hosts value 'n[1-3],n2': host 'n2' is listed twice\n") << command;
+    }
+}
+
+// A host file carries labels, so a job that picks its hosts by label runs where the spec meant.
+TEST(PlanCommand, HostfileReplacesHostsWithTheirLabels) {
+    std::string dir = make_temp_dir();
+    std::string hostfile = dir + "/hosts.txt";
+    std::ofstream(hostfile) << "# farm\nnode[01-03] slots=2\nbig1 slots=4 priority=5 labels=gpu,x  # the GPU\n";
+    Result r = run_sshard({"plan", data_path("plan_basic.yaml"), "--hostfile", hostfile});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("hosts\n"
+                         "  node[01-03]              slots 2, priority 0, ssh\n"
+                         "  big1                     slots 4, priority 5, ssh, labels gpu,x\n"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("job train (priority 3, 6 shards)\n  hosts:    big1\n"), std::string::npos) << r.out;
+
+    std::ofstream(hostfile) << "node1\nnode[0-2]\n";
+    Result twice = run_sshard({"plan", data_path("plan_basic.yaml"), "--hostfile", hostfile});
+    EXPECT_EQ(twice.exit_code, 2);
+    EXPECT_EQ(twice.err, hostfile +
+                             ":2:1: error: host 'node1' is listed twice (first at line 1)\n"
+                             "    node[0-2]\n"
+                             "    ^\n"
+                             "sshard: 1 error in " +
+                             hostfile + "; nothing was dispatched\n");
+    Result both = run_sshard({"run", data_path("plan_basic.yaml"), "--hostfile", hostfile, "--hosts", "a"});
+    EXPECT_EQ(both.exit_code, 2);
+    Result missing = run_sshard({"hosts", data_path("plan_basic.yaml"), "--hostfile", dir + "/none"});
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_EQ(missing.err, "sshard: error: cannot read host file '" + dir + "/none': No such file or directory\n");
+    std::filesystem::remove_all(dir);
 }
 
 TEST(PlanCommand, SpecErrorsAllAtOnceExit2) {

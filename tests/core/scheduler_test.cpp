@@ -64,11 +64,13 @@ public:
 };
 
 struct Harness {
-    explicit Harness(const std::string& yaml, SchedulerOptions options = {}) {
+    // With `auto_up` false, hosts stay connecting until the test says how their connection went.
+    explicit Harness(const std::string& yaml, SchedulerOptions options = {}, bool auto_up = true) {
         spec = load_spec_text("jobs.yaml", yaml);
         plan = make_plan(spec);
         scheduler = std::make_unique<Scheduler>(plan, clock, recorder, std::move(options));
         transport.events = scheduler.get();
+        transport.auto_up = auto_up;
         scheduler->start(transport);
         scheduler->step();
     }
@@ -362,6 +364,26 @@ TEST(Scheduler, NoHostUpForTheDownLimitFailsTheRest) {
     EXPECT_EQ(h.recorder.log.back(),
               "j [0,3) failed: no eligible host was up for 10s (last error: connection refused)");
     EXPECT_TRUE(h.recorder.finished->no_hosts);
+}
+
+// A first connection that waits its turn (handshakes are limited) has not failed; the limit counts from the
+// first failure.
+TEST(Scheduler, DownLimitCountsFromTheFirstFailureNotWhileTheFirstConnectionIsMade) {
+    SchedulerOptions options;
+    options.down_limit = 10s;
+    Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x}]\n", options, false);
+    h.advance(30s);
+    EXPECT_FALSE(h.scheduler->finished());
+    HostState down;
+    down.reason = "connection refused";
+    h.scheduler->on_host_state(0, down);
+    h.scheduler->step();
+    h.advance(9s);
+    EXPECT_FALSE(h.scheduler->finished());
+    h.advance(1s);
+    EXPECT_TRUE(h.scheduler->finished());
+    EXPECT_EQ(h.recorder.log.back(),
+              "j [0,1) failed: no eligible host was up for 10s (last error: connection refused)");
 }
 
 TEST(Scheduler, InterruptCancelsRunningShardsAndCountsTheRestUnfinished) {

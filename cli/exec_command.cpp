@@ -1,0 +1,208 @@
+#include "cli/exec_command.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "cli/output_command.hpp"
+#include "cli/run_command.hpp"
+#include "cli/terminal.hpp"
+#include "core/duration.hpp"
+#include "core/error.hpp"
+#include "core/host_file.hpp"
+#include "core/hostlist.hpp"
+#include "core/hosts.hpp"
+#include "core/journal.hpp"
+
+namespace sshard::cli {
+
+namespace {
+
+std::vector<core::HostSpec> exec_hosts(const ExecOptions& options) {
+    if (options.hosts.file) {
+        return core::read_host_file(*options.hosts.file);
+    }
+    if (!options.hosts.list) {
+        throw core::UsageError("exec needs its hosts: --hosts LIST or --hostfile FILE");
+    }
+    try {
+        return core::parse_host_list(*options.hosts.list);
+    } catch (const core::HostlistError& e) {
+        throw core::UsageError(fmt::format("bad --hosts value '{}': {}", *options.hosts.list, e.what()));
+    }
+}
+
+// The command as a template that reads back as exactly `text`: every '{' doubled, and every '}' that closes
+// one, so that no placeholder is left (core/command_template.hpp). The words are joined by spaces, as ssh
+// and pdsh join them: the remote shell splits them again.
+std::string literal_command(const std::vector<std::string>& words) {
+    std::string text;
+    for (const auto& word : words) {
+        text += text.empty() ? "" : " ";
+        text += word;
+    }
+    std::string escaped;
+    int open = 0;
+    for (char c : text) {
+        if (c == '{') {
+            escaped += "{{";
+            ++open;
+        } else if (c == '}' && open > 0) {
+            escaped += "}}";
+            --open;
+        } else {
+            escaped += c;
+        }
+    }
+    return escaped;
+}
+
+// A job name for the host: its own name when it can name a directory, else one made so.
+std::string job_name(const std::string& host, std::size_t index, std::set<std::string>& taken) {
+    std::string name = host.substr(0, 90);
+    for (char& c : name) {
+        bool safe = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+        c = safe ? c : '_';
+    }
+    if (name.empty() || name[0] == '.' || taken.count(name) != 0) {
+        name = fmt::format("host-{}", index);
+    }
+    taken.insert(name);
+    return name;
+}
+
+// A host name as a job's host filter pattern that matches it alone: glob characters escaped.
+std::string exact_pattern(const std::string& host) {
+    std::string pattern;
+    for (char c : host) {
+        if (c == '*' || c == '?' || c == '\\') {
+            pattern += '\\';
+        }
+        pattern += c;
+    }
+    return pattern;
+}
+
+// The spec, as JSON (which YAML reads): the hosts, and per host a job pinned to it that runs the command.
+std::string exec_spec(const ExecOptions& options, const std::vector<core::HostSpec>& hosts,
+                      std::map<std::string, std::string>& host_of_job) {
+    nlohmann::ordered_json spec = {{"version", 1}, {"name", "exec"}};
+    std::string command = literal_command(options.command);
+    std::set<std::string> taken;
+    for (std::size_t i = 0; i < hosts.size(); ++i) {
+        const auto& host = hosts[i];
+        nlohmann::ordered_json entry = {{"name", host.name}, {"priority", host.priority}, {"labels", host.labels}};
+        if (!host.user.empty()) {
+            entry["user"] = host.user;
+        }
+        if (host.port != 0) {
+            entry["port"] = host.port;
+        }
+        spec["hosts"].push_back(entry);
+        std::string job = job_name(host.name, i, taken);
+        host_of_job[job] = host.name;
+        nlohmann::ordered_json job_entry = {
+            {"name", job}, {"command", command}, {"hosts", {{"names", {exact_pattern(host.name)}}}}};
+        if (!options.timeout.empty()) {
+            job_entry["timeout"] = options.timeout;
+        }
+        spec["jobs"].push_back(job_entry);
+    }
+    try {
+        return spec.dump();
+    } catch (const nlohmann::json::exception&) {
+        throw core::UsageError("the command or a host name is not valid UTF-8");
+    }
+}
+
+// Names each host that failed and why on standard error, then how many failed, as clush does.
+void print_failures(const std::string& run_dir, const std::map<std::string, std::string>& host_of_job) {
+    std::vector<std::string> failed;
+    auto report = [&](const std::string& job, const std::string& reason) {
+        auto it = host_of_job.find(job);
+        std::string host = it == host_of_job.end() ? job : it->second;
+        failed.push_back(host);
+        std::cerr << "sshard: " << terminal_safe(host) << ": " << terminal_safe(reason) << '\n';
+    };
+    core::read_journal(run_dir + "/journal.jsonl", [&](const core::JournalEvent& event, int) {
+        if (const auto* end = std::get_if<core::AttemptEndEvent>(&event)) {
+            if (end->verdict == core::Verdict::failed) {
+                report(end->job, end->reason);
+            }
+        } else if (const auto* not_run = std::get_if<core::ShardsNotRunEvent>(&event)) {
+            if (not_run->failed) {
+                report(not_run->job, not_run->reason);
+            }
+        }
+    });
+    if (!failed.empty()) {
+        std::cerr << fmt::format("sshard: {} of {} hosts failed: {} (records in {})\n", failed.size(),
+                                 host_of_job.size(), terminal_safe(core::fold_hostlist(failed)), run_dir);
+    }
+}
+
+} // namespace
+
+Command add_exec_command(CLI::App& app) {
+    auto options = std::make_shared<ExecOptions>();
+    CLI::App* command = app.add_subcommand("exec", "Run a command once on each host, without a spec");
+    add_host_options(*command, options->hosts);
+    command->add_option("--fanout", options->fanout, "At most N hosts at a time, connecting or running")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    command->add_flag("--fold", options->fold, "Print identical output once, under the folded list of its hosts");
+    command->add_option("--timeout", options->timeout, "Stop the command on a host after this long (30s, 5m)");
+    command->add_option("--down-limit", options->down_limit, "Fail a host that cannot be reached for this long")
+        ->capture_default_str();
+    add_ssh_options(*command, options->ssh);
+    // Everything from the command's first word on is the command's, options included, as with ssh.
+    command->prefix_command();
+    command->footer("COMMAND [ARG...] follow the options (after -- for safety): its words, joined by spaces as ssh "
+                    "joins them, are read by each host's shell");
+    return {command,
+            [options, command] {
+                auto unparsed = command->remaining();
+                if (!unparsed.empty() && unparsed.front().rfind('-', 0) == 0) {
+                    throw CLI::ExtrasError({unparsed.front()}); // a mistyped option, not a command
+                }
+                options->command.insert(options->command.begin(), unparsed.begin(), unparsed.end());
+                if (options->command.empty()) {
+                    throw CLI::RequiredError("COMMAND");
+                }
+                return exec_command(*options);
+            },
+            &options->command};
+}
+
+int exec_command(const ExecOptions& options) {
+    if (auto timeout = core::parse_duration(options.timeout);
+        !options.timeout.empty() && (!timeout || timeout->count() == 0)) {
+        throw core::UsageError(
+            fmt::format("bad --timeout '{}': a duration above zero, such as 30s or 5m", options.timeout));
+    }
+    std::vector<core::HostSpec> hosts = exec_hosts(options);
+    std::map<std::string, std::string> host_of_job;
+    RunOptions run;
+    run.spec = "exec";
+    run.spec_text = exec_spec(options, hosts, host_of_job);
+    // As many connections are set up at once as commands run: pdsh's fanout counts both.
+    run.max_parallel = options.fanout;
+    run.max_handshakes = static_cast<int>(std::min<std::size_t>(options.fanout, 64));
+    run.down_limit = options.down_limit;
+    run.group = !options.fold;
+    run.titles_by_host = true;
+    run.ssh = options.ssh;
+    run.print_end = [&](const std::string& run_dir) {
+        if (options.fold && !print_output_folded_by_host(run_dir)) {
+            std::cerr << "sshard: standard output was closed\n";
+        }
+        print_failures(run_dir, host_of_job);
+    };
+    return run_command(run);
+}
+
+} // namespace sshard::cli
