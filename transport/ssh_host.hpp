@@ -128,6 +128,7 @@ private:
     // ssh_host_channels.cpp: shards on channels of their own, and signals to shards' process groups.
     bool start_on_channel(core::Launch& launch);
     bool pump_channel(std::uint64_t attempt, Running& run);
+    bool release_command(Running& run);
     bool read_channel(Running& run);
     void finish(std::uint64_t attempt, Running& run);
     void supervise(char sign, long pgid);

@@ -54,14 +54,20 @@ bool SshHost::start_on_channel(core::Launch& launch) {
         lose_host(reason);
         return false;
     }
-    // The wrapper reads the env from stdin; the command's stdin is /dev/null.
+    return true; // the wrapper waits for its env (see pump_channel)
+}
+
+// Lets the shard's command run: the wrapper, having said its process group, reads the env from stdin (the
+// command's stdin is /dev/null). Sent only once the supervisor knows the group, so that a runner killed at
+// any point leaves no command running that the supervisor does not end. Returns false when the host was lost.
+bool SshHost::release_command(Running& run) {
     std::string env = env_line(run.launch);
-    if (!env.empty() &&
-        ssh_channel_write(run.channel.get(), env.data(), static_cast<std::uint32_t>(env.size())) == SSH_ERROR) {
-        lose_host(ssh_get_error(session->connection->get()));
+    if ((!env.empty() &&
+         ssh_channel_write(run.channel.get(), env.data(), static_cast<std::uint32_t>(env.size())) == SSH_ERROR) ||
+        ssh_channel_send_eof(run.channel.get()) == SSH_ERROR) {
+        lose_host(ssh_get_error(run.session->connection->get()));
         return false;
     }
-    ssh_channel_send_eof(run.channel.get());
     return true;
 }
 
@@ -84,6 +90,9 @@ bool SshHost::pump_channel(std::uint64_t attempt, Running& run) {
     if (run.filter->pgid() && !run.started) {
         run.started = true;
         supervise('+', *run.filter->pgid());
+        if (!release_command(run)) {
+            return false;
+        }
         m_events.on_started(attempt);
     }
     bool eof = ssh_channel_is_eof(run.channel.get()) != 0;
