@@ -143,12 +143,12 @@ std::vector<JobSelection> select_jobs(const std::vector<std::string>& words, con
 // "a[0-3,7],b[2]": the shards of each job, in the order of the job's first shard.
 std::string fold_shards(const std::vector<std::pair<std::string, std::uint64_t>>& shards) {
     std::vector<std::pair<std::string, std::vector<std::uint64_t>>> jobs;
-    for (const auto& [job, index] : shards) {
-        auto it = std::find_if(jobs.begin(), jobs.end(), [&](const auto& j) { return j.first == job; });
+    for (const auto& shard : shards) {
+        auto it = std::find_if(jobs.begin(), jobs.end(), [&](const auto& j) { return j.first == shard.first; });
         if (it == jobs.end()) {
-            it = jobs.insert(jobs.end(), {job, {}});
+            it = jobs.insert(jobs.end(), {shard.first, {}});
         }
-        it->second.push_back(index);
+        it->second.push_back(shard.second);
     }
     std::vector<std::string> pieces;
     for (auto& [job, indices] : jobs) {
