@@ -3,6 +3,8 @@
 # its time and peak memory. The past run is written, not run: a run directory whose journal holds PAST
 # successful attempts (default 1,000) of a job `work` on 100 hosts, run times drawn from a log-normal law
 # (seed 1). Shards beyond PAST take the job's median; PAST=SHARDS gives every shard a run time of its own.
+# Prints the wall time and peak RSS (bench/measure), then the CPU time: on a busy machine the wall time says
+# more about the others.
 # usage: bench/predict_speed.sh [SHARDS] [PAST] [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,4 +43,4 @@ with open(path, "w") as out:
                               "verdict": "succeeded", "command": f"work --part {i}", "key": f"work --part {i}",
                               "inputs": [], "time": t + d}) + "\n")
 PY
-${SSHARD_BENCH_WRAP:-} bench/measure "$build/sshard" plan --predict "$dir/run" "$dir/spec.yaml" --format json
+/usr/bin/time -f "cpu %U s user, %S s sys" bench/measure "$build/sshard" plan --predict "$dir/run" "$dir/spec.yaml" --format json

@@ -18,10 +18,12 @@ Command add_plan_command(CLI::App& app) {
     auto options = std::make_shared<PlanOptions>();
     CLI::App* command = app.add_subcommand("plan", "Show what a run would do, touching nothing");
     command->add_option("SPEC", options->spec, "The job spec (YAML); with --predict, the past run's copy by default");
-    command->add_option("--predict", options->predict,
-                        "Predict the makespan and utilization from the run times of the run in RUN_DIR");
     add_host_options(*command, options->hosts);
-    command->add_flag("--show-env", options->show_env, "Show environment values (hidden by default)");
+    auto* show_env = command->add_flag("--show-env", options->show_env, "Show environment values (hidden by default)");
+    command
+        ->add_option("--predict", options->predict,
+                     "Predict the makespan and utilization from the run times of the run in RUN_DIR")
+        ->excludes(show_env);
     command->add_option("--format", options->format, "Output format")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
