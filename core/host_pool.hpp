@@ -39,7 +39,9 @@ public:
 
     // Where a shard goes among `eligible` hosts (highest priority first, then the least loaded), preferring hosts
     // not in `failed` (where it failed before): while such a host is up, none of `failed` is chosen, so the
-    // shard waits for it. nullopt: no host to take it now.
+    // shard waits for it. nullopt: no host to take it now. `eligible` is as the plan makes it: each host once,
+    // highest priority first, then spec order, which breaks ties. When it holds every host and `failed` is
+    // empty, the answer comes from a book of free hosts, without a walk.
     std::optional<std::size_t> choose(const std::vector<std::size_t>& eligible,
                                       const std::vector<std::size_t>& failed) const;
     // An attempt starts on, or ends on, host `host`: one slot more, or less, in use.
