@@ -70,6 +70,41 @@ std::vector<double> host_speeds(const std::vector<Success>& successes, const std
     return speeds;
 }
 
+// What one pass over a journal gathers: the successful attempts, and each host's first connection.
+struct Gathered {
+    std::vector<Success> successes;
+    Names jobs;
+    Names hosts;
+    std::map<std::string, PastHost> connected;
+};
+
+Gathered gather(const std::string& path) {
+    Gathered g;
+    bool any_event = false;
+    read_journal(path, [&](const JournalEvent& event, int) {
+        any_event = true;
+        if (const auto* up = std::get_if<HostUpEvent>(&event)) {
+            auto [it, added] = g.connected.try_emplace(up->host);
+            if (added) {
+                it->second.setup_s = up->setup_s;
+                it->second.cpus = up->cpus;
+            }
+        }
+        const auto* end = std::get_if<AttemptEndEvent>(&event);
+        if (end != nullptr && end->verdict == Verdict::succeeded) {
+            g.successes.push_back({g.jobs.number(end->job), g.hosts.number(end->host), end->index, key_hash(end->key),
+                                   std::max(0.0, end->end - end->start)});
+        }
+    });
+    if (!any_event) {
+        throw UsageError("'" + path + "' is empty: the run recorded nothing to predict from");
+    }
+    if (g.successes.empty()) {
+        throw UsageError("'" + path + "' has no shard that succeeded: no run time to predict from");
+    }
+    return g;
+}
+
 } // namespace
 
 std::optional<double> JobDurations::own(std::uint64_t index, std::string_view key) const {
@@ -82,32 +117,12 @@ std::optional<double> JobDurations::own(std::uint64_t index, std::string_view ke
 }
 
 PastDurations PastDurations::read(const std::string& path) {
-    std::vector<Success> successes;
-    Names jobs;
-    Names hosts;
+    Gathered g = gather(path);
+    const std::vector<Success>& successes = g.successes;
+    const Names& jobs = g.jobs;
+    const Names& hosts = g.hosts;
     PastDurations past;
-    bool any_event = false;
-    read_journal(path, [&](const JournalEvent& event, int) {
-        any_event = true;
-        if (const auto* up = std::get_if<HostUpEvent>(&event)) {
-            auto [it, added] = past.m_hosts.try_emplace(up->host);
-            if (added) {
-                it->second.setup_s = up->setup_s;
-                it->second.cpus = up->cpus;
-            }
-        }
-        const auto* end = std::get_if<AttemptEndEvent>(&event);
-        if (end != nullptr && end->verdict == Verdict::succeeded) {
-            successes.push_back({jobs.number(end->job), hosts.number(end->host), end->index, key_hash(end->key),
-                                 std::max(0.0, end->end - end->start)});
-        }
-    });
-    if (!any_event) {
-        throw UsageError("'" + path + "' is empty: the run recorded nothing to predict from");
-    }
-    if (successes.empty()) {
-        throw UsageError("'" + path + "' has no shard that succeeded: no run time to predict from");
-    }
+    past.m_hosts = std::move(g.connected);
     std::vector<std::vector<double>> durations(jobs.size());
     for (const auto& s : successes) {
         durations[s.job].push_back(s.duration);
