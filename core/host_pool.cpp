@@ -24,14 +24,26 @@ void HostPool::start() {
     }
 }
 
-void HostPool::set_up(std::size_t h, std::optional<int> cpus) {
+template <typename Change> void HostPool::update(std::size_t h, Change change) {
     Host& host = m_hosts[h];
-    host.state = Host::State::up;
-    if (host.spec->auto_slots && cpus) {
-        host.slots = std::max(1, *cpus);
+    m_free.erase(free_host(h));
+    m_down -= host.state == Host::State::down ? 1 : 0;
+    change(host);
+    m_down += host.state == Host::State::down ? 1 : 0;
+    if (free_slots(host) > 0) {
+        m_free.insert(free_host(h));
     }
-    host.reconnects = 0;
-    host.reason.clear();
+}
+
+void HostPool::set_up(std::size_t h, std::optional<int> cpus) {
+    update(h, [&](Host& host) {
+        host.state = Host::State::up;
+        if (host.spec->auto_slots && cpus) {
+            host.slots = std::max(1, *cpus);
+        }
+        host.reconnects = 0;
+        host.reason.clear();
+    });
 }
 
 bool HostPool::set_down(std::size_t h, const std::string& reason) {
@@ -40,21 +52,23 @@ bool HostPool::set_down(std::size_t h, const std::string& reason) {
         return false;
     }
     SteadyTime now = m_clock.now();
-    if (host.state == Host::State::up || host.reason.empty()) {
-        host.unavailable_since = now;
-    }
-    host.state = Host::State::down;
-    host.reason = reason;
-    host.reconnect_at = now + backoff_delay(m_reconnect, ++host.reconnects, m_rng);
+    update(h, [&](Host& down) {
+        if (down.state == Host::State::up || down.reason.empty()) {
+            down.unavailable_since = now;
+        }
+        down.state = Host::State::down;
+        down.reason = reason;
+        down.reconnect_at = now + backoff_delay(m_reconnect, ++down.reconnects, m_rng);
+    });
     return true;
 }
 
 std::vector<std::size_t> HostPool::take_due_reconnects() {
     SteadyTime now = m_clock.now();
     std::vector<std::size_t> due;
-    for (std::size_t h = 0; h < m_hosts.size(); ++h) {
+    for (std::size_t h = 0; h < m_hosts.size() && m_down > 0; ++h) {
         if (m_hosts[h].state == Host::State::down && now >= m_hosts[h].reconnect_at) {
-            m_hosts[h].state = Host::State::connecting;
+            update(h, [](Host& host) { host.state = Host::State::connecting; });
             due.push_back(h);
         }
     }
@@ -63,6 +77,9 @@ std::vector<std::size_t> HostPool::take_due_reconnects() {
 
 std::optional<SteadyTime> HostPool::next_reconnect() const {
     std::optional<SteadyTime> next;
+    if (m_down == 0) {
+        return next;
+    }
     for (const auto& host : m_hosts) {
         if (host.state == Host::State::down) {
             next = next ? std::min(*next, host.reconnect_at) : host.reconnect_at;
@@ -74,6 +91,10 @@ std::optional<SteadyTime> HostPool::next_reconnect() const {
 std::optional<std::size_t> HostPool::choose(const std::vector<std::size_t>& eligible,
                                             const std::vector<std::size_t>& failed) const {
     std::optional<std::size_t> best_untried;
+    // Every host eligible (a job without a `hosts` filter) and none excluded: the first host with a free slot.
+    if (failed.empty() && eligible.size() == m_hosts.size()) {
+        return m_free.empty() ? std::nullopt : std::optional(m_free.begin()->index);
+    }
     std::optional<std::size_t> best_tried;
     bool untried_up = false;
     for (std::size_t h : eligible) {
@@ -108,11 +129,11 @@ bool HostPool::better(std::size_t a, std::size_t b) const {
 }
 
 void HostPool::occupy(std::size_t host) {
-    ++m_hosts[host].running;
+    update(host, [](Host& h) { ++h.running; });
 }
 
 void HostPool::release(std::size_t host) {
-    --m_hosts[host].running;
+    update(host, [](Host& h) { --h.running; });
 }
 
 std::optional<SteadyTime> HostPool::down_limit_expiry(const std::vector<std::size_t>& eligible) const {

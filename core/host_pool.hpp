@@ -3,9 +3,11 @@
 // owns it; it talks to no transport and no listener, it only keeps the books.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,7 +39,9 @@ public:
 
     // Where a shard goes among `eligible` hosts (highest priority first, then the least loaded), preferring hosts
     // not in `failed` (where it failed before): while such a host is up, none of `failed` is chosen, so the
-    // shard waits for it. nullopt: no host to take it now.
+    // shard waits for it. nullopt: no host to take it now. `eligible` is as the plan makes it: each host once,
+    // highest priority first, then spec order, which breaks ties. When it holds every host and `failed` is
+    // empty, the answer comes from a book of free hosts, without a walk.
     std::optional<std::size_t> choose(const std::vector<std::size_t>& eligible,
                                       const std::vector<std::size_t>& failed) const;
     // An attempt starts on, or ends on, host `host`: one slot more, or less, in use.
@@ -63,13 +67,42 @@ private:
         std::string reason;
     };
 
+    // A host with a free slot where choose() prefers it: as better() orders hosts, then by index, the order of a
+    // job's `eligible` among hosts that compare equal. update() takes it out and puts it back as its load moves.
+    struct FreeHost {
+        int priority = 0;
+        long running = 0;
+        long slots = 1;
+        std::size_t index = 0;
+        bool operator<(const FreeHost& other) const {
+            if (priority != other.priority) {
+                return priority > other.priority;
+            }
+            if (running * other.slots != other.running * slots) {
+                return running * other.slots < other.running * slots;
+            }
+            return index < other.index;
+        }
+    };
+    FreeHost free_host(std::size_t h) const {
+        return {m_hosts[h].spec->priority, m_hosts[h].running, m_hosts[h].slots, h};
+    }
+
     bool better(std::size_t a, std::size_t b) const;
+    int free_slots(const Host& host) const {
+        return host.state == Host::State::up ? std::max(0, host.slots - host.running) : 0;
+    }
+    // Changes host `h` by `change`, keeping the books that spare choose() and the reconnect timers a walk over
+    // every host: a thousand busy hosts and a million shards would make that a billion steps.
+    template <typename Change> void update(std::size_t h, Change change);
 
     std::vector<Host> m_hosts;
     const Clock& m_clock;
     std::mt19937_64& m_rng;
     Backoff m_reconnect;
     Duration m_down_limit;
+    std::set<FreeHost> m_free; // the hosts that are up with a free slot
+    std::size_t m_down = 0;    // hosts down
 };
 
 } // namespace sshard::core

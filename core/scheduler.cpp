@@ -21,6 +21,7 @@ Scheduler::Impl::Impl(const Plan& plan_, const Clock& clock_, RunListener& liste
         by_spec_order[job.spec_order] = jobs.size();
         jobs.push_back(std::move(job));
         by_priority.push_back(by_priority.size());
+        timeouts = timeouts || planned.job->timeout.has_value();
     }
     std::stable_sort(by_priority.begin(), by_priority.end(), [&](std::size_t a, std::size_t b) {
         const JobRun& x = jobs[a];

@@ -228,7 +228,8 @@ void Scheduler::Impl::mark_down(std::size_t host, const std::string& reason) {
 
 void Scheduler::Impl::process_timers() {
     SteadyTime now = clock.now();
-    for (auto& [id, run] : running) {
+    for (auto it = running.begin(); timeouts && it != running.end(); ++it) {
+        auto& [id, run] = *it;
         if (run.deadline && now >= *run.deadline && !run.timed_out) {
             run.timed_out = true;
             transport->cancel(id, options.grace);

@@ -98,6 +98,7 @@ public:
     bool interrupted = false;
     bool stopping = false; // --fail-fast tripped
     bool no_hosts = false;
+    bool timeouts = false; // some job has a timeout: running attempts have deadlines to watch
     SteadyTime started{};
 };
 

@@ -188,7 +188,8 @@ void Scheduler::Impl::fail_waiting_retries(JobRun& job) {
 std::optional<SteadyTime> Scheduler::Impl::next_deadline() const {
     std::optional<SteadyTime> next;
     auto consider = [&](SteadyTime t) { next = next ? std::min(*next, t) : t; };
-    for (const auto& [id, run] : running) {
+    for (auto it = running.begin(); timeouts && it != running.end(); ++it) {
+        const auto& [id, run] = *it;
         if (run.deadline && !run.timed_out) {
             consider(*run.deadline);
         }

@@ -146,5 +146,41 @@ TEST_F(HostPoolTest, DownLimitCountsFromTheLastTimeAnEligibleHostWasUpOrFirstFai
     EXPECT_EQ(pool.down_limit_expiry({0, 1}), start + 90s + 2min);
 }
 
+// A job on every host takes the first host of the pool's book of free hosts; any other call walks the
+// eligible hosts. Both must pick the same host whatever the loads, priorities and states.
+TEST_F(HostPoolTest, TheBookOfFreeHostsAgreesWithTheWalk) {
+    HostPool pool = make({host("a", 2, 1), host("b", 3), host("c", 1), host("d", 2, 1), host("e", 4)});
+    std::vector<std::size_t> all = {0, 3, 1, 2, 4}; // priority first, then spec order, as the plan makes it
+    std::vector<std::size_t> not_a_host = {99};     // excludes nothing, but takes the walk
+    std::mt19937_64 rng(3);
+    std::vector<int> running(5, 0);
+    for (int step = 0; step < 2000; ++step) {
+        auto h = static_cast<std::size_t>(rng() % 5);
+        switch (rng() % 5) {
+        case 0:
+            pool.set_up(h, std::nullopt);
+            break;
+        case 1:
+            if (rng() % 8 == 0) {
+                pool.set_down(h, "lost");
+            }
+            break;
+        case 2:
+            if (running[h] > 0) {
+                pool.release(h);
+                --running[h];
+            }
+            break;
+        default:
+            if (auto chosen = pool.choose(all, {})) {
+                pool.occupy(*chosen);
+                ++running[*chosen];
+            }
+            break;
+        }
+        ASSERT_EQ(pool.choose(all, {}), pool.choose(all, not_a_host)) << "step " << step;
+    }
+}
+
 } // namespace
 } // namespace sshard::core
