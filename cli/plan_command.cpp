@@ -16,6 +16,7 @@ Command add_plan_command(CLI::App& app) {
     command->add_option("SPEC", options->spec, "The job spec (YAML)")->required();
     add_host_options(*command, options->hosts);
     command->add_flag("--show-env", options->show_env, "Show environment values (hidden by default)");
+    add_env_option(*command, options->pass_env);
     command->add_option("--format", options->format, "Output format")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
@@ -23,7 +24,7 @@ Command add_plan_command(CLI::App& app) {
 }
 
 int plan_command(const PlanOptions& options) {
-    core::Spec spec = load_spec_with_hosts(options.spec, options.hosts);
+    core::Spec spec = load_spec_with_hosts(options.spec, options.hosts, options.pass_env);
     core::Plan plan = core::make_plan(spec);
     if (options.format == "json") {
         print_plan_json(std::cout, plan, options.show_env);
