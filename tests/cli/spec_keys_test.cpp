@@ -257,6 +257,13 @@ TEST_F(SpecKeys, AliasBombsAreRefused) {
     EXPECT_NE(r.err.find(":9:6: error: aliases expand this to more than 16777216 values\n"), std::string::npos)
         << r.err;
     EXPECT_LT(r.max_rss_kib, 200 * 1024) << "nothing was expanded";
+
+    // yaml-cpp lets an alias stand inside the node it names: an endless tree, refused.
+    Result cycle = run_sshard({"plan", write_file("cycle.yaml", "version: 1\nx-a: &a {b: {<<: *a}}\n"
+                                                                "jobs: [{name: j, command: 'true'}]\n")});
+    EXPECT_EQ(cycle.exit_code, 2);
+    EXPECT_NE(cycle.err.find("cycle.yaml:2:6: error: an alias stands inside the node it names\n"), std::string::npos)
+        << cycle.err;
 }
 
 TEST_F(SpecKeys, HostsWithoutASpec) {
