@@ -1,6 +1,12 @@
 #include "cli/common_options.hpp"
 
+#include <fmt/format.h>
+
 #include "cli/terminal.hpp"
+#include "core/error.hpp"
+#include "core/host_file.hpp"
+#include "core/hostlist.hpp"
+#include "core/hosts.hpp"
 
 namespace sshard::cli {
 
@@ -13,11 +19,31 @@ void add_host_options(CLI::App& command, HostFlags& hosts) {
         ->excludes(list);
 }
 
+std::vector<core::HostSpec> hosts_from_flags(const HostFlags& hosts, const std::string& missing) {
+    if (hosts.file) {
+        return core::read_host_file(*hosts.file);
+    }
+    if (!hosts.list) {
+        throw core::UsageError(missing + ": --hosts LIST or --hostfile FILE");
+    }
+    try {
+        return core::parse_host_list(*hosts.list);
+    } catch (const core::HostlistError& e) {
+        throw core::UsageError(fmt::format("bad --hosts value '{}': {}", *hosts.list, e.what()));
+    }
+}
+
 core::LoadOptions host_load_options(const HostFlags& hosts) {
     core::LoadOptions options;
     options.hosts_override = hosts.list;
     options.hostfile = hosts.file;
     return options;
+}
+
+void add_env_option(CLI::App& command, std::vector<std::string>& names) {
+    command.add_option("--env", names, "Give every shard this machine's value of environment variable NAME")
+        ->type_name("NAME")
+        ->allow_extra_args(false); // one name an --env, so that the words after it are not taken
 }
 
 void add_ssh_options(CLI::App& command, SshFlags& flags) {
@@ -38,8 +64,11 @@ transport::SshOptions ssh_options(const SshFlags& flags) {
     return options;
 }
 
-core::Spec load_spec_with_hosts(const std::string& path, const HostFlags& hosts) {
-    return core::load_spec(path, host_load_options(hosts));
+core::Spec load_spec_with_hosts(const std::string& path, const HostFlags& hosts,
+                                const std::vector<std::string>& pass_env) {
+    core::LoadOptions options = host_load_options(hosts);
+    options.pass_env = pass_env;
+    return core::load_spec(path, options);
 }
 
 } // namespace sshard::cli

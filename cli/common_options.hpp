@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/spec.hpp"
 #include "core/spec_loader.hpp"
@@ -19,8 +20,15 @@ struct HostFlags {
 
 void add_host_options(CLI::App& command, HostFlags& hosts);
 
+// The hosts of --hosts or --hostfile, for a command without a spec: throws core::UsageError when the hosts are
+// bad, and when neither is given, saying `missing` ("exec needs its hosts") and how to give them.
+std::vector<core::HostSpec> hosts_from_flags(const HostFlags& hosts, const std::string& missing);
+
 // The spec loader's options that replace the spec's hosts with `hosts`, when given.
 core::LoadOptions host_load_options(const HostFlags& hosts);
+
+// --env NAME, repeatable: sshard's value of NAME goes to every shard (core::LoadOptions::pass_env).
+void add_env_option(CLI::App& command, std::vector<std::string>& names);
 
 // How to reach SSH hosts: --ssh-config, --accept-new-host-keys, -v.
 struct SshFlags {
@@ -34,7 +42,9 @@ void add_ssh_options(CLI::App& command, SshFlags& flags);
 // The transport's options for `flags`.
 transport::SshOptions ssh_options(const SshFlags& flags);
 
-// Loads the spec at `path`, its hosts replaced by `hosts` when given. Throws core::SpecError and core::Error.
-core::Spec load_spec_with_hosts(const std::string& path, const HostFlags& hosts);
+// Loads the spec at `path`, its hosts replaced by `hosts` when given, passing `pass_env` to every job. Throws
+// core::SpecError and core::Error.
+core::Spec load_spec_with_hosts(const std::string& path, const HostFlags& hosts,
+                                const std::vector<std::string>& pass_env = {});
 
 } // namespace sshard::cli

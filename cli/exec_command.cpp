@@ -3,38 +3,20 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "cli/output_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/terminal.hpp"
 #include "core/duration.hpp"
 #include "core/error.hpp"
-#include "core/host_file.hpp"
 #include "core/hostlist.hpp"
-#include "core/hosts.hpp"
 #include "core/journal.hpp"
 
 namespace sshard::cli {
 
 namespace {
-
-std::vector<core::HostSpec> exec_hosts(const ExecOptions& options) {
-    if (options.hosts.file) {
-        return core::read_host_file(*options.hosts.file);
-    }
-    if (!options.hosts.list) {
-        throw core::UsageError("exec needs its hosts: --hosts LIST or --hostfile FILE");
-    }
-    try {
-        return core::parse_host_list(*options.hosts.list);
-    } catch (const core::HostlistError& e) {
-        throw core::UsageError(fmt::format("bad --hosts value '{}': {}", *options.hosts.list, e.what()));
-    }
-}
 
 // The command as a template that reads back as exactly `text`: every '{' doubled, and every '}' that closes
 // one, so that no placeholder is left (core/command_template.hpp). The words are joined by spaces, as ssh
@@ -61,40 +43,11 @@ std::string literal_command(const std::vector<std::string>& words) {
     return escaped;
 }
 
-// A job name for the host: its own name when it can name a directory, else one made so.
-std::string job_name(const std::string& host, std::size_t index, std::set<std::string>& taken) {
-    std::string name = host.substr(0, 90);
-    for (char& c : name) {
-        bool safe = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-        c = safe ? c : '_';
-    }
-    if (name.empty() || name[0] == '.' || taken.count(name) != 0) {
-        name = fmt::format("host-{}", index);
-    }
-    taken.insert(name);
-    return name;
-}
-
-// A host name as a job's host filter pattern that matches it alone: glob characters escaped.
-std::string exact_pattern(const std::string& host) {
-    std::string pattern;
-    for (char c : host) {
-        if (c == '*' || c == '?' || c == '\\') {
-            pattern += '\\';
-        }
-        pattern += c;
-    }
-    return pattern;
-}
-
-// The spec, as JSON (which YAML reads): the hosts, and per host a job pinned to it that runs the command.
-std::string exec_spec(const ExecOptions& options, const std::vector<core::HostSpec>& hosts,
-                      std::map<std::string, std::string>& host_of_job) {
+// The spec, as JSON (which YAML reads): the hosts, and one job with a shard pinned to each (`each_host`) that
+// runs the command.
+std::string exec_spec(const ExecOptions& options, const std::vector<core::HostSpec>& hosts) {
     nlohmann::ordered_json spec = {{"version", 1}, {"name", "exec"}};
-    std::string command = literal_command(options.command);
-    std::set<std::string> taken;
-    for (std::size_t i = 0; i < hosts.size(); ++i) {
-        const auto& host = hosts[i];
+    for (const auto& host : hosts) {
         nlohmann::ordered_json entry = {{"name", host.name}, {"priority", host.priority}, {"labels", host.labels}};
         if (!host.user.empty()) {
             entry["user"] = host.user;
@@ -103,15 +56,13 @@ std::string exec_spec(const ExecOptions& options, const std::vector<core::HostSp
             entry["port"] = host.port;
         }
         spec["hosts"].push_back(entry);
-        std::string job = job_name(host.name, i, taken);
-        host_of_job[job] = host.name;
-        nlohmann::ordered_json job_entry = {
-            {"name", job}, {"command", command}, {"hosts", {{"names", {exact_pattern(host.name)}}}}};
-        if (!options.timeout.empty()) {
-            job_entry["timeout"] = options.timeout;
-        }
-        spec["jobs"].push_back(job_entry);
     }
+    nlohmann::ordered_json job = {
+        {"name", "exec"}, {"command", literal_command(options.command)}, {"shards", "each_host"}};
+    if (!options.timeout.empty()) {
+        job["timeout"] = options.timeout;
+    }
+    spec["jobs"].push_back(job);
     try {
         return spec.dump();
     } catch (const nlohmann::json::exception&) {
@@ -119,29 +70,30 @@ std::string exec_spec(const ExecOptions& options, const std::vector<core::HostSp
     }
 }
 
-// Names each host that failed and why on standard error, then how many failed, as clush does.
-void print_failures(const std::string& run_dir, const std::map<std::string, std::string>& host_of_job) {
+// Names each host that failed and why on standard error, then how many failed, as clush does. Shard i ran on
+// hosts[i], the spec's order.
+void print_failures(const std::string& run_dir, const std::vector<core::HostSpec>& hosts) {
     std::vector<std::string> failed;
-    auto report = [&](const std::string& job, const std::string& reason) {
-        auto it = host_of_job.find(job);
-        std::string host = it == host_of_job.end() ? job : it->second;
-        failed.push_back(host);
-        std::cerr << "sshard: " << terminal_safe(host) << ": " << terminal_safe(reason) << '\n';
+    auto report = [&](std::uint64_t index, const std::string& reason) {
+        failed.push_back(hosts[index].name);
+        std::cerr << "sshard: " << terminal_safe(hosts[index].name) << ": " << terminal_safe(reason) << '\n';
     };
     core::read_journal(run_dir + "/journal.jsonl", [&](const core::JournalEvent& event, int) {
         if (const auto* end = std::get_if<core::AttemptEndEvent>(&event)) {
-            if (end->verdict == core::Verdict::failed) {
-                report(end->job, end->reason);
+            if (end->verdict == core::Verdict::failed && end->index < hosts.size()) {
+                report(end->index, end->reason);
             }
-        } else if (const auto* not_run = std::get_if<core::ShardsNotRunEvent>(&event)) {
-            if (not_run->failed) {
-                report(not_run->job, not_run->reason);
+        } else if (const auto* not_run = std::get_if<core::ShardsNotRunEvent>(&event); not_run && not_run->failed) {
+            for (const auto& range : not_run->indices) {
+                for (std::uint64_t index = range.from; index < range.to && index < hosts.size(); ++index) {
+                    report(index, not_run->reason);
+                }
             }
         }
     });
     if (!failed.empty()) {
-        std::cerr << fmt::format("sshard: {} of {} hosts failed: {} (records in {})\n", failed.size(),
-                                 host_of_job.size(), terminal_safe(core::fold_hostlist(failed)), run_dir);
+        std::cerr << fmt::format("sshard: {} of {} hosts failed: {} (records in {})\n", failed.size(), hosts.size(),
+                                 terminal_safe(core::fold_hostlist(failed)), run_dir);
     }
 }
 
@@ -158,6 +110,7 @@ Command add_exec_command(CLI::App& app) {
     command->add_option("--timeout", options->timeout, "Stop the command on a host after this long (30s, 5m)");
     command->add_option("--down-limit", options->down_limit, "Fail a host that cannot be reached for this long")
         ->capture_default_str();
+    add_env_option(*command, options->pass_env);
     add_ssh_options(*command, options->ssh);
     // Everything from the command's first word on is the command's, options included, as with ssh.
     command->prefix_command();
@@ -184,11 +137,10 @@ int exec_command(const ExecOptions& options) {
         throw core::UsageError(
             fmt::format("bad --timeout '{}': a duration above zero, such as 30s or 5m", options.timeout));
     }
-    std::vector<core::HostSpec> hosts = exec_hosts(options);
-    std::map<std::string, std::string> host_of_job;
+    std::vector<core::HostSpec> hosts = hosts_from_flags(options.hosts, "exec needs its hosts");
     RunOptions run;
     run.spec = "exec";
-    run.spec_text = exec_spec(options, hosts, host_of_job);
+    run.spec_text = exec_spec(options, hosts);
     // As many connections are set up at once as commands run: pdsh's fanout counts both.
     run.max_parallel = options.fanout;
     run.max_handshakes = static_cast<int>(std::min<std::size_t>(options.fanout, 64));
@@ -196,11 +148,12 @@ int exec_command(const ExecOptions& options) {
     run.group = !options.fold;
     run.titles_by_host = true;
     run.ssh = options.ssh;
+    run.pass_env = options.pass_env;
     run.print_end = [&](const std::string& run_dir) {
         if (options.fold && !print_output_folded_by_host(run_dir)) {
             std::cerr << "sshard: standard output was closed\n";
         }
-        print_failures(run_dir, host_of_job);
+        print_failures(run_dir, hosts);
     };
     return run_command(run);
 }

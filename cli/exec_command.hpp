@@ -1,6 +1,6 @@
 // `sshard exec`: one command once on each host, without a spec (the pdsh and `clush` use case). It builds
-// the spec in memory, a job pinned to each host, and runs it as `sshard run` does: the same transport,
-// host-key policy, timeouts, records and exit codes.
+// the spec in memory, one job with a shard pinned to each host (`shards: each_host`), and runs it as `sshard run` does:
+// the same transport, host-key policy, timeouts, records and exit codes.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +19,7 @@ struct ExecOptions {
     bool fold = false;       // --fold
     std::string timeout;     // --timeout: per host; empty, none
     std::string down_limit = "30s";
+    std::vector<std::string> pass_env; // --env
     SshFlags ssh;
     std::vector<std::string> command; // the command's words, joined by spaces as ssh does
 };

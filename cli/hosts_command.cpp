@@ -59,7 +59,7 @@ std::vector<transport::HostCheck> check_all(const std::vector<core::HostSpec>& h
 Command add_hosts_command(CLI::App& app) {
     auto options = std::make_shared<HostsOptions>();
     CLI::App* command = app.add_subcommand("hosts", "List the spec's hosts; with --check, try each");
-    command->add_option("SPEC", options->spec, "The job spec (YAML)")->required();
+    command->add_option("SPEC", options->spec, "The job spec (YAML); without one, the hosts of --hosts or --hostfile");
     add_host_options(*command, options->hosts);
     command->add_flag("--check", options->check,
                       "Connect to each host: reachable, host key known, authenticated, CPUs, round trip");
@@ -68,7 +68,12 @@ Command add_hosts_command(CLI::App& app) {
 }
 
 int hosts_command(const HostsOptions& options) {
-    core::Spec spec = load_spec_with_hosts(options.spec, options.hosts);
+    core::Spec spec;
+    if (options.spec.empty()) {
+        spec.hosts = hosts_from_flags(options.hosts, "hosts needs a SPEC or the hosts");
+    } else {
+        spec = load_spec_with_hosts(options.spec, options.hosts);
+    }
     if (!options.check) {
         for (const auto& host : spec.hosts) {
             fmt::print(std::cout, "{}\n", host_line(host));

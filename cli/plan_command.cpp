@@ -20,6 +20,7 @@ Command add_plan_command(CLI::App& app) {
     command->add_option("SPEC", options->spec, "The job spec (YAML); with --predict, the past run's copy by default");
     add_host_options(*command, options->hosts);
     auto* show_env = command->add_flag("--show-env", options->show_env, "Show environment values (hidden by default)");
+    add_env_option(*command, options->pass_env);
     command
         ->add_option("--predict", options->predict,
                      "Predict the makespan and utilization from the run times of the run in RUN_DIR")
@@ -40,9 +41,10 @@ namespace {
 // The spec as given, or the past run's copy of the spec it ran with its copies of `lines` files.
 core::Spec load_predicted_spec(const PlanOptions& options, const core::RunDir& past) {
     if (!options.spec.empty()) {
-        return load_spec_with_hosts(options.spec, options.hosts);
+        return load_spec_with_hosts(options.spec, options.hosts, options.pass_env);
     }
     core::LoadOptions load_options = host_load_options(options.hosts);
+    load_options.pass_env = options.pass_env;
     load_options.lines_dir = core::inputs_dir(past.path());
     return core::load_spec(past.spec_path(), load_options);
 }
@@ -68,7 +70,7 @@ int plan_command(const PlanOptions& options) {
     if (!options.predict.empty()) {
         return predict_command(options);
     }
-    core::Spec spec = load_spec_with_hosts(options.spec, options.hosts);
+    core::Spec spec = load_spec_with_hosts(options.spec, options.hosts, options.pass_env);
     core::Plan plan = core::make_plan(spec);
     if (options.format == "json") {
         print_plan_json(std::cout, plan, options.show_env);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "cli/command.hpp"
 #include "cli/common_options.hpp"
@@ -15,6 +16,7 @@ struct PlanOptions {
     HostFlags hosts;             // --hosts, --hostfile
     std::string format = "text"; // text, json
     bool show_env = false;
+    std::vector<std::string> pass_env; // --env
 };
 
 // Declares `plan` and its options on `app`.

@@ -88,6 +88,9 @@ void print_job(std::ostream& out, const core::Plan& plan, const core::PlannedJob
     if (!job.workdir.empty()) {
         fmt::print(out, "  workdir:  {}\n", job.workdir);
     }
+    if (!job.shell.empty()) {
+        fmt::print(out, "  shell:    {}\n", job.shell);
+    }
     if (!job.env.empty()) {
         std::vector<std::string> shown;
         for (const auto& [name, value] : job.env) {
@@ -163,6 +166,7 @@ nlohmann::ordered_json job_settings_json(const core::Plan& plan, const core::Pla
              job.timeout ? nlohmann::ordered_json(job.timeout->count() / 1000.0) : nlohmann::ordered_json(nullptr)},
             {"needs", job.needs},
             {"workdir", job.workdir},
+            {"shell", job.shell.empty() ? "/bin/sh" : job.shell},
             {"env", env},
             {"hosts", hosts},
             {"shard_count", planned.shards.size()}};

@@ -43,6 +43,7 @@ Command add_run_command(CLI::App& app) {
     command->add_option("SPEC", options->spec, "The job spec (YAML); with --resume, the run's own copy by default");
     add_host_options(*command, options->hosts);
     command->add_flag("--show-env", options->show_env, "With --dry-run, show environment values");
+    add_env_option(*command, options->pass_env);
     command->add_flag("--dry-run,-n", options->dry_run, "Show the plan, as `sshard plan` does, and run nothing");
     command->add_flag("--local", options->local,
                       "Run every host's shards on this machine, each host keeping its slots and labels");
@@ -88,6 +89,7 @@ struct LoadedSpec {
 LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& resumed,
                 const core::RecordedRun& previous) {
     core::LoadOptions load_options = host_load_options(options.hosts);
+    load_options.pass_env = options.pass_env;
     LoadedSpec loaded;
     std::string path = options.spec;
     if (options.spec_text) {

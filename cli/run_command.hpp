@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/command.hpp"
 #include "cli/common_options.hpp"
@@ -16,6 +17,7 @@ struct RunOptions {
     std::string spec; // empty with --resume: the run's own copy
     HostFlags hosts;  // --hosts, --hostfile
     bool show_env = false;
+    std::vector<std::string> pass_env; // --env
     bool dry_run = false;
     bool local = false; // every host runs on this machine
     std::string run_dir;

@@ -89,10 +89,22 @@ void DiagnosticList::error(SourceLocation location, std::string message) {
 }
 
 std::vector<Diagnostic> DiagnosticList::take() {
-    std::stable_sort(m_diagnostics.begin(), m_diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
-        return std::pair(a.location.line, a.location.column) < std::pair(b.location.line, b.location.column);
-    });
-    return std::move(m_diagnostics);
+    auto position = [](const Diagnostic& d) { return std::pair(d.location.line, d.location.column); };
+    std::stable_sort(m_diagnostics.begin(), m_diagnostics.end(),
+                     [&](const Diagnostic& a, const Diagnostic& b) { return position(a) < position(b); });
+    // A value that aliases bring to several places is read, and reported, at each: once is enough.
+    std::vector<Diagnostic> distinct;
+    for (auto& diagnostic : m_diagnostics) {
+        bool repeated = false;
+        for (auto it = distinct.rbegin(); it != distinct.rend() && position(*it) == position(diagnostic); ++it) {
+            repeated = repeated || it->message == diagnostic.message;
+        }
+        if (!repeated) {
+            distinct.push_back(std::move(diagnostic));
+        }
+    }
+    m_diagnostics.clear();
+    return distinct;
 }
 
 namespace {

@@ -38,7 +38,7 @@ public:
     std::string_view line(int number) const;
     int line_count() const { return static_cast<int>(m_lines.size()); }
     std::size_t size() const { return m_diagnostics.size(); }
-    // Returns the diagnostics sorted by position (stable for equal positions).
+    // Returns the diagnostics sorted by position (stable for equal positions), each repeated one once.
     std::vector<Diagnostic> take();
 
 private:

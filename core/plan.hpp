@@ -14,6 +14,9 @@ struct PlannedJob {
     const JobSpec* job = nullptr;
     ShardSet shards;
     std::vector<std::size_t> hosts; // indices into Spec::hosts, highest priority first, then spec order
+    // With `shards: each_host`, shard i runs on host pinned[i] (an index into Spec::hosts) and on no other;
+    // empty for every other kind.
+    std::vector<std::size_t> pinned;
 };
 
 struct Plan {

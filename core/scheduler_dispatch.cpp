@@ -50,10 +50,12 @@ void Scheduler::Impl::dispatch() {
 void Scheduler::Impl::dispatch_job(JobRun& job) {
     std::size_t job_index = static_cast<std::size_t>(&job - jobs.data());
     SteadyTime now = clock.now();
+    const std::vector<std::size_t>& pinned = job.planned->pinned;
     for (auto it = job.queued.begin(); it != job.queued.end() && !capped();) {
         std::optional<std::size_t> host;
         if (it->second.ready_at <= now) {
-            host = hosts.choose(job.planned->hosts, it->second.failed_hosts);
+            host = pinned.empty() ? hosts.choose(job.planned->hosts, it->second.failed_hosts)
+                                  : hosts.choose({pinned[it->first]}, {});
         }
         if (!host) {
             ++it;
@@ -68,8 +70,8 @@ void Scheduler::Impl::dispatch_job(JobRun& job) {
         if (job.cursor >= job.planned->shards.size()) {
             break;
         }
-        auto host = hosts.choose(job.planned->hosts, {});
-        if (!host) {
+        auto host = pinned.empty() ? hosts.choose(job.planned->hosts, {}) : hosts.choose({pinned[job.cursor]}, {});
+        if (!host && pinned.empty()) {
             break;
         }
         Shard shard;
@@ -77,7 +79,13 @@ void Scheduler::Impl::dispatch_job(JobRun& job) {
         if (options.history != nullptr) {
             shard.next_attempt = options.history->attempts(job.summary.name, shard.index) + 1;
         }
-        launch(job_index, std::move(shard), *host);
+        if (host) {
+            launch(job_index, std::move(shard), *host);
+        } else {
+            // A pinned shard whose host is busy or away waits for it, and lets the shards of other hosts go.
+            shard.ready_at = now;
+            job.queued[shard.index] = std::move(shard);
+        }
     }
 }
 
@@ -110,6 +118,7 @@ void Scheduler::Impl::launch(std::size_t job_index, Shard shard, std::size_t hos
     launch.command = run.attempt.command;
     launch.env = environment(job, run.attempt);
     launch.workdir = job.planned->job->workdir;
+    launch.shell = job.planned->job->shell;
     launch.detach = job.planned->job->detach;
     if (options.make_output) {
         launch.output = options.make_output(run.attempt);

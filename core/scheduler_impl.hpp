@@ -79,6 +79,7 @@ private:
     void abandon_rest(JobRun& job, bool as_failed, const std::string& reason);
     void fail_waiting_retries(JobRun& job);
     void check_down_limits();
+    void fail_lost_pinned(JobRun& job, SteadyTime now);
     bool has_work(const JobRun& job) const;
 
 public:

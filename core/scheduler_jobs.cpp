@@ -130,6 +130,10 @@ void Scheduler::Impl::check_down_limits() {
         if (job.state != JobRun::State::active || !has_work(job) || interrupted || stopping) {
             continue;
         }
+        if (!job.planned->pinned.empty()) {
+            fail_lost_pinned(job, now);
+            continue;
+        }
         auto expiry = hosts.down_limit_expiry(job.planned->hosts);
         if (!expiry || now < *expiry) {
             continue;
@@ -141,6 +145,27 @@ void Scheduler::Impl::check_down_limits() {
                                  last_error.empty() ? "none" : last_error));
         check_done(job);
     }
+}
+
+// Fails each pinned shard of `job` that waits for a host away for the down limit: it may run nowhere else.
+void Scheduler::Impl::fail_lost_pinned(JobRun& job, SteadyTime now) {
+    for (auto it = job.queued.begin(); it != job.queued.end();) {
+        std::size_t host = job.planned->pinned[it->first];
+        auto expiry = hosts.down_limit_expiry({host});
+        if (!expiry || now < *expiry) {
+            ++it;
+            continue;
+        }
+        no_hosts = no_hosts || !hosts.any_up();
+        const std::string& last_error = hosts.last_error(host);
+        ++job.summary.failed;
+        listener.shards_not_run(*job.planned->job, {{it->first, it->first + 1}}, true,
+                                fmt::format("its host {} was not up for {} (last error: {})",
+                                            plan.spec->hosts[host].name, format_duration(options.down_limit),
+                                            last_error.empty() ? "none" : last_error));
+        it = job.queued.erase(it);
+    }
+    check_done(job);
 }
 
 // After an interrupt or --fail-fast, once nothing runs, settles every job. Returns whether the run is over.
@@ -171,17 +196,22 @@ bool Scheduler::Impl::close_out() {
     return true;
 }
 
-// Under --fail-fast, shards waiting for a retry fail: their last attempt failed, and no retry will come.
+// Under --fail-fast, shards waiting for a retry fail: their last attempt failed, and no retry will come. Pinned
+// shards that wait for their host and never ran are left to be skipped.
 void Scheduler::Impl::fail_waiting_retries(JobRun& job) {
-    if (job.queued.empty()) {
+    std::vector<IndexRange> indices;
+    for (auto it = job.queued.begin(); it != job.queued.end();) {
+        if (it->second.failures == 0 && it->second.requeues == 0) {
+            ++it;
+            continue;
+        }
+        add_index(indices, it->first);
+        ++job.summary.failed;
+        it = job.queued.erase(it);
+    }
+    if (indices.empty()) {
         return;
     }
-    std::vector<IndexRange> indices;
-    for (const auto& [index, shard] : job.queued) {
-        add_index(indices, index);
-    }
-    job.summary.failed += job.queued.size();
-    job.queued.clear();
     listener.shards_not_run(*job.planned->job, indices, true, "--fail-fast: the run stopped before its next try");
 }
 
@@ -200,14 +230,23 @@ std::optional<SteadyTime> Scheduler::Impl::next_deadline() const {
     if (interrupted || stopping) {
         return next;
     }
+    SteadyTime now = clock.now();
     for (const auto& job : jobs) {
         if (job.state != JobRun::State::active) {
             continue;
         }
         for (const auto& [index, shard] : job.queued) {
-            consider(shard.ready_at);
+            // A shard whose time has come waits for a host, whose news comes as an event.
+            if (shard.ready_at > now) {
+                consider(shard.ready_at);
+            }
+            if (auto expiry = job.planned->pinned.empty() ? std::nullopt
+                                                          : hosts.down_limit_expiry({job.planned->pinned[index]})) {
+                consider(*expiry);
+            }
         }
-        if (auto expiry = hosts.down_limit_expiry(job.planned->hosts); expiry && has_work(job)) {
+        if (auto expiry = hosts.down_limit_expiry(job.planned->hosts);
+            expiry && has_work(job) && job.planned->pinned.empty()) {
             consider(*expiry);
         }
     }

@@ -58,6 +58,7 @@ std::vector<std::string> shard_placeholders(const ShardsSpec& shards) {
                            names.push_back(axis.first);
                        }
                    },
+                   [&](const EachHostShards&) { names.push_back("host"); },
                },
                shards);
     return names;
@@ -70,6 +71,7 @@ std::uint64_t shard_count(const ShardsSpec& shards) {
                           [](const ItemsShards& i) { return static_cast<std::uint64_t>(i.items.size()); },
                           [](const LinesShards& l) { return static_cast<std::uint64_t>(l.lines.size()); },
                           [](const MatrixShards& m) { return matrix_count(m); },
+                          [](const EachHostShards& e) { return static_cast<std::uint64_t>(e.hosts.size()); },
                       },
                       shards);
 }
@@ -106,6 +108,9 @@ std::optional<std::string> ShardSet::value(std::uint64_t index, std::string_view
                               return name == "item" ? std::optional(l.lines[index]) : std::nullopt;
                           },
                           [&](const MatrixShards& m) { return matrix_value(m, index, name); },
+                          [&](const EachHostShards& e) -> std::optional<std::string> {
+                              return name == "host" ? std::optional(e.hosts[index]) : std::nullopt;
+                          },
                       },
                       m_job.shards);
 }
@@ -126,8 +131,8 @@ std::string ShardSet::command(std::uint64_t index, std::optional<int> attempt,
         if (name == "attempt") {
             return attempt ? std::optional(std::to_string(*attempt)) : std::nullopt;
         }
-        if (name == "host") {
-            return host ? std::optional(std::string(*host)) : std::nullopt;
+        if (name == "host" && host) {
+            return std::string(*host);
         }
         return value(index, name);
     });

@@ -25,7 +25,7 @@ inline const std::vector<std::string> k_kind_placeholders = {"index", "count", "
 bool is_builtin_placeholder(std::string_view name);
 
 // The placeholders a shard kind defines: {index}, {count} and the kind's own ({item}, {start}/{end}, matrix
-// keys).
+// keys, and {host} for each_host, whose shards know their host at plan time).
 std::vector<std::string> shard_placeholders(const ShardsSpec& shards);
 
 // The number of shards a definition yields.
@@ -38,8 +38,8 @@ public:
 
     std::uint64_t size() const { return m_count; }
 
-    // The value of a shard placeholder or {job} for shard `index` (< size()); nullopt for {attempt}, {host} and
-    // unknown names.
+    // The value of a shard placeholder or {job} for shard `index` (< size()); nullopt for {attempt}, for {host}
+    // unless the shards are each_host's, and for unknown names.
     std::optional<std::string> value(std::uint64_t index, std::string_view name) const;
 
     // The values shard `index`'s kind produced for it, by placeholder name: {item}; {start} and {end}; each
@@ -47,8 +47,8 @@ public:
     ShardInputs inputs(std::uint64_t index) const;
 
     // The command of shard `index` with every placeholder substituted and shell-quoted. Without `attempt` or
-    // `host`, those placeholders stay as written: the plan shows `{host}`, and a shard's identity across
-    // resumes is its command with neither filled in.
+    // `host`, those placeholders stay as written (each_host's {host} aside, known at plan time): the plan shows
+    // `{host}`, and a shard's identity across resumes is its command with neither filled in.
     std::string command(std::uint64_t index, std::optional<int> attempt = std::nullopt,
                         std::optional<std::string_view> host = std::nullopt) const;
 

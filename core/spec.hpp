@@ -55,7 +55,11 @@ struct LinesShards {
 struct MatrixShards {
     std::vector<std::pair<std::string, std::vector<std::string>>> axes;
 };
-using ShardsSpec = std::variant<CountShards, RangeShards, ItemsShards, LinesShards, MatrixShards>;
+// `each_host`: one shard per host the job may run on, in the spec's host order, each pinned to its host.
+struct EachHostShards {
+    std::vector<std::string> hosts; // shard i runs on hosts[i] and nowhere else
+};
+using ShardsSpec = std::variant<CountShards, RangeShards, ItemsShards, LinesShards, MatrixShards, EachHostShards>;
 
 // Restricts where a job runs: hosts matching any pattern (hostlist or glob) and carrying every label.
 struct HostFilter {
@@ -73,6 +77,8 @@ struct JobSpec {
     std::optional<Duration> timeout; // per attempt; none: no limit
     std::vector<std::pair<std::string, std::string>> env;
     std::string workdir;
+    std::string shell; // the program that runs the command: a name looked up in the host's PATH, or an absolute
+                       // path; empty: /bin/sh
     std::vector<std::string> needs;
     std::optional<HostFilter> hosts;
     // Runs each shard over a channel of its own instead of a slot worker, so that what it leaves running

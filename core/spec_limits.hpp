@@ -25,6 +25,9 @@ constexpr std::size_t k_max_name_length = 100;
 // `lines` file, which is read as plain text up to 1 GiB. Both bounds also stop /dev/zero and endless pipes.
 constexpr std::size_t k_max_spec_bytes = std::size_t{16} << 20;
 constexpr std::size_t k_max_lines_bytes = std::size_t{1} << 30;
+// Values a spec may hold once aliases are expanded (each counted at each use) and merge keys copied: no more
+// than a spec without aliases can hold, one a byte, so that a "billion laughs" of aliases stays bounded.
+constexpr std::uint64_t k_max_spec_values = k_max_spec_bytes;
 // A shard's value goes on a command line, and ARG_MAX is 2 MiB.
 constexpr std::size_t k_max_line_bytes = std::size_t{1} << 20;
 

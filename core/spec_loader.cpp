@@ -4,6 +4,7 @@
 // files know yaml-cpp.
 #include "core/spec_loader.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 #include <limits>
@@ -21,6 +22,7 @@
 #include "core/spec_checks.hpp"
 #include "core/spec_limits.hpp"
 #include "core/spec_yaml.hpp"
+#include "core/yaml_merge.hpp"
 
 namespace sshard::core {
 
@@ -42,6 +44,7 @@ private:
     void load_jobs(const YAML::Node& node, const JobSettings& defaults, Spec& spec);
     std::optional<JobSpec> load_job(const YAML::Node& node, const JobSettings& defaults);
     std::optional<std::string> job_name(const YAML::Node& node);
+    std::vector<std::string> eligible_host_names(const JobSpec& job) const;
     void load_command(const YAML::Node& node, JobSpec& job, bool check_names);
     std::string lines_file(const std::string& job, const std::string& path) const;
     void check_needs(const Spec& spec);
@@ -60,15 +63,16 @@ private:
 };
 
 void Loader::load_defaults(const YAML::Node& node, JobSettings& defaults) {
-    if (m_yaml.check_map(node, "'defaults'", {"retries", "backoff", "timeout", "env", "workdir"})) {
+    if (m_yaml.check_map(node, "'defaults'",
+                         {"retries", "backoff", "timeout", "env", "pass_env", "workdir", "shell"})) {
         read_job_settings(m_yaml, node, defaults);
     }
 }
 
 std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobSettings& defaults) {
     if (!m_yaml.check_map(node, "a job",
-                          {"name", "command", "shards", "priority", "retries", "backoff", "timeout", "env", "workdir",
-                           "needs", "hosts", "detach"})) {
+                          {"name", "command", "shards", "priority", "retries", "backoff", "timeout", "env", "pass_env",
+                           "workdir", "shell", "needs", "hosts", "detach"})) {
         return std::nullopt;
     }
     JobSpec job;
@@ -93,7 +97,11 @@ std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobSetting
     job.backoff = settings.backoff;
     job.timeout = settings.timeout;
     job.env = std::move(settings.env);
+    for (const auto& passed : m_options.pass_env) {
+        set_env(job.env, passed, std::getenv(passed.c_str()));
+    }
     job.workdir = std::move(settings.workdir);
+    job.shell = std::move(settings.shell);
     if (node["needs"]) {
         job.needs = m_yaml.string_list(node["needs"], "needs", true);
     }
@@ -104,8 +112,29 @@ std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobSetting
         job.hosts = read_host_filter(m_yaml, node["hosts"]);
         m_filter_nodes.emplace(job.name, node["hosts"]);
     }
+    if (auto* each_host = std::get_if<EachHostShards>(&job.shards)) {
+        each_host->hosts = eligible_host_names(job);
+    }
     load_command(node, job, shards_ok);
     return name ? std::optional(std::move(job)) : std::nullopt;
+}
+
+// The names of the hosts `job` may run on, in the spec's order; none when its filter is in error (reported).
+std::vector<std::string> Loader::eligible_host_names(const JobSpec& job) const {
+    std::vector<std::string> names;
+    try {
+        for (std::size_t index : job.hosts ? filter_hosts(*m_hosts, *job.hosts) : std::vector<std::size_t>()) {
+            names.push_back((*m_hosts)[index].name);
+        }
+    } catch (const HostlistError&) {
+        return {}; // already reported where the filter was read
+    }
+    if (!job.hosts) {
+        for (const auto& host : *m_hosts) {
+            names.push_back(host.name);
+        }
+    }
+    return names;
 }
 
 // A job's name; nullopt, reported, when it has none or one that cannot name a directory.
@@ -228,6 +257,11 @@ void Loader::check_host_filters(const Spec& spec) {
 }
 
 Spec Loader::load() {
+    for (const auto& name : m_options.pass_env) {
+        if (std::string problem = pass_env_problem(name); !problem.empty()) {
+            throw UsageError(fmt::format("bad --env '{}': {}", name, problem));
+        }
+    }
     Spec spec;
     spec.path = m_path;
     spec.hash = fnv1a_hex(m_text);
@@ -244,6 +278,9 @@ Spec Loader::load() {
         m_diag.error({e.mark.line + 1, e.mark.column + 1}, fmt::format("invalid YAML: {}", e.msg));
         throw SpecError(m_path, m_diag.take());
     }
+    if (!resolve_merge_keys(m_yaml, root)) {
+        throw SpecError(m_path, m_diag.take());
+    }
     if (!root.IsMap()) {
         m_diag.error({1, 1}, "a job spec must be a mapping with 'version: 1' and 'jobs'");
         throw SpecError(m_path, m_diag.take());
@@ -256,7 +293,14 @@ Spec Loader::load() {
 }
 
 void Loader::load_root(const YAML::Node& root, Spec& spec) {
-    m_yaml.check_map(root, "the spec", {"version", "name", "defaults", "hosts", "jobs"});
+    std::vector<std::string> keys = {"version", "name", "defaults", "hosts", "jobs"};
+    for (const auto& entry : root) {
+        // Keys starting with x- are the user's, as in Compose files: a place for anchors that merge keys use.
+        if (entry.first.IsScalar() && entry.first.Scalar().rfind("x-", 0) == 0) {
+            keys.push_back(entry.first.Scalar());
+        }
+    }
+    m_yaml.check_map(root, "the spec", keys);
     if (!root["version"]) {
         m_diag.error({1, 1}, "missing 'version: 1' (the spec format's version)");
     } else if (auto version = m_yaml.integer(root["version"], "version", 1, std::numeric_limits<std::int64_t>::max());

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/cpu_count.hpp"
 #include "core/spec.hpp"
@@ -20,6 +21,9 @@ struct LoadOptions {
     // When set, a job's `lines` file is read from `<lines_dir>/<job>.lines` instead of its path: a resume
     // without a spec reads the run's copies (core/run_inputs.hpp).
     std::string lines_dir;
+    // Names whose values sshard's environment gives every job, over the spec's `env` and `pass_env` (the --env
+    // flag); a name that is not set is a UsageError.
+    std::vector<std::string> pass_env;
 };
 
 // Loads and checks the spec at `path`. Throws Error when the file cannot be read, SpecError with every

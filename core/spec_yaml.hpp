@@ -21,11 +21,20 @@ struct JobSettings {
     std::optional<Duration> timeout;
     std::vector<std::pair<std::string, std::string>> env;
     std::string workdir;
+    std::string shell;
 };
 
-// Reads `retries`, `backoff`, `timeout`, `env` and `workdir` from mapping `node` where present, over `settings`:
-// `timeout: none` lifts a timeout, and env entries override those of the same name.
+// Reads `retries`, `backoff`, `timeout`, `env`, `pass_env`, `workdir` and `shell` from mapping `node` where present,
+// over `settings`: `timeout: none` lifts a timeout, and env entries (pass_env's with sshard's own values) override
+// those of the same name.
 void read_job_settings(YamlReader& yaml, const YAML::Node& node, JobSettings& settings);
+
+// Sets `name` to `value` in `env`, replacing an entry of that name (a job's own value overrides the default's).
+void set_env(std::vector<std::pair<std::string, std::string>>& env, const std::string& name, std::string value);
+
+// Why `name` cannot be passed from sshard's environment to the shards (a bad or reserved name, or one not set
+// there); "" when it can.
+std::string pass_env_problem(const std::string& name);
 
 // Appends the hosts of the spec's `hosts` list to `hosts`: strings (core/hosts.hpp) and mappings, each name
 // pattern expanded; a name listed twice is an error. `local_cpus` gives `slots: auto` on local hosts.
@@ -34,7 +43,8 @@ void read_hosts(YamlReader& yaml, const YAML::Node& node, int local_cpus, std::v
 // A job's `hosts`: name patterns, or a mapping of `names` and `labels`.
 std::optional<HostFilter> read_host_filter(YamlReader& yaml, const YAML::Node& node);
 
-// A job's `shards`: exactly one of count, range, items, lines, matrix, within k_max_shards. `lines_file` gives
+// A job's `shards`: `each_host` (its hosts left empty for the caller), or a mapping of exactly one of count,
+// range, items, lines, matrix, within k_max_shards. `lines_file` gives
 // the path to read for a `lines` value.
 std::optional<ShardsSpec> read_shards(YamlReader& yaml, const YAML::Node& node,
                                       const std::function<std::string(const std::string&)>& lines_file);

@@ -91,13 +91,33 @@ void read_env(YamlReader& yaml, const YAML::Node& node, std::vector<std::pair<st
         } else if (!seen.insert(*name).second) {
             yaml.error(entry.first, fmt::format("duplicate key '{}' in 'env'", *name));
         } else {
-            auto it = std::find_if(env.begin(), env.end(), [&](const auto& e) { return e.first == *name; });
-            if (it != env.end()) {
-                it->second = *value; // a job's own value overrides the default's
-            } else {
-                env.emplace_back(*name, *value);
-            }
+            set_env(env, *name, *value);
         }
+    }
+}
+
+// `pass_env`: names whose values sshard's own environment gives, set like `env` entries; a name that is not set
+// there is an error, as is one that this mapping's `env` also sets.
+void read_pass_env(YamlReader& yaml, const YAML::Node& node, const std::set<std::string>& own_env,
+                   std::vector<std::pair<std::string, std::string>>& env) {
+    if (!node.IsSequence()) {
+        yaml.error(node, "'pass_env' must be a list of names");
+        return;
+    }
+    for (const auto& item : node) {
+        auto name = yaml.scalar(item, "pass_env");
+        if (!name) {
+            continue;
+        }
+        std::string problem = pass_env_problem(*name);
+        if (problem.empty() && own_env.count(*name) != 0) {
+            problem = fmt::format("'{}' is in both 'env' and 'pass_env'", *name);
+        }
+        if (!problem.empty()) {
+            yaml.error(item, problem);
+            continue;
+        }
+        set_env(env, *name, std::getenv(name->c_str()));
     }
 }
 
@@ -105,6 +125,20 @@ std::optional<std::string> read_workdir(YamlReader& yaml, const YAML::Node& node
     auto text = yaml.scalar(node, "workdir");
     if (text && text->empty()) {
         yaml.error(node, "'workdir' must not be empty");
+        return std::nullopt;
+    }
+    return text;
+}
+
+// `shell`: a program name (found in the host's PATH) or an absolute path; a relative path would depend on the
+// directory the shard starts in.
+std::optional<std::string> read_shell(YamlReader& yaml, const YAML::Node& node) {
+    auto text = yaml.scalar(node, "shell");
+    if (text && (text->empty() || (text->front() != '/' && text->find('/') != std::string::npos) ||
+                 text->find_first_of(std::string_view("\0\n", 2)) != std::string::npos)) {
+        yaml.error(node, fmt::format("bad shell '{}' (a name found in the host's PATH, such as bash, or an "
+                                     "absolute path)",
+                                     *text));
         return std::nullopt;
     }
     return text;
@@ -129,13 +163,46 @@ void read_retry_settings(YamlReader& yaml, const YAML::Node& node, int& retries,
 
 } // namespace
 
+void set_env(std::vector<std::pair<std::string, std::string>>& env, const std::string& name, std::string value) {
+    auto it = std::find_if(env.begin(), env.end(), [&](const auto& e) { return e.first == name; });
+    if (it != env.end()) {
+        it->second = std::move(value);
+    } else {
+        env.emplace_back(name, std::move(value));
+    }
+}
+
+std::string pass_env_problem(const std::string& name) {
+    if (!is_identifier(name)) {
+        return fmt::format("bad environment variable name '{}' (letters, digits and '_', not starting with a digit)",
+                           name);
+    }
+    if (name.rfind("SSHARD_", 0) == 0) {
+        return fmt::format("'{}' is set by sshard itself (names starting with SSHARD_ are reserved)", name);
+    }
+    if (std::getenv(name.c_str()) == nullptr) {
+        return fmt::format("'{}' is not set in sshard's environment, so it cannot be passed on", name);
+    }
+    return "";
+}
+
 void read_job_settings(YamlReader& yaml, const YAML::Node& node, JobSettings& settings) {
     read_retry_settings(yaml, node, settings.retries, settings.backoff, settings.timeout);
     if (node["env"]) {
         read_env(yaml, node["env"], settings.env);
     }
+    if (node["pass_env"]) {
+        std::set<std::string> own_env;
+        for (const auto& entry : node["env"] && node["env"].IsMap() ? node["env"] : YAML::Node(YAML::NodeType::Map)) {
+            own_env.insert(entry.first.IsScalar() ? entry.first.Scalar() : "");
+        }
+        read_pass_env(yaml, node["pass_env"], own_env, settings.env);
+    }
     if (node["workdir"]) {
         settings.workdir = read_workdir(yaml, node["workdir"]).value_or(settings.workdir);
+    }
+    if (node["shell"]) {
+        settings.shell = read_shell(yaml, node["shell"]).value_or(settings.shell);
     }
 }
 

@@ -1,4 +1,5 @@
-// A job's `shards`: the five kinds, each checked against the limits of core/spec_limits.hpp.
+// A job's `shards`: `each_host` or one of the five kinds of a mapping, each checked against the limits of
+// core/spec_limits.hpp.
 #include <algorithm>
 #include <fmt/format.h>
 
@@ -124,6 +125,15 @@ std::optional<ShardsSpec> matrix_shards(YamlReader& yaml, const YAML::Node& node
 std::optional<ShardsSpec> read_shards(YamlReader& yaml, const YAML::Node& node,
                                       const std::function<std::string(const std::string&)>& lines_file) {
     static const std::vector<std::string> kinds = {"count", "range", "items", "lines", "matrix"};
+    if (node.IsScalar() && node.Scalar() == "each_host") {
+        return EachHostShards{}; // the loader fills in the hosts once it knows the job's
+    }
+    if (node.IsScalar()) {
+        yaml.error(node, fmt::format("'shards' must be a mapping (count, range, items, lines or matrix) or "
+                                     "'each_host', not '{}'",
+                                     node.Scalar()));
+        return std::nullopt;
+    }
     if (!yaml.check_map(node, "'shards'", kinds)) {
         return std::nullopt;
     }

@@ -62,9 +62,10 @@ public:
 struct Launch {
     std::uint64_t attempt = 0; // unique in the run, chosen by the scheduler
     std::size_t host = 0;      // index into the host table the transport was made with
-    std::string command;       // run by `sh -c`
+    std::string command;       // run by `sh -c` (or `shell`'s -c)
     std::vector<std::pair<std::string, std::string>> env;
     std::string workdir; // empty: the login directory (remote) or the current one (local)
+    std::string shell;   // runs `command` with -c: a name looked up in PATH or an absolute path; empty: /bin/sh
     bool detach = false; // SSH: a channel of its own, not a slot worker (JobSpec::detach)
     std::shared_ptr<OutputSink> output;
 };

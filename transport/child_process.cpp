@@ -1,7 +1,9 @@
 #include "transport/child_process.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <map>
@@ -31,6 +33,26 @@ std::vector<std::string> make_environment(const std::vector<std::pair<std::strin
         environment.push_back(std::string(name) + "=" + std::string(value));
     }
     return environment;
+}
+
+// Where `shell` is: itself when it is a path, else the first executable of its name in the runner's PATH, as
+// execvp(3) would find it; itself when none is (exec then fails and says so). Found before fork: the child may
+// not allocate.
+std::string find_shell(const std::string& shell) {
+    if (shell.empty()) {
+        return "/bin/sh";
+    }
+    const char* path = std::getenv("PATH");
+    std::string_view dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+    while (shell.find('/') == std::string::npos && !dirs.empty()) {
+        std::string_view dir = dirs.substr(0, dirs.find(':'));
+        dirs.remove_prefix(std::min(dirs.size(), dir.size() + 1));
+        std::string candidate = std::string(dir.empty() ? "." : dir) + "/" + shell;
+        if (::access(candidate.c_str(), X_OK) == 0) {
+            return candidate;
+        }
+    }
+    return shell;
 }
 
 // write(2) until done; the child cannot use stdio.
@@ -66,7 +88,9 @@ ChildPlan make_child_plan(core::Launch& launch, int supervisor_fd) {
     ChildPlan plan;
     plan.supervisor_fd = supervisor_fd;
     plan.environment = make_environment(launch.env);
-    plan.argv = {const_cast<char*>("sh"), const_cast<char*>("-c"), launch.command.data(), nullptr};
+    plan.shell = find_shell(launch.shell);
+    plan.argv = {launch.shell.empty() ? const_cast<char*>("sh") : launch.shell.data(), const_cast<char*>("-c"),
+                 launch.command.data(), nullptr};
     for (std::string& entry : plan.environment) {
         plan.envp.push_back(entry.data());
     }
@@ -98,8 +122,8 @@ void exec_child(const ChildPlan& plan, int out_fd, int err_fd) {
     if (plan.workdir != nullptr && ::chdir(plan.workdir) != 0) {
         child_fail("cannot change to directory", plan.workdir, errno);
     }
-    ::execve("/bin/sh", plan.argv.data(), plan.envp.data());
-    child_fail("cannot run", "/bin/sh", errno);
+    ::execve(plan.shell.c_str(), plan.argv.data(), plan.envp.data());
+    child_fail("cannot run the shell", plan.argv[0], errno);
 }
 
 } // namespace sshard::transport

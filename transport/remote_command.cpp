@@ -27,10 +27,18 @@ std::string wrap_command(const core::Launch& launch, const std::string& marker) 
                              "exit 127; }}; ",
                              dir, shell_quote("'" + launch.workdir + "'"));
     }
-    // The command runs in this very shell (one process less per shard than `sh -c`); the EXIT trap reports
-    // its times however it ends, `exit N` included. `times` must run here, not in a $(...) subshell.
-    inner += fmt::format("trap 'rc=$?; printf \"%s \" {} >&2; times >&2; exit $rc' EXIT; eval {} </dev/null", marker,
-                         shell_quote(launch.command));
+    // The command runs in this very shell (one process less per shard than `sh -c`), or with a job's own
+    // shell in a child of it; the EXIT trap reports its times however it ends, `exit N` included. `times`
+    // must run here, not in a $(...) subshell.
+    inner += fmt::format("trap 'rc=$?; printf \"%s \" {} >&2; times >&2; exit $rc' EXIT; ", marker);
+    if (launch.shell.empty()) {
+        inner += fmt::format("eval {} </dev/null", shell_quote(launch.command));
+    } else {
+        std::string shell = shell_quote(launch.shell);
+        inner += fmt::format("command -v {0} >/dev/null 2>&1 || {{ printf 'sshard: no shell %s on this host\\n' {1} "
+                             ">&2; exit 127; }}; {0} -c {2} </dev/null",
+                             shell, shell_quote("'" + launch.shell + "'"), shell_quote(launch.command));
+    }
     return "exec /bin/sh -c " + shell_quote(inner);
 }
 

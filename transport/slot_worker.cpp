@@ -60,7 +60,8 @@ p=
 while IFS= read -r n <&4 && b "$n" q <&4; do
 (eval "$q"
 [ -z "$sshard_w" ] || cd "$sshard_w" 2>/dev/null || { printf 'sshard: cannot change to directory %s\n' "'$sshard_w'" >&2; exit 127; }
-exec $e /bin/sh -c 'trap "echo \$? >&5" EXIT; eval "$1" 5>&-' sh "$sshard_c" </dev/null 4>&-) 2>&7 7>&- &
+command -v "$sshard_s" >/dev/null 2>&1 || { printf 'sshard: no shell %s on this host\n' "'$sshard_s'" >&2; exit 127; }
+exec $e "$sshard_s" -c 'trap "echo \$? >&5" EXIT; eval "$1" 5>&-' sh "$sshard_c" </dev/null 4>&-) 2>&7 7>&- &
 p=$!
 printf '%s S %s\n' "$m" "$p" >&7
 while wait "$p"; s=$?; kill -0 "$p"; do :; done
@@ -154,7 +155,9 @@ std::string worker_request(const core::Launch& launch) {
     if (!line.empty()) {
         line += "; ";
     }
-    line += fmt::format("sshard_w={}; sshard_c={}", quote_for_line(launch.workdir), quote_for_line(launch.command));
+    line +=
+        fmt::format("sshard_w={}; sshard_s={}; sshard_c={}", quote_for_line(launch.workdir),
+                    quote_for_line(launch.shell.empty() ? "/bin/sh" : launch.shell), quote_for_line(launch.command));
     return fmt::format("Q{}\n{}\n", line.size(), line);
 }
 

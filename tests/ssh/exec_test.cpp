@@ -46,7 +46,7 @@ TEST_F(Exec, FoldPrintsIdenticalOutputOnceAndNamesFailedHosts) {
     EXPECT_NE(r.err.find("sshard: node3: exit 3\n"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("sshard: 1 of 4 hosts failed: node3 (records in "), std::string::npos) << r.err;
     Result output = run_sshard({"output", "--failed"}, m_dir);
-    EXPECT_EQ(output.out, block("node3[0]@node3", "odd\n")) << output.err;
+    EXPECT_EQ(output.out, block("exec[2]@node3", "odd\n")) << output.err;
 }
 
 TEST_F(Exec, HostfileFanoutTimeoutAndUnreachableHosts) {

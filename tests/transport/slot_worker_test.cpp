@@ -433,7 +433,8 @@ TEST(WorkerRequest, ALengthThenOneLineWhateverTheValues) {
     core::Launch l;
     l.command = "echo 'a'\nb";
     l.env = {{"A", "x\ny"}};
-    std::string body = "export A='x'\"$sshard_nl\"'y'; sshard_w=''; sshard_c='echo '\\''a'\\'''\"$sshard_nl\"'b'";
+    std::string body =
+        "export A='x'\"$sshard_nl\"'y'; sshard_w=''; sshard_s='/bin/sh'; sshard_c='echo '\\''a'\\'''\"$sshard_nl\"'b'";
     EXPECT_EQ(worker_request(l), "Q" + std::to_string(body.size()) + "\n" + body + "\n");
     EXPECT_EQ(env_line(l), "export A='x'\"$sshard_nl\"'y'\n");
 }
