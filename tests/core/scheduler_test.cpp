@@ -205,6 +205,16 @@ TEST(Scheduler, RetryWaitsForAnUntriedHostThatIsBusy) {
     EXPECT_EQ(h.launched(2), std::vector<std::string>{"j[0]@b"});
 }
 
+TEST(Scheduler, ARetryWaitingForABusyHostIsNoTimerAlreadyDue) {
+    // The run loop sleeps until the deadline step() gives: one already past would make it spin until b is free.
+    Harness h("version: 1\nhosts: [a, b]\njobs: [{name: j, command: x, shards: {count: 2}, retries: 1, backoff: 0}]\n");
+    h.finish(0, 1);
+    std::optional<SteadyTime> deadline = h.scheduler->step();
+    EXPECT_TRUE(!deadline || *deadline > h.clock.now());
+    h.finish(1);
+    EXPECT_EQ(h.launched(2), std::vector<std::string>{"j[0]@b"});
+}
+
 TEST(Scheduler, RetryReturnsToTheSameHostWhenNoOtherIsUp) {
     Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x, retries: 2, backoff: 0}]\n");
     h.finish(0, 1);
