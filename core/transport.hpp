@@ -64,8 +64,9 @@ struct Launch {
     std::size_t host = 0;      // index into the host table the transport was made with
     std::string command;       // run by `sh -c`
     std::vector<std::pair<std::string, std::string>> env;
-    std::string workdir; // empty: the login directory (remote) or the current one (local)
-    bool detach = false; // SSH: a channel of its own, not a slot worker (JobSpec::detach)
+    std::string workdir;                              // empty: the login directory (remote) or the current one (local)
+    bool detach = false;                              // SSH: a channel of its own, not a slot worker (JobSpec::detach)
+    std::optional<std::chrono::milliseconds> timeout; // the job's timeout, for a batch system's time limit
     std::shared_ptr<OutputSink> output;
 };
 
