@@ -43,7 +43,8 @@ TEST(SlurmBatch, TaskStatusAndOutcome) {
     ASSERT_TRUE(status);
     EXPECT_EQ(status->status, 143);
     EXPECT_EQ(status->node, "node7");
-    EXPECT_EQ(status->end - status->start, std::chrono::milliseconds(2250));
+    EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(status->end - status->start),
+              std::chrono::milliseconds(2250));
     EXPECT_FALSE(parse_task_status(""));
     EXPECT_FALSE(parse_task_status("256 n 1 2\n"));
     EXPECT_FALSE(parse_task_status("x n 1 2\n"));
