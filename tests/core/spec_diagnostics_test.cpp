@@ -227,12 +227,12 @@ const Case k_cases[] = {
      "                             ^\n"},
     {"SlurmHostAutoSlots",
      "version: 1\nhosts: [{name: a, transport: slurm, slots: auto, slurm: {time: 0s}}]\njobs: [{name: a, command: x}]\n",
-     "jobs.yaml:2:63: error: 'time' must be longer than zero\n"
-     "    hosts: [{name: a, transport: slurm, slots: auto, slurm: {time: 0s}}]\n"
-     "                                                                  ^\n"
      "jobs.yaml:2:44: error: a Slurm host's 'slots' must be a number (shards queued or running at most)\n"
      "    hosts: [{name: a, transport: slurm, slots: auto, slurm: {time: 0s}}]\n"
-     "                                               ^\n"},
+     "                                               ^\n"
+     "jobs.yaml:2:64: error: 'time' must be longer than zero\n"
+     "    hosts: [{name: a, transport: slurm, slots: auto, slurm: {time: 0s}}]\n"
+     "                                                                   ^\n"},
     {"PasswordIsRefused", "version: 1\nhosts: [{name: a, password: x}]\njobs: [{name: a, command: x}]\n",
      "jobs.yaml:2:19: error: 'password' is refused: a spec never holds secrets; authenticate with an SSH key or "
      "ssh-agent (see the host's IdentityFile in ssh_config)\n"
