@@ -15,7 +15,15 @@ std::string slots_text(const HostSpec& host) {
 }
 
 const char* transport_name(core::TransportKind transport) {
-    return transport == core::TransportKind::local ? "local" : "ssh";
+    switch (transport) {
+    case core::TransportKind::local:
+        return "local";
+    case core::TransportKind::slurm:
+        return "slurm";
+    case core::TransportKind::ssh:
+        break;
+    }
+    return "ssh";
 }
 
 namespace {

@@ -287,12 +287,12 @@ private:
 // Runs the scheduler over the hosts' transports until every shard has settled or the run was stopped by a
 // signal (the first stops the running shards, see SignalWatcher).
 core::RunSummary run_scheduler(core::Scheduler& scheduler, const core::Spec& spec, const RunOptions& options,
-                               SignalWatcher& signals) {
+                               const core::RunDir& dir, SignalWatcher& signals) {
     transport::SshOptions ssh = ssh_options(options.ssh);
     if (options.max_handshakes > 0) {
         ssh.max_handshakes = options.max_handshakes;
     }
-    transport::TransportSet transport(scheduler, spec.hosts, ssh);
+    transport::TransportSet transport(scheduler, spec.hosts, ssh, dir.path() + "/slurm");
     signals.set_handler([&](int) {
         if (signals.count() == 1) {
             std::cerr << "\nsshard: interrupted: stopping the running shards (again to kill them at once)\n";
@@ -390,7 +390,7 @@ int run_command(const RunOptions& options) {
     route_attempts(scheduling, options, outputs, stream, joblog.get());
     core::Scheduler scheduler(plan, clock, listeners, std::move(scheduling));
     auto watching = journal_failure.watch(scheduler);
-    core::RunSummary summary = run_scheduler(scheduler, spec, options, signals);
+    core::RunSummary summary = run_scheduler(scheduler, spec, options, dir, signals);
 
     // 7. The report, from the journal alone.
     return finish(options, journal, dir, summary);

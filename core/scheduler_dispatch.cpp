@@ -120,6 +120,7 @@ void Scheduler::Impl::launch(std::size_t job_index, Shard shard, std::size_t hos
     launch.workdir = job.planned->job->workdir;
     launch.shell = job.planned->job->shell;
     launch.detach = job.planned->job->detach;
+    launch.timeout = job.planned->job->timeout;
     if (options.make_output) {
         launch.output = options.make_output(run.attempt);
         run.output = launch.output;

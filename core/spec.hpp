@@ -15,7 +15,15 @@
 
 namespace sshard::core {
 
-enum class TransportKind { ssh, local };
+enum class TransportKind { ssh, local, slurm };
+
+// How a `transport: slurm` host submits its shards (sbatch's options): all optional.
+struct SlurmSettings {
+    std::string partition;
+    std::string account;
+    std::optional<Duration> time;     // per shard; none: the job's timeout, else the partition's default
+    std::vector<std::string> options; // passed to sbatch as they are
+};
 
 struct HostSpec {
     std::string name; // one expanded host name
@@ -26,6 +34,7 @@ struct HostSpec {
     int priority = 0; // higher is filled first
     std::vector<std::string> labels;
     TransportKind transport = TransportKind::ssh;
+    SlurmSettings slurm; // for transport slurm
 };
 
 // Waits between attempts: initial, then times factor each retry, capped at max; each with jitter.

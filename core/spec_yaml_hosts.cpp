@@ -30,10 +30,32 @@ TransportKind read_transport(YamlReader& yaml, const YAML::Node& node) {
     if (text == "local") {
         return TransportKind::local;
     }
+    if (text == "slurm") {
+        return TransportKind::slurm;
+    }
     if (text && text != "ssh") {
-        yaml.error(node, fmt::format("unknown transport '{}' (use 'ssh' or 'local')", *text));
+        yaml.error(node, fmt::format("unknown transport '{}' (use 'ssh', 'local' or 'slurm')", *text));
     }
     return TransportKind::ssh;
+}
+
+SlurmSettings read_slurm(YamlReader& yaml, const YAML::Node& node) {
+    SlurmSettings slurm;
+    if (!yaml.check_map(node, "'slurm'", {"partition", "account", "time", "options"})) {
+        return slurm;
+    }
+    for (auto [key, value] : {std::pair{"partition", &slurm.partition}, std::pair{"account", &slurm.account}}) {
+        if (node[key]) {
+            *value = yaml.scalar(node[key], key).value_or("");
+        }
+    }
+    if (node["time"]) {
+        slurm.time = yaml.duration(node["time"], "time", false);
+    }
+    if (node["options"]) {
+        slurm.options = yaml.string_list(node["options"], "options", false);
+    }
+    return slurm;
 }
 
 // The settings of a host mapping, which every host its name expands to shares.
@@ -63,6 +85,15 @@ HostSpec read_host_settings(YamlReader& yaml, const YAML::Node& node, int local_
     if (node["transport"]) {
         base.transport = read_transport(yaml, node["transport"]);
     }
+    if (node["slurm"]) {
+        base.slurm = read_slurm(yaml, node["slurm"]);
+        if (base.transport != TransportKind::slurm) {
+            yaml.error(node["slurm"], "'slurm' is for hosts of 'transport: slurm'");
+        }
+    }
+    if (base.auto_slots && base.transport == TransportKind::slurm) {
+        yaml.error(node["slots"], "a Slurm host's 'slots' must be a number (shards queued or running at most)");
+    }
     if (base.auto_slots && base.transport == TransportKind::local) {
         base.slots = std::max(1, local_cpus);
     }
@@ -85,7 +116,8 @@ void add_expanded_hosts(YamlReader& yaml, const YAML::Node& node, const std::str
 }
 
 void read_host_map(YamlReader& yaml, const YAML::Node& node, int local_cpus, std::vector<HostSpec>& hosts) {
-    if (!yaml.check_map(node, "a host", {"name", "user", "port", "slots", "priority", "labels", "transport"})) {
+    if (!yaml.check_map(node, "a host",
+                        {"name", "user", "port", "slots", "priority", "labels", "transport", "slurm"})) {
         return;
     }
     if (!node["name"]) {

@@ -67,6 +67,7 @@ struct Launch {
     std::string workdir; // empty: the login directory (remote) or the current one (local)
     std::string shell;   // runs `command` with -c: a name looked up in PATH or an absolute path; empty: /bin/sh
     bool detach = false; // SSH: a channel of its own, not a slot worker (JobSpec::detach)
+    std::optional<std::chrono::milliseconds> timeout; // the job's timeout, for a batch system's time limit
     std::shared_ptr<OutputSink> output;
 };
 

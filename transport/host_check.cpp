@@ -5,6 +5,7 @@
 
 #include "core/cpu_count.hpp"
 #include "transport/slot_worker.hpp"
+#include "transport/slurm_command.hpp"
 #include "transport/ssh_connection.hpp"
 #include "transport/worker_channel.hpp"
 
@@ -16,6 +17,17 @@ double since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// A Slurm host is up when sinfo answers and knows its partition.
+HostCheck check_slurm_host(const core::HostSpec& host) {
+    HostCheck check;
+    auto start = std::chrono::steady_clock::now();
+    check.error = partition_problem(host.slurm);
+    check.setup_s = since(start);
+    check.server = "slurm";
+    check.ok = check.error.empty();
+    return check;
+}
+
 } // namespace
 
 HostCheck check_host(const core::HostSpec& host, const SshOptions& options) {
@@ -25,6 +37,9 @@ HostCheck check_host(const core::HostSpec& host, const SshOptions& options) {
         check.server = "local";
         check.cpus = core::local_cpu_count();
         return check;
+    }
+    if (host.transport == core::TransportKind::slurm) {
+        return check_slurm_host(host);
     }
     try {
         auto start = std::chrono::steady_clock::now();

@@ -1,11 +1,12 @@
 #include "transport/transport_set.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace sshard::transport {
 
 TransportSet::TransportSet(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts,
-                           SshOptions ssh_options)
+                           SshOptions ssh_options, const std::string& slurm_dir)
     : m_hosts(hosts) {
     auto uses = [&](core::TransportKind kind) {
         return std::any_of(hosts.begin(), hosts.end(), [&](const core::HostSpec& h) { return h.transport == kind; });
@@ -17,11 +18,20 @@ TransportSet::TransportSet(core::TransportEvents& events, const std::vector<core
     if (uses(core::TransportKind::ssh)) {
         m_ssh = std::make_unique<SshTransport>(events, hosts, std::move(ssh_options));
     }
+    if (uses(core::TransportKind::slurm)) {
+        // Absolute: sbatch's output paths and the tasks' files are read on the compute nodes.
+        m_slurm = std::make_unique<SlurmTransport>(events, hosts, std::filesystem::absolute(slurm_dir).string());
+    }
 }
 
 core::Transport& TransportSet::for_host(std::size_t host) {
-    if (m_hosts.at(host).transport == core::TransportKind::local) {
+    switch (m_hosts.at(host).transport) {
+    case core::TransportKind::local:
         return *m_local;
+    case core::TransportKind::slurm:
+        return *m_slurm;
+    case core::TransportKind::ssh:
+        break;
     }
     return *m_ssh;
 }
@@ -46,6 +56,9 @@ void TransportSet::cancel(std::uint64_t attempt, std::chrono::milliseconds grace
     if (m_ssh) {
         m_ssh->cancel(attempt, grace);
     }
+    if (m_slurm) {
+        m_slurm->cancel(attempt, grace);
+    }
 }
 
 void TransportSet::shutdown() {
@@ -57,6 +70,9 @@ void TransportSet::shutdown() {
     }
     if (m_ssh) {
         m_ssh->shutdown();
+    }
+    if (m_slurm) {
+        m_slurm->shutdown();
     }
 }
 

@@ -1,5 +1,5 @@
 // The transport a run uses: each host's own, by its `transport` key. Local hosts go to a LocalTransport, SSH
-// hosts to an SshTransport; both are made only when some host needs them.
+// hosts to an SshTransport, Slurm hosts to a SlurmTransport; each is made only when some host needs it.
 #pragma once
 
 #include <memory>
@@ -9,14 +9,17 @@
 #include "core/transport.hpp"
 #include "transport/local_sampler.hpp"
 #include "transport/local_transport.hpp"
+#include "transport/slurm_transport.hpp"
 #include "transport/ssh_transport.hpp"
 
 namespace sshard::transport {
 
 class TransportSet final : public core::Transport {
 public:
-    // `hosts` must outlive the set. Throws core::Error when a transport cannot start.
-    TransportSet(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts, SshOptions ssh_options);
+    // `hosts` must outlive the set; Slurm hosts' batches are written under `slurm_dir`. Throws core::Error when a
+    // transport cannot start.
+    TransportSet(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts, SshOptions ssh_options,
+                 const std::string& slurm_dir);
 
     void connect(std::size_t host) override;
     void start(core::Launch launch) override;
@@ -30,6 +33,7 @@ private:
     std::unique_ptr<LocalTransport> m_local;
     std::unique_ptr<LocalSampler> m_sampler; // the local hosts' CPU and memory
     std::unique_ptr<SshTransport> m_ssh;
+    std::unique_ptr<SlurmTransport> m_slurm;
 };
 
 } // namespace sshard::transport

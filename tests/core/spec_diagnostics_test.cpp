@@ -219,8 +219,20 @@ const Case k_cases[] = {
      "    hosts: [{name: a, user: ''}]\n"
      "                            ^\n"},
     {"BadTransport", "version: 1\nhosts: [{name: a, transport: rsh}]\njobs: [{name: a, command: x}]\n",
-     "jobs.yaml:2:30: error: unknown transport 'rsh' (use 'ssh' or 'local')\n"
+     "jobs.yaml:2:30: error: unknown transport 'rsh' (use 'ssh', 'local' or 'slurm')\n"
      "    hosts: [{name: a, transport: rsh}]\n                                 ^\n"},
+    {"SlurmKeysOnAnSshHost", "version: 1\nhosts: [{name: a, slurm: {partition: p}}]\njobs: [{name: a, command: x}]\n",
+     "jobs.yaml:2:26: error: 'slurm' is for hosts of 'transport: slurm'\n"
+     "    hosts: [{name: a, slurm: {partition: p}}]\n"
+     "                             ^\n"},
+    {"SlurmHostAutoSlots",
+     "version: 1\nhosts: [{name: a, transport: slurm, slots: auto, slurm: {time: 0s}}]\njobs: [{name: a, command: x}]\n",
+     "jobs.yaml:2:44: error: a Slurm host's 'slots' must be a number (shards queued or running at most)\n"
+     "    hosts: [{name: a, transport: slurm, slots: auto, slurm: {time: 0s}}]\n"
+     "                                               ^\n"
+     "jobs.yaml:2:64: error: 'time' must be longer than zero\n"
+     "    hosts: [{name: a, transport: slurm, slots: auto, slurm: {time: 0s}}]\n"
+     "                                                                   ^\n"},
     {"PasswordIsRefused", "version: 1\nhosts: [{name: a, password: x}]\njobs: [{name: a, command: x}]\n",
      "jobs.yaml:2:19: error: 'password' is refused: a spec never holds secrets; authenticate with an SSH key or "
      "ssh-agent (see the host's IdentityFile in ssh_config)\n"

@@ -136,6 +136,27 @@ TEST(SpecLoader, BadShardsDoNotAlsoMakeTheirPlaceholdersUnknown) {
               "                                                              ^\n");
 }
 
+TEST(SpecLoader, SlurmHost) {
+    Spec spec = load(R"(version: 1
+hosts:
+  - name: hpc
+    transport: slurm
+    slots: 256
+    slurm: {partition: debug, account: proj42, time: 30m, options: ["--qos=normal", --mem=2G]}
+  - {name: other, transport: slurm}
+jobs: [{name: a, command: x}]
+)");
+    ASSERT_EQ(spec.hosts.size(), 2u);
+    EXPECT_EQ(spec.hosts[0].transport, TransportKind::slurm);
+    EXPECT_EQ(spec.hosts[0].slots, 256);
+    EXPECT_EQ(spec.hosts[0].slurm.partition, "debug");
+    EXPECT_EQ(spec.hosts[0].slurm.account, "proj42");
+    EXPECT_EQ(spec.hosts[0].slurm.time, std::chrono::minutes(30));
+    EXPECT_THAT(spec.hosts[0].slurm.options, testing::ElementsAre("--qos=normal", "--mem=2G"));
+    EXPECT_EQ(spec.hosts[1].slurm.partition, "");
+    EXPECT_FALSE(spec.hosts[1].slurm.time);
+}
+
 TEST(SpecLoader, HostsFlagReplacesTheSpecsHosts) {
     LoadOptions options;
     options.hosts_override = "2/a[1-2],root@b:2200";

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Runs a real one-node Slurm cluster (Debian's slurm-wlm and munge, no systemd), for sshard's Slurm tests.
+#
+# Everything lives in DIR:
+#
+#   DIR/munge/                 munged's key, socket (dir mode 755), pid, log and seed
+#   DIR/slurm.conf             the cluster's config: point clients at it with SLURM_CONF=DIR/slurm.conf
+#   DIR/ctld/, DIR/spool/      slurmctld's state and slurmd's spool
+#   DIR/slurmctld.{pid,log}    the controller
+#   DIR/slurmd.{pid,log}       the node's daemon
+#   DIR/env                    SLURM_CONF=DIR/slurm.conf, for scripts to source
+#
+# Usage:
+#   cluster.sh start DIR     start the cluster (stops one already running in DIR first); returns once sinfo
+#                            shows the node idle
+#   cluster.sh stop DIR      cancel every job, stop the daemons and every process of a job; never fails when
+#                            nothing runs
+#
+# The node is "node1" on 127.0.0.1 with 8 CPUs, whatever the machine has (SlurmdParameters=config_overrides),
+# in the partition "debug". slurmctld listens on $SSHARD_SLURM_PORT, slurmd on the port after it; when unset,
+# SSHARD_CLUSTER_PORT + 1000 (22022 + 1000 when that is unset too), so that checkouts on one machine differ.
+#
+# What a daemon-less start needs (found by trial on Slurm 22.05): munged --force with a key of its own and
+# its socket directory mode 755; proctrack/linuxproc and task/none (no cgroups); select/cons_tres with CR_CPU;
+# sched_interval=2,bf_interval=1 (the default 60 s delays work that is requeued); every descriptor above 2
+# closed in the daemons (a daemon holding an inherited lock file hangs the next start).
+#
+# Needs root. Sends traffic to 127.0.0.1 only.
+set -euo pipefail
+
+readonly START_TIMEOUT_S=20
+readonly STOP_TIMEOUT_S=10
+readonly NODE=node1
+readonly CPUS=8
+
+prog=${0##*/}
+
+die() {
+  printf '%s: %s\n' "$prog" "$*" >&2
+  exit 1
+}
+
+usage() {
+  printf 'usage: %s start|stop DIR\n' "$prog" >&2
+  exit 2
+}
+
+# Runs a command as a daemon would want it: every inherited descriptor above 2 closed, stdin from /dev/null.
+run_clean() {
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      if [[ $fd -gt 2 ]]; then
+        eval "exec $fd>&-" 2>/dev/null || true
+      fi
+    done
+    exec "$@" </dev/null >>"$cluster/daemons.log" 2>&1
+  )
+}
+
+# True once CONDITION (a command) succeeds, polled every 0.1 s for at most SECONDS.
+eventually() {
+  local seconds=$1
+  shift
+  local tries=$((seconds * 10))
+  while ((tries-- > 0)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+write_config() {
+  local port=$1 host
+  host=$(hostname -s)
+  cat >"$cluster/slurm.conf" <<EOF
+ClusterName=sshard
+SlurmctldHost=$host(127.0.0.1)
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+AuthInfo=socket=$cluster/munge/munge.socket.2
+CredType=cred/munge
+StateSaveLocation=$cluster/ctld
+SlurmdSpoolDir=$cluster/spool
+SlurmctldPidFile=$cluster/slurmctld.pid
+SlurmdPidFile=$cluster/slurmd.pid
+SlurmctldLogFile=$cluster/slurmctld.log
+SlurmdLogFile=$cluster/slurmd.log
+SlurmdParameters=config_overrides
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+SchedulerType=sched/backfill
+SchedulerParameters=sched_interval=2,bf_interval=1
+MaxArraySize=100001
+MaxJobCount=200000
+MaxStepCount=200000
+MinJobAge=300
+KillWait=2
+ReturnToService=2
+MpiDefault=none
+SwitchType=switch/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+NodeName=$NODE NodeAddr=127.0.0.1 NodeHostname=$host CPUs=$CPUS State=UNKNOWN
+PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
+EOF
+  printf 'SLURM_CONF=%s/slurm.conf\nexport SLURM_CONF\n' "$cluster" >"$cluster/env"
+}
+
+start_munge() {
+  local m=$cluster/munge
+  mkdir -p "$m"
+  chmod 755 "$m"
+  [[ -s $m/munge.key ]] || { head -c 1024 /dev/urandom >"$m/munge.key" && chmod 400 "$m/munge.key"; }
+  run_clean munged --force --socket="$m/munge.socket.2" --key-file="$m/munge.key" --pid-file="$m/munged.pid" \
+    --log-file="$m/munged.log" --seed-file="$m/munged.seed" ||
+    die "munged did not start (see $m/munged.log)"
+  eventually 5 test -S "$m/munge.socket.2" || die "munged made no socket in $m"
+}
+
+node_idle() {
+  [[ $(sinfo -h -n "$NODE" -o %t 2>/dev/null) == idle ]]
+}
+
+start() {
+  local port=${SSHARD_SLURM_PORT:-$((${SSHARD_CLUSTER_PORT:-22022} + 1000))}
+  stop
+  mkdir -p "$cluster/ctld" "$cluster/spool"
+  write_config "$port"
+  export SLURM_CONF=$cluster/slurm.conf
+  start_munge
+  # -i: start afresh, ignoring the state of a previous cluster in DIR (its jobs are gone).
+  run_clean slurmctld -i || die "slurmctld did not start (see $cluster/slurmctld.log)"
+  run_clean slurmd -N "$NODE" || die "slurmd did not start (see $cluster/slurmd.log)"
+  if ! eventually "$START_TIMEOUT_S" node_idle; then
+    tail -n 20 "$cluster/slurmctld.log" "$cluster/slurmd.log" >&2 || true
+    die "node $NODE is not idle after ${START_TIMEOUT_S}s"
+  fi
+}
+
+# PIDs of the processes that hold a file under DIR open or run in it: the daemons, slurmstepd (which holds
+# slurmd's log), and the jobs (whose output is under DIR in the tests).
+holders() {
+  { find /proc/[0-9]*/cwd /proc/[0-9]*/fd/ -maxdepth 1 -lname "$cluster/*" 2>/dev/null || true; } | cut -d/ -f3 | sort -u
+}
+
+no_jobs() {
+  [[ -z $(squeue -h -o %i 2>/dev/null) ]]
+}
+
+stop() {
+  [[ -d $cluster ]] || return 0
+  if [[ -f $cluster/slurm.conf && -f $cluster/slurmctld.pid ]]; then
+    export SLURM_CONF=$cluster/slurm.conf
+    scancel --full --quiet --user=root 2>/dev/null || true
+    eventually 5 no_jobs || true
+  fi
+  local f pid
+  for f in "$cluster/slurmd.pid" "$cluster/slurmctld.pid" "$cluster/munge/munged.pid"; do
+    pid=$(cat "$f" 2>/dev/null) || continue
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  local tries=$((STOP_TIMEOUT_S * 10)) left
+  while ((tries-- > 0)); do
+    left=$(holders)
+    [[ -n $left ]] || break
+    # Ask nicely for the first half of the wait, then kill.
+    if ((tries < STOP_TIMEOUT_S * 5)); then
+      # shellcheck disable=SC2086 # one pid a word
+      kill -KILL $left 2>/dev/null || true
+    fi
+    sleep 0.1
+  done
+  [[ -z $(holders) ]] || die "processes still hold files in $cluster: $(holders | tr '\n' ' ')"
+  rm -f "$cluster"/*.pid "$cluster/munge/munged.pid" "$cluster/munge/munge.socket.2"*
+}
+
+[[ $# -eq 2 ]] || usage
+mkdir -p "$2"
+cluster=$(cd "$2" && pwd -P)
+case $1 in
+start) start ;;
+stop) stop ;;
+*) usage ;;
+esac

@@ -1,0 +1,84 @@
+#include "transport/slurm_batch.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+
+namespace sshard::transport {
+namespace {
+
+TEST(SlurmBatch, ParsesSqueueRowsAndSkipsOthers) {
+    auto rows = parse_queue("12 0 RUNNING node1\n12 1 PENDING \n12 2 PENDING\nsqueue: error: x\n13 x RUNNING n\n");
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[0].job, 12u);
+    EXPECT_EQ(rows[0].task, 0u);
+    EXPECT_EQ(rows[0].state, "RUNNING");
+    EXPECT_EQ(rows[0].node, "node1");
+    EXPECT_EQ(rows[1].node, "");
+    EXPECT_EQ(rows[2].task, 2u);
+}
+
+TEST(SlurmBatch, StatesAndRefusals) {
+    EXPECT_TRUE(is_final_state("COMPLETED"));
+    EXPECT_TRUE(is_final_state("NODE_FAIL"));
+    EXPECT_FALSE(is_final_state("COMPLETING"));
+    EXPECT_FALSE(is_final_state("PENDING"));
+    EXPECT_TRUE(is_machine_failure("PREEMPTED"));
+    EXPECT_FALSE(is_machine_failure("FAILED"));
+    EXPECT_TRUE(is_temporary_refusal("sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying"));
+    EXPECT_FALSE(is_temporary_refusal("sbatch: error: invalid partition specified: nope"));
+}
+
+TEST(SlurmBatch, TimeIsWholeMinutesRoundedUp) {
+    EXPECT_EQ(slurm_minutes(std::chrono::seconds(1)), "1");
+    EXPECT_EQ(slurm_minutes(std::chrono::minutes(30)), "30");
+    EXPECT_EQ(slurm_minutes(std::chrono::seconds(61)), "2");
+}
+
+TEST(SlurmBatch, TaskStatusAndOutcome) {
+    auto status = parse_task_status("143 node7 1700000000.250 1700000002.5\n");
+    ASSERT_TRUE(status);
+    EXPECT_EQ(status->status, 143);
+    EXPECT_EQ(status->node, "node7");
+    EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(status->end - status->start),
+              std::chrono::milliseconds(2250));
+    EXPECT_FALSE(parse_task_status(""));
+    EXPECT_FALSE(parse_task_status("256 n 1 2\n"));
+    EXPECT_FALSE(parse_task_status("x n 1 2\n"));
+    EXPECT_FALSE(parse_task_status("0 n 1\n"));
+    // With the wrapper's times, the command itself exited 143; without them, the wrapper died of TERM.
+    EXPECT_EQ(task_outcome(143, 0.5, 0.1).kind, core::Outcome::Kind::exited);
+    EXPECT_EQ(task_outcome(143, 0.5, 0.1).exit_code, 143);
+    auto killed = task_outcome(143, std::nullopt, std::nullopt);
+    EXPECT_EQ(killed.kind, core::Outcome::Kind::signaled);
+    EXPECT_EQ(killed.signal, SIGTERM);
+    EXPECT_EQ(task_outcome(200, std::nullopt, std::nullopt).exit_code, 200);
+}
+
+// The array script, run by /bin/sh as Slurm would, in a directory whose name needs quoting.
+TEST(SlurmBatch, ArrayScriptRunsTheTaskAndWritesItsStatus) {
+    auto dir = std::filesystem::temp_directory_path() / "sshard slurm $batch";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "3.sh") << "echo \"$X\"; exit 7\n";
+    std::ofstream(dir / "3.env") << "";
+    std::ofstream(dir / "array.sh") << array_script(dir.string());
+    std::string command = "cd / && X=hi SLURM_ARRAY_TASK_ID=3 SLURMD_NODENAME=n5 /bin/sh '" +
+                          (dir / "array.sh").string() + "' >/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    std::ifstream rc(dir / "3.rc");
+    std::stringstream text;
+    text << rc.rdbuf();
+    auto written = parse_task_status(text.str());
+    ASSERT_TRUE(written) << text.str();
+    EXPECT_EQ(written->status, 7);
+    EXPECT_EQ(written->node, "n5");
+    EXPECT_LE(written->start, written->end);
+    std::filesystem::remove_all(dir);
+}
+
+} // namespace
+} // namespace sshard::transport

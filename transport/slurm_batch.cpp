@@ -1,0 +1,122 @@
+#include "transport/slurm_batch.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <fmt/format.h>
+
+#include "core/shell_quote.hpp"
+
+namespace sshard::transport {
+
+namespace {
+
+bool parse_number(std::string_view text, std::uint64_t& value) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return !text.empty() && ec == std::errc() && end == text.data() + text.size();
+}
+
+std::vector<std::string_view> words(std::string_view line) {
+    std::vector<std::string_view> result;
+    std::size_t start = 0;
+    while (start < line.size()) {
+        std::size_t end = std::min(line.find(' ', start), line.size());
+        if (end > start) {
+            result.push_back(line.substr(start, end - start));
+        }
+        start = end + 1;
+    }
+    return result;
+}
+
+} // namespace
+
+// The rename makes I.rc appear whole: the runner never reads half a status.
+std::string array_script(const std::string& dir) {
+    return fmt::format("#!/bin/sh\n"
+                       "d={}\n"
+                       "i=$SLURM_ARRAY_TASK_ID\n"
+                       "t=$(date +%s.%N)\n"
+                       "/bin/sh \"$d/$i.sh\" <\"$d/$i.env\"\n"
+                       "s=$?\n"
+                       "printf '%s %s %s %s\\n' \"$s\" \"${{SLURMD_NODENAME:-$(hostname)}}\" \"$t\" "
+                       "\"$(date +%s.%N)\" >\"$d/$i.rt\" && mv \"$d/$i.rt\" \"$d/$i.rc\"\n",
+                       core::shell_quote(dir));
+}
+
+std::string slurm_minutes(std::chrono::milliseconds time) {
+    auto minutes = (time.count() + 59'999) / 60'000;
+    return std::to_string(std::max<long long>(1, minutes));
+}
+
+std::vector<QueueRow> parse_queue(std::string_view text) {
+    std::vector<QueueRow> rows;
+    while (!text.empty()) {
+        std::size_t newline = std::min(text.find('\n'), text.size());
+        auto fields = words(text.substr(0, newline));
+        text.remove_prefix(std::min(newline + 1, text.size()));
+        QueueRow row;
+        if (fields.size() < 3 || fields.size() > 4 || !parse_number(fields[0], row.job) ||
+            !parse_number(fields[1], row.task)) {
+            continue;
+        }
+        row.state = fields[2];
+        if (fields.size() == 4) {
+            row.node = fields[3];
+        }
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+bool is_final_state(std::string_view state) {
+    constexpr std::array<std::string_view, 10> k_final = {"COMPLETED",     "FAILED",    "CANCELLED", "TIMEOUT",
+                                                          "NODE_FAIL",     "PREEMPTED", "BOOT_FAIL", "DEADLINE",
+                                                          "OUT_OF_MEMORY", "REVOKED"};
+    return std::find(k_final.begin(), k_final.end(), state) != k_final.end();
+}
+
+bool is_machine_failure(std::string_view state) {
+    return state == "NODE_FAIL" || state == "PREEMPTED" || state == "BOOT_FAIL";
+}
+
+bool is_temporary_refusal(std::string_view sbatch_error) {
+    return sbatch_error.find("temporarily unable to accept job") != std::string_view::npos ||
+           sbatch_error.find("Resource temporarily unavailable") != std::string_view::npos;
+}
+
+std::optional<TaskStatus> parse_task_status(std::string_view text) {
+    auto fields = words(text.substr(0, text.find('\n')));
+    std::uint64_t status = 0;
+    if (fields.size() != 4 || !parse_number(fields[0], status) || status > 255) {
+        return std::nullopt;
+    }
+    TaskStatus result;
+    result.status = static_cast<int>(status);
+    result.node = fields[1];
+    for (auto [field, time] : {std::pair{fields[2], &result.start}, std::pair{fields[3], &result.end}}) {
+        double seconds = 0;
+        auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), seconds);
+        if (ec != std::errc() || end != field.data() + field.size()) {
+            continue; // a date(1) without %N: the runner's own times serve
+        }
+        *time = core::WallTime(
+            std::chrono::duration_cast<core::WallTime::duration>(std::chrono::duration<double>(seconds)));
+    }
+    return result;
+}
+
+core::Outcome task_outcome(int status, std::optional<double> cpu_user_s, std::optional<double> cpu_sys_s) {
+    core::Outcome outcome;
+    outcome.cpu_user_s = cpu_user_s;
+    outcome.cpu_sys_s = cpu_sys_s;
+    if (!cpu_user_s && status > 128 && status <= 128 + 64) {
+        outcome.kind = core::Outcome::Kind::signaled;
+        outcome.signal = status - 128;
+        return outcome;
+    }
+    outcome.exit_code = status;
+    return outcome;
+}
+
+} // namespace sshard::transport

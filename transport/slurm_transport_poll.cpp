@@ -1,0 +1,189 @@
+// The Slurm transport's view of its tasks: one squeue for all of them, then each task's own files.
+#include <csignal>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <set>
+#include <unistd.h>
+
+#include "core/unique_fd.hpp"
+#include "transport/remote_command.hpp"
+#include "transport/slurm_command.hpp"
+#include "transport/slurm_transport.hpp"
+
+namespace sshard::transport {
+
+namespace {
+
+// A task that squeue shows ended (or no longer shows) but whose I.rc has not appeared: polls to wait, for a
+// filesystem whose caches lag, before it counts as lost.
+constexpr int k_final_polls = 4;
+
+// The file's bytes, or nullopt when it cannot be read (a missing file among them).
+std::optional<std::string> read_file(const std::string& path) {
+    core::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.is_open()) {
+        return std::nullopt;
+    }
+    std::string text;
+    char buffer[65536];
+    ssize_t got = 0;
+    while ((got = ::read(fd.get(), buffer, sizeof buffer)) > 0) {
+        text.append(buffer, static_cast<std::size_t>(got));
+    }
+    return got < 0 ? std::nullopt : std::optional(std::move(text));
+}
+
+core::Outcome killed(int signal) {
+    core::Outcome outcome;
+    outcome.kind = core::Outcome::Kind::signaled;
+    outcome.signal = signal;
+    return outcome;
+}
+
+} // namespace
+
+void SlurmTransport::poll() {
+    std::set<std::uint64_t> jobs;
+    for (const auto& [attempt, task] : m_tasks) {
+        if (task.job != 0) {
+            jobs.insert(task.job);
+        }
+    }
+    if (jobs.empty()) {
+        return;
+    }
+    std::string list;
+    for (auto job : jobs) {
+        list += (list.empty() ? "" : ",") + std::to_string(job);
+    }
+    CommandResult squeue = run_program({"squeue", "-h", "-r", "--states=all", "-j", list, "-o", "%F %K %T %N"});
+    if (!squeue.ok()) {
+        // slurmctld busy or restarting: the tasks' own files still say which have ended.
+        for (auto it = m_tasks.begin(); it != m_tasks.end();) {
+            auto& [attempt, task] = *it++;
+            if (task.job != 0) {
+                finish_from_files(attempt, task);
+            }
+        }
+        return;
+    }
+    std::map<std::pair<std::uint64_t, std::uint64_t>, QueueRow> rows;
+    for (auto& row : parse_queue(squeue.out)) {
+        rows.emplace(std::pair(row.job, row.task), std::move(row));
+    }
+    for (auto it = m_tasks.begin(); it != m_tasks.end();) {
+        auto& [attempt, task] = *it++;
+        if (task.job != 0) {
+            auto row = rows.find({task.job, task.index});
+            follow(attempt, task, row == rows.end() ? nullptr : &row->second);
+        }
+    }
+}
+
+// `row` is the task's line in squeue, null when squeue no longer shows it. The task's own I.rc decides its
+// outcome whenever it exists; without one, the state Slurm ended it in.
+void SlurmTransport::follow(std::uint64_t attempt, Task& task, const QueueRow* row) {
+    if (row && !row->node.empty()) {
+        task.node = row->node;
+    }
+    if (row && !task.running && row->state != "PENDING") {
+        task.running = true;
+        task.start = std::chrono::system_clock::now();
+        m_events.on_started(attempt);
+    }
+    if (finish_from_files(attempt, task) || (row && !is_final_state(row->state))) {
+        return;
+    }
+    std::string state = row ? row->state : "gone from squeue";
+    if (row && is_machine_failure(row->state)) {
+        finish(attempt, core::Outcome::transport_failure(fmt::format("Slurm: {} on {}", state, task.node), task.start,
+                                                         std::chrono::system_clock::now()));
+        return;
+    }
+    if (task.cancelled || state == "CANCELLED" || state == "TIMEOUT" || state == "DEADLINE" ||
+        state == "OUT_OF_MEMORY") {
+        core::Outcome outcome = killed(state == "OUT_OF_MEMORY" ? SIGKILL : SIGTERM);
+        outcome.start = task.start;
+        outcome.end = std::chrono::system_clock::now();
+        finish(attempt, std::move(outcome));
+        return;
+    }
+    if (++task.final_polls < k_final_polls) {
+        return;
+    }
+    // It ended without its status: the run directory is not the one the node sees, or the task could not
+    // start (slurmd's log on the node says why).
+    std::string why = fmt::format("Slurm task {}_{} ended ({}) on {} without writing its status to '{}': is the "
+                                  "run directory on a filesystem the compute nodes share?",
+                                  task.job, task.index, state, task.node.empty() ? "no node" : task.node, task.dir);
+    core::HostState down;
+    down.reason = why;
+    m_events.on_host_state(task.launch.host, std::move(down));
+    finish(attempt, core::Outcome::transport_failure(why, task.start, std::chrono::system_clock::now()));
+}
+
+bool SlurmTransport::finish_from_files(std::uint64_t attempt, Task& task) {
+    std::string base = fmt::format("{}/{}", task.dir, task.index);
+    auto rc = read_file(base + ".rc");
+    auto status = rc ? parse_task_status(*rc) : std::nullopt;
+    if (!status) {
+        return false;
+    }
+    StderrFilter filter(task.marker);
+    auto err = read_file(base + ".err").value_or("");
+    std::string user_err = filter.feed(err);
+    user_err += filter.finish();
+    if (task.launch.output) {
+        if (auto out = read_file(base + ".out"); out && !out->empty()) {
+            task.launch.output->write(core::Stream::out, *out);
+        }
+        if (!user_err.empty()) {
+            task.launch.output->write(core::Stream::err, user_err);
+        }
+    }
+    core::Outcome outcome = task_outcome(status->status, filter.cpu_user_s(), filter.cpu_sys_s());
+    bool timed = status->start != core::WallTime{} && status->end != core::WallTime{};
+    outcome.start = timed ? status->start : task.start;
+    outcome.end = timed ? status->end : std::chrono::system_clock::now();
+    for (const char* suffix : {".sh", ".env", ".out", ".err", ".rc"}) {
+        ::unlink((base + suffix).c_str());
+    }
+    finish(attempt, std::move(outcome));
+    return true;
+}
+
+// The run is over: nothing of it may stay queued or running in Slurm.
+void SlurmTransport::stop_all() {
+    for (auto& [host, attempts] : m_queued) {
+        for (auto attempt : attempts) {
+            m_tasks.at(attempt).cancelled = true;
+            core::Outcome outcome = killed(SIGKILL);
+            outcome.start = m_tasks.at(attempt).start;
+            outcome.end = std::chrono::system_clock::now();
+            finish(attempt, std::move(outcome));
+        }
+    }
+    m_queued.clear();
+    for (auto& [attempt, task] : m_tasks) {
+        if (!task.cancelled) {
+            task.cancelled = true;
+            m_to_cancel.push_back(fmt::format("{}_{}", task.job, task.index));
+        }
+    }
+    send_cancels();
+    auto deadline = Clock::now() + k_shutdown_wait;
+    while (!m_tasks.empty() && Clock::now() < deadline) {
+        poll();
+        if (!m_tasks.empty()) {
+            std::this_thread::sleep_for(k_poll_interval);
+        }
+    }
+    auto now = std::chrono::system_clock::now();
+    while (!m_tasks.empty()) {
+        auto start = m_tasks.begin()->second.start;
+        finish(m_tasks.begin()->first,
+               core::Outcome::transport_failure("Slurm did not end the task in time", start, now));
+    }
+}
+
+} // namespace sshard::transport
