@@ -3,17 +3,20 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/shard_set.hpp"
 #include "core/spec.hpp"
+#include "core/stager.hpp"
 
 namespace sshard::core {
 
 struct PlannedJob {
     const JobSpec* job = nullptr;
     ShardSet shards;
-    std::vector<std::size_t> hosts; // indices into Spec::hosts, highest priority first, then spec order
+    std::vector<std::size_t> hosts;  // indices into Spec::hosts, highest priority first, then spec order
+    std::shared_ptr<StageSet> stage; // null when the job stages nothing
 };
 
 struct Plan {

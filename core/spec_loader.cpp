@@ -18,6 +18,7 @@
 #include "core/hosts.hpp"
 #include "core/job_graph.hpp"
 #include "core/names.hpp"
+#include "core/shard_set.hpp"
 #include "core/spec_checks.hpp"
 #include "core/spec_limits.hpp"
 #include "core/spec_yaml.hpp"
@@ -43,6 +44,7 @@ private:
     std::optional<JobSpec> load_job(const YAML::Node& node, const JobSettings& defaults);
     std::optional<std::string> job_name(const YAML::Node& node);
     void load_command(const YAML::Node& node, JobSpec& job, bool check_names);
+    void load_transfers(const YAML::Node& node, JobSpec& job, bool shards_ok);
     std::string lines_file(const std::string& job, const std::string& path) const;
     void check_needs(const Spec& spec);
     void report_unknown_need(const Spec& spec, const JobSpec& job, const std::string& need);
@@ -68,7 +70,7 @@ void Loader::load_defaults(const YAML::Node& node, JobSettings& defaults) {
 std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobSettings& defaults) {
     if (!m_yaml.check_map(node, "a job",
                           {"name", "command", "shards", "priority", "retries", "backoff", "timeout", "env", "workdir",
-                           "needs", "hosts", "detach"})) {
+                           "needs", "hosts", "detach", "stage", "collect", "collect_on_failure"})) {
         return std::nullopt;
     }
     JobSpec job;
@@ -104,6 +106,7 @@ std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobSetting
         job.hosts = read_host_filter(m_yaml, node["hosts"]);
         m_filter_nodes.emplace(job.name, node["hosts"]);
     }
+    load_transfers(node, job, shards_ok);
     load_command(node, job, shards_ok);
     return name ? std::optional(std::move(job)) : std::nullopt;
 }
@@ -129,6 +132,20 @@ std::string Loader::lines_file(const std::string& job, const std::string& path) 
         return (fs::path(m_options.lines_dir) / (job + ".lines")).string();
     }
     return (fs::path(path).is_absolute() ? fs::path(path) : fs::path(m_path).parent_path() / path).string();
+}
+
+void Loader::load_transfers(const YAML::Node& node, JobSpec& job, bool shards_ok) {
+    if (node["stage"]) {
+        job.stage = read_stage(m_yaml, node["stage"], std::filesystem::path(m_path).parent_path().string());
+    }
+    if (node["collect"] && shards_ok) {
+        auto placeholders = shard_placeholders(job.shards);
+        placeholders.insert(placeholders.end(), k_common_placeholders.begin(), k_common_placeholders.end());
+        job.collect = read_collect(m_yaml, node["collect"], placeholders);
+    }
+    if (node["collect_on_failure"]) {
+        job.collect_on_failure = m_yaml.boolean(node["collect_on_failure"], "collect_on_failure").value_or(false);
+    }
 }
 
 void Loader::load_command(const YAML::Node& node, JobSpec& job, bool check_names) {
