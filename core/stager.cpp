@@ -19,25 +19,67 @@ namespace {
 constexpr std::size_t k_hash_chunk = 1 << 20;
 constexpr std::size_t k_manifest_limit = 64 << 20;
 
+// FNV-1a in four lanes over 8-byte words: a content hash fast enough (GB/s) to take a tree of hundreds of
+// megabytes on every run. It tells changed files from unchanged ones; it is no defence against an adversary.
+class ContentHash {
+public:
+    // Adds `size` bytes; every call but the last must pass a multiple of 32 bytes.
+    void add(const char* data, std::size_t size) {
+        std::size_t whole = size - size % 32;
+        for (std::size_t at = 0; at < whole; at += 32) {
+            for (std::size_t lane = 0; lane < 4; ++lane) {
+                std::uint64_t word = 0;
+                std::memcpy(&word, data + at + lane * 8, 8);
+                m_lanes[lane] = (m_lanes[lane] ^ word) * k_prime;
+            }
+        }
+        for (std::size_t at = whole; at < size; ++at) {
+            m_lanes[0] = (m_lanes[0] ^ static_cast<unsigned char>(data[at])) * k_prime;
+        }
+        m_size += size;
+    }
+    std::string hex() const {
+        Fnv1a fold;
+        for (std::uint64_t lane : m_lanes) {
+            fold.add(std::string_view(reinterpret_cast<const char*>(&lane), sizeof lane));
+        }
+        fold.add(std::to_string(m_size));
+        return fmt::format("{:016x}", fold.value());
+    }
+
+private:
+    static constexpr std::uint64_t k_prime = 1099511628211ull;
+    std::uint64_t m_lanes[4] = {14695981039346656037ull, 1, 2, 3};
+    std::uint64_t m_size = 0;
+};
+
 std::string file_hash(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd.is_open()) {
         throw Error(fmt::format("cannot stage '{}': {}", path, std::strerror(errno)));
     }
     std::string buffer(k_hash_chunk, '\0');
-    Fnv1a hash;
+    ContentHash hash;
     for (;;) {
-        ssize_t got = ::read(fd.get(), buffer.data(), buffer.size());
-        if (got < 0 && errno == EINTR) {
-            continue;
+        // Whole chunks (short reads filled up), so that the hash never depends on how the reads came.
+        std::size_t filled = 0;
+        while (filled < buffer.size()) {
+            ssize_t got = ::read(fd.get(), buffer.data() + filled, buffer.size() - filled);
+            if (got < 0 && errno == EINTR) {
+                continue;
+            }
+            if (got < 0) {
+                throw Error(fmt::format("cannot stage '{}': {}", path, std::strerror(errno)));
+            }
+            if (got == 0) {
+                break;
+            }
+            filled += static_cast<std::size_t>(got);
         }
-        if (got < 0) {
-            throw Error(fmt::format("cannot stage '{}': {}", path, std::strerror(errno)));
+        hash.add(buffer.data(), filled);
+        if (filled < buffer.size()) {
+            return hash.hex();
         }
-        if (got == 0) {
-            return fmt::format("{:016x}", hash.value());
-        }
-        hash.add(std::string_view(buffer.data(), static_cast<std::size_t>(got)));
     }
 }
 

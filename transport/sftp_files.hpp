@@ -33,7 +33,7 @@ public:
     std::uint64_t copy_to(const std::string& path, int fd) override;
 
 private:
-    static constexpr std::size_t k_chunk = 128 * 1024; // under OpenSSH's 256 KiB SFTP message limit
+    static constexpr std::size_t k_chunk = 240 * 1024; // under OpenSSH's 256 KiB SFTP message limit
 
     void set_nodelay(bool on);
     std::string full(const std::string& path) const;
