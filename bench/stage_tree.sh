@@ -69,26 +69,20 @@ for pass in first second; do
 done
 check tree
 
-if command -v clush >/dev/null; then
+# Runs `$2 HOST DEST` for the four hosts at the same time (a tool named $1), then checks the copies.
+copy_with() {
+  local tool=$1 start end
+  shift
+  command -v "$tool" >/dev/null || { echo "$tool: not installed"; return; }
   fresh
   start=$(date +%s.%N)
-  for h in 1 2 3 4; do clush -w "node$h" -o "-F $cfg" --copy "$tree" --dest "$work/dest/h$h/" & done
+  for h in 1 2 3 4; do "$@" "node$h" "$work/dest/h$h/" & done
   wait
   end=$(date +%s.%N)
-  echo "clush --copy: $(seconds "$start" "$end") s"
+  echo "$tool: $(seconds "$start" "$end") s"
   check tree
-else
-  echo "clush: not installed"
-fi
-
-if command -v pdcp >/dev/null; then
-  fresh
-  start=$(date +%s.%N)
-  for h in 1 2 3 4; do PDSH_SSH_ARGS_APPEND="-F $cfg" pdcp -R ssh -w "node$h" -r "$tree" "$work/dest/h$h/" & done
-  wait
-  end=$(date +%s.%N)
-  echo "pdcp -r: $(seconds "$start" "$end") s"
-  check tree
-else
-  echo "pdcp: not installed"
-fi
+}
+clush_copy() { clush -w "$1" -o "-F $cfg" --copy "$tree" --dest "$2"; }
+pdcp_copy() { PDSH_SSH_ARGS_APPEND="-F $cfg" pdcp -R ssh -w "$1" -r "$tree" "$2"; }
+copy_with clush clush_copy
+copy_with pdcp pdcp_copy

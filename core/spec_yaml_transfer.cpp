@@ -104,35 +104,34 @@ std::optional<CollectSpec> read_collect_entry(YamlReader& yaml, const YAML::Node
     return ok ? std::optional(collect) : std::nullopt;
 }
 
+// The entries of list `node` (`what` names it) that `read_entry` could read; each problem is reported.
+template <class Entry, class Read>
+std::vector<Entry> read_list(YamlReader& yaml, const YAML::Node& node, const char* what, const Read& read_entry) {
+    std::vector<Entry> entries;
+    if (!node.IsSequence()) {
+        yaml.error(node, fmt::format("'{}' must be a list of {} entries", what,
+                                     std::string_view(what) == "stage" ? "{from, to, mode}" : "{from, to, optional}"));
+        return entries;
+    }
+    for (const auto& entry : node) {
+        if (auto read = read_entry(entry)) {
+            entries.push_back(std::move(*read));
+        }
+    }
+    return entries;
+}
+
 } // namespace
 
 std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir) {
-    std::vector<StageSpec> stages;
-    if (!node.IsSequence()) {
-        yaml.error(node, "'stage' must be a list of {from, to, mode} entries");
-        return stages;
-    }
-    for (const auto& entry : node) {
-        if (auto stage = read_stage_entry(yaml, entry, spec_dir)) {
-            stages.push_back(std::move(*stage));
-        }
-    }
-    return stages;
+    return read_list<StageSpec>(yaml, node, "stage",
+                                [&](const YAML::Node& entry) { return read_stage_entry(yaml, entry, spec_dir); });
 }
 
 std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node,
                                       const std::vector<std::string>& placeholders) {
-    std::vector<CollectSpec> collects;
-    if (!node.IsSequence()) {
-        yaml.error(node, "'collect' must be a list of {from, to, optional} entries");
-        return collects;
-    }
-    for (const auto& entry : node) {
-        if (auto collect = read_collect_entry(yaml, entry, placeholders)) {
-            collects.push_back(std::move(*collect));
-        }
-    }
-    return collects;
+    return read_list<CollectSpec>(
+        yaml, node, "collect", [&](const YAML::Node& entry) { return read_collect_entry(yaml, entry, placeholders); });
 }
 
 } // namespace sshard::core
