@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include "core/error.hpp"
 #include "core/hostlist.hpp"
 #include "core/json_writer.hpp"
+#include "core/transfer_paths.hpp"
 
 namespace sshard::cli {
 
@@ -79,6 +81,32 @@ std::string backoff_text(const core::Backoff& b) {
     return fmt::format("{} x{:g} up to {}", core::format_duration(b.initial), b.factor, core::format_duration(b.max));
 }
 
+// What the job stages, with the size of each tree as it is now, and what it collects.
+void print_transfers(std::ostream& out, const core::JobSpec& job) {
+    for (const auto& stage : job.stage) {
+        std::string size;
+        try {
+            std::uint64_t bytes = 0;
+            auto files = core::scan_stage_tree(stage.source);
+            for (const auto& file : files) {
+                bytes += file.size;
+            }
+            size = fmt::format("{} file{}, {} bytes", files.size(), files.size() == 1 ? "" : "s", bytes);
+        } catch (const core::Error& e) {
+            size = e.what();
+        }
+        fmt::print(out, "  stage:    {} -> {} ({}{})\n", stage.from, stage.to, size,
+                   stage.mode ? fmt::format(", mode {:04o}", *stage.mode) : "");
+    }
+    for (const auto& collect : job.collect) {
+        fmt::print(out, "  collect:  {} -> run directory/{}{}\n", collect.from, collect.to,
+                   collect.optional ? " (optional)" : "");
+    }
+    if (!job.collect.empty() && job.collect_on_failure) {
+        fmt::print(out, "  collect_on_failure: true\n");
+    }
+}
+
 void print_job(std::ostream& out, const core::Plan& plan, const core::PlannedJob& planned, bool show_env) {
     const core::JobSpec& job = *planned.job;
     std::vector<std::string> host_names;
@@ -106,6 +134,7 @@ void print_job(std::ostream& out, const core::Plan& plan, const core::PlannedJob
         }
         fmt::print(out, "  env:      {}{}\n", join(shown, " "), show_env ? "" : " (values hidden; --show-env)");
     }
+    print_transfers(out, job);
     std::uint64_t shown = std::min<std::uint64_t>(planned.shards.size(), k_plan_text_shards);
     for (std::uint64_t i = 0; i < shown; ++i) {
         fmt::print(out, "  [{}] {}\n", i, planned.shards.command(i, 1));

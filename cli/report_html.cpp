@@ -123,6 +123,9 @@ void print_report_html(std::ostream& out, const core::Report& report, const std:
     print_run(out, report.run);
     print_table(out, "Jobs", jobs_table(report.jobs));
     print_table(out, "Hosts", hosts_table(report.hosts));
+    if (Table transfers = transfer_table(report); !transfers.rows.empty()) {
+        print_table(out, "Transfer", transfers);
+    }
     print_failures(out, report);
     print_not_run(out, report.not_run);
     out << "</body>\n</html>\n";

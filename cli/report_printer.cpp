@@ -132,6 +132,9 @@ void print_report_text(std::ostream& out, const core::Report& report) {
     print_table(out, jobs_table(report.jobs));
     print_table(out, hosts_table(report.hosts));
     print_table(out, host_use_table(report.hosts));
+    if (Table transfers = transfer_table(report); !transfers.rows.empty()) {
+        print_table(out, transfers);
+    }
     print_failures(out, report);
     print_output_errors(out, report);
     print_timeline(out, report);
@@ -171,6 +174,11 @@ ordered_json run_json(const core::RunReport& run) {
             {"interrupted", run.interrupted}};
 }
 
+ordered_json transfer_json(const core::TransferStats& t) {
+    return {{"sent_bytes", t.sent_bytes},         {"sent_files", t.sent_files},         {"send_s", t.send_s},
+            {"received_bytes", t.received_bytes}, {"received_files", t.received_files}, {"receive_s", t.receive_s}};
+}
+
 ordered_json job_json(const core::JobReport& j) {
     return {
         {"name", j.name},
@@ -181,7 +189,8 @@ ordered_json job_json(const core::JobReport& j) {
         {"duration_s",
          {{"min", j.duration_s.min}, {"p50", j.duration_s.p50}, {"p95", j.duration_s.p95}, {"max", j.duration_s.max}}},
         {"cpu_efficiency", j.cpu_efficiency},
-        {"makespan_s", j.makespan_s}};
+        {"makespan_s", j.makespan_s},
+        {"transfer", transfer_json(j.transfer)}};
 }
 
 ordered_json host_json(const core::HostReport& h) {
@@ -201,7 +210,8 @@ ordered_json host_json(const core::HostReport& h) {
             {"cpu_busy_peak", h.cpu_busy_peak ? ordered_json(*h.cpu_busy_peak) : ordered_json(nullptr)},
             {"mem_used_peak_bytes", h.mem_used_peak ? ordered_json(*h.mem_used_peak) : ordered_json(nullptr)},
             {"mem_total_bytes", h.mem_total ? ordered_json(*h.mem_total) : ordered_json(nullptr)},
-            {"timeline", h.timeline}};
+            {"timeline", h.timeline},
+            {"transfer", transfer_json(h.transfer)}};
 }
 
 } // namespace

@@ -17,7 +17,47 @@ std::string percent_or_na(std::optional<double> share) {
     return share ? percent_text(*share) : "n/a";
 }
 
+std::string rate(std::uint64_t bytes, double seconds) {
+    return seconds > 0 ? fmt::format("{:.1f}", static_cast<double>(bytes) / 1e6 / seconds) : "n/a";
+}
+
+std::vector<std::string> transfer_row(const std::string& name, const core::TransferStats& t) {
+    return {name,
+            std::to_string(t.sent_bytes),
+            std::to_string(t.sent_files),
+            seconds_text(t.send_s),
+            rate(t.sent_bytes, t.send_s),
+            std::to_string(t.received_bytes),
+            std::to_string(t.received_files),
+            seconds_text(t.receive_s),
+            rate(t.received_bytes, t.receive_s)};
+}
+
 } // namespace
+
+Table transfer_table(const core::Report& report) {
+    Table table{{{"transfer", 16},
+                 {"sent_B", 12},
+                 {"files", 6},
+                 {"send", 7},
+                 {"MB/s", 7},
+                 {"recv_B", 12},
+                 {"files", 6},
+                 {"recv", 7},
+                 {"MB/s", 7}},
+                {}};
+    for (const auto& h : report.hosts) {
+        if (!h.transfer.empty()) {
+            table.rows.push_back(transfer_row("host " + h.name, h.transfer));
+        }
+    }
+    for (const auto& j : report.jobs) {
+        if (!j.transfer.empty()) {
+            table.rows.push_back(transfer_row("job " + j.name, j.transfer));
+        }
+    }
+    return table;
+}
 
 Table jobs_table(const std::vector<core::JobReport>& jobs) {
     Table table{{{"job", 16},

@@ -29,6 +29,10 @@ Table hosts_table(const std::vector<core::HostReport>& hosts);
 // One row per host: its own CPU and memory over the run from its samples, n/a where it offers none.
 Table host_use_table(const std::vector<core::HostReport>& hosts);
 
+// One row per host and then per job that staged or collected files: bytes and files each way, seconds and MB/s.
+// No rows when nothing was transferred.
+Table transfer_table(const core::Report& report);
+
 // The shards of `shards` that neither succeeded, failed nor were skipped.
 std::uint64_t not_run_count(const core::ShardCounts& shards);
 

@@ -218,6 +218,7 @@ core::SchedulerOptions scheduler_options(const RunOptions& options, const core::
     scheduling.down_limit = parse_down_limit(options.down_limit);
     scheduling.seed = std::random_device{}();
     scheduling.run_id = dir.id();
+    scheduling.collect_dir = dir.path();
     scheduling.history = resuming ? &previous.history : nullptr;
     scheduling.first_attempt_id = previous.last_attempt_id + 1;
     scheduling.retry_failed = options.retry_failed;

@@ -59,8 +59,9 @@ std::string JoblogWriter::write(const Attempt& attempt, const Outcome& outcome) 
         c = c == '\n' || c == '\r' || c == '\t' ? ' ' : c;
     }
     std::string line =
-        fmt::format("{}\t{}\t{:.3f}\t{:10.3f}\t0\t0\t{}\t{}\t{}\n", attempt.id, m_spec.hosts[attempt.host].name,
-                    unix_seconds(outcome.start), runtime, exit_value, signal, command);
+        fmt::format("{}\t{}\t{:.3f}\t{:10.3f}\t{}\t{}\t{}\t{}\t{}\n", attempt.id, m_spec.hosts[attempt.host].name,
+                    unix_seconds(outcome.start), runtime, outcome.transfer.sent_bytes, outcome.transfer.received_bytes,
+                    exit_value, signal, command);
     off_t end = ::lseek(m_fd, 0, SEEK_END);
     int error = end < 0 ? errno : write_all(m_fd, line);
     if (error == 0) {

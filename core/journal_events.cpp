@@ -104,6 +104,14 @@ json encode(const AttemptEndEvent& e) {
     put_optional(j, "cpu_user_s", e.cpu_user_s);
     put_optional(j, "cpu_sys_s", e.cpu_sys_s);
     put_optional(j, "output_error", e.output_error);
+    if (!e.transfer.empty()) {
+        j["transfer"] = {{"sent_bytes", e.transfer.sent_bytes},
+                         {"sent_files", e.transfer.sent_files},
+                         {"send_s", e.transfer.send_s},
+                         {"received_bytes", e.transfer.received_bytes},
+                         {"received_files", e.transfer.received_files},
+                         {"receive_s", e.transfer.receive_s}};
+    }
     return j;
 }
 
@@ -195,6 +203,15 @@ AttemptEndEvent decode_attempt_end(const json& j) {
     e.cpu_user_s = get_optional<double>(j, "cpu_user_s");
     e.cpu_sys_s = get_optional<double>(j, "cpu_sys_s");
     e.output_error = get_optional<std::string>(j, "output_error");
+    if (j.contains("transfer")) {
+        const json& t = j.at("transfer");
+        e.transfer = {t.value("sent_bytes", std::uint64_t{0}),
+                      t.value("sent_files", std::uint64_t{0}),
+                      t.value("send_s", 0.0),
+                      t.value("received_bytes", std::uint64_t{0}),
+                      t.value("received_files", std::uint64_t{0}),
+                      t.value("receive_s", 0.0)};
+    }
     return e;
 }
 

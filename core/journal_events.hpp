@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/run_summary.hpp"
+#include "core/transfer_stats.hpp"
 
 namespace sshard::core {
 
@@ -108,6 +109,7 @@ struct AttemptEndEvent {
     std::optional<double> cpu_user_s;
     std::optional<double> cpu_sys_s;
     std::optional<std::string> output_error; // a write error on the attempt's .out, .err or the joblog
+    TransferStats transfer;                  // its stage and collect; written only when not empty
 };
 
 struct ShardsNotRunEvent {

@@ -102,6 +102,7 @@ void JournalRecorder::attempt_finished(const Attempt& attempt, const AttemptEnd&
     if (!end.output_error.empty()) {
         event.output_error = end.output_error;
     }
+    event.transfer = outcome.transfer;
     m_journal.append(event);
 }
 

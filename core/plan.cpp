@@ -47,7 +47,9 @@ Plan make_plan(const Spec& spec) {
     plan.spec = &spec;
     for (std::size_t index : JobGraph(spec.jobs).dispatch_order()) {
         const JobSpec& job = spec.jobs[index];
-        plan.jobs.push_back({&job, ShardSet(job), eligible_hosts(spec, job), pinned_hosts(spec, job)});
+        auto stage = job.stage.empty() ? nullptr : std::make_shared<StageSet>(job.stage, job.workdir);
+        plan.jobs.push_back(
+            {&job, ShardSet(job), eligible_hosts(spec, job), pinned_hosts(spec, job), std::move(stage)});
         plan.total_shards += plan.jobs.back().shards.size();
     }
     return plan;

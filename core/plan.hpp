@@ -3,10 +3,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/shard_set.hpp"
 #include "core/spec.hpp"
+#include "core/stager.hpp"
 
 namespace sshard::core {
 
@@ -17,6 +19,7 @@ struct PlannedJob {
     // With `shards: each_host`, shard i runs on host pinned[i] (an index into Spec::hosts) and on no other;
     // empty for every other kind.
     std::vector<std::size_t> pinned;
+    std::shared_ptr<StageSet> stage; // null when the job stages nothing
 };
 
 struct Plan {

@@ -174,6 +174,8 @@ void Collector::attempt_end(const AttemptEndEvent& e) {
     count_in_run(e, d);
     count_in_job(j, e, d);
     count_on_host(h, e, d);
+    j.report.transfer += e.transfer;
+    h.report.transfer += e.transfer;
     if (e.cpu_user_s) {
         count_cpu(j, h, e, d);
     }

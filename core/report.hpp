@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "core/transfer_stats.hpp"
+
 namespace sshard::core {
 
 struct ShardCounts {
@@ -67,7 +69,8 @@ struct JobReport {
     double t_total_s = 0;
     Durations duration_s;
     double cpu_efficiency = 0;
-    double makespan_s = 0; // the first start to the last end of its attempts
+    double makespan_s = 0;  // the first start to the last end of its attempts
+    TransferStats transfer; // its stage and collect, over every attempt
 };
 
 struct HostReport {
@@ -89,6 +92,7 @@ struct HostReport {
     std::optional<std::uint64_t> mem_used_peak;
     std::optional<std::uint64_t> mem_total;
     std::vector<double> timeline; // busy share of its slots in equal slices of the sessions side by side, 0..1
+    TransferStats transfer;       // stage and collect on it, over every attempt; not counted as busy
 };
 
 struct FailedShard {

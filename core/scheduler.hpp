@@ -33,8 +33,9 @@ struct SchedulerOptions {
     int max_requeues = 5;                          // lost hosts a shard survives before it fails
     Duration down_limit = std::chrono::minutes(2); // a job whose hosts are all down this long fails the rest
     Backoff reconnect{std::chrono::seconds(1), std::chrono::seconds(30), 2.0};
-    std::uint64_t seed = 0; // for backoff jitter
-    std::string run_id;     // SSHARD_RUN
+    std::uint64_t seed = 0;  // for backoff jitter
+    std::string run_id;      // SSHARD_RUN
+    std::string collect_dir; // the run directory, where `collect` puts files; empty: nothing is collected
     // What an earlier run recorded (resume): shards that finished are not run again (with `retry_failed`,
     // failed ones are), and attempt numbers go on from the last recorded. Null for a new run.
     const ShardHistory* history = nullptr;

@@ -6,6 +6,7 @@
 
 #include "core/backoff.hpp"
 #include "core/scheduler_impl.hpp"
+#include "core/transfer_paths.hpp"
 
 namespace sshard::core {
 
@@ -16,6 +17,9 @@ std::string failure_reason(const AttemptEnd& end, const JobSpec& job) {
     const Outcome& outcome = end.outcome;
     if (end.timed_out) {
         return fmt::format("timed out after {}", format_duration(job.timeout.value_or(Duration(0))));
+    }
+    if (!outcome.transfer_error.empty()) {
+        return outcome.transfer_error;
     }
     switch (outcome.kind) {
     case Outcome::Kind::exited:
@@ -121,6 +125,9 @@ void Scheduler::Impl::launch(std::size_t job_index, Shard shard, std::size_t hos
     launch.shell = job.planned->job->shell;
     launch.detach = job.planned->job->detach;
     launch.timeout = job.planned->job->timeout;
+    launch.stage = job.planned->stage;
+    launch.collect = collect_files(job, run.attempt);
+    launch.collect_on_failure = job.planned->job->collect_on_failure;
     if (options.make_output) {
         launch.output = options.make_output(run.attempt);
         run.output = launch.output;
@@ -140,6 +147,39 @@ std::vector<std::pair<std::string, std::string>> Scheduler::Impl::environment(co
     env.emplace_back("SSHARD_HOST", plan.spec->hosts[attempt.host].name);
     env.emplace_back("SSHARD_RUN", options.run_id);
     return env;
+}
+
+// The job's `collect` entries for an attempt, placeholders filled; an entry whose filled path would leave its
+// directory is refused by its transport, with the reason given here.
+std::vector<CollectFile> Scheduler::Impl::collect_files(const JobRun& job, const Attempt& attempt) const {
+    std::vector<CollectFile> files;
+    if (options.collect_dir.empty()) {
+        return files;
+    }
+    auto value = [&](std::string_view name) {
+        if (name == "attempt") {
+            return std::to_string(attempt.number);
+        }
+        if (name == "host") {
+            return plan.spec->hosts[attempt.host].name;
+        }
+        return job.planned->shards.value(attempt.index, name).value_or("");
+    };
+    for (const auto& entry : job.planned->job->collect) {
+        CollectFile file;
+        file.optional = entry.optional;
+        std::string from = fill_path(entry.from, value);
+        std::string to = fill_path(entry.to, value);
+        auto from_ok = normal_relative_path(from);
+        auto to_ok = collect_destination(to);
+        file.from = from_ok.value_or(from);
+        file.to = to_ok ? options.collect_dir + "/" + *to_ok : to;
+        if (!from_ok || !to_ok) {
+            file.refused = fmt::format("collect refused: '{}' to '{}' would leave its directory", from, to);
+        }
+        files.push_back(std::move(file));
+    }
+    return files;
 }
 
 // The timeout counts from when the command started on its host, not from the set-up before it.
@@ -166,7 +206,8 @@ void Scheduler::Impl::handle_finished(std::uint64_t id, const Outcome& outcome) 
     end.outcome = outcome;
     end.timed_out = run.timed_out;
     end.output_error = close_records(run, outcome);
-    if (outcome.kind == Outcome::Kind::exited && outcome.exit_code == 0 && !run.timed_out && end.output_error.empty()) {
+    if (outcome.kind == Outcome::Kind::exited && outcome.exit_code == 0 && !run.timed_out && end.output_error.empty() &&
+        outcome.transfer_error.empty()) {
         end.verdict = Verdict::succeeded;
         ++job.summary.succeeded;
     } else if (interrupted) {

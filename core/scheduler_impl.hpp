@@ -69,6 +69,7 @@ private:
     bool capped() const { return options.max_parallel != 0 && running.size() >= options.max_parallel; }
     void launch(std::size_t job_index, Shard shard, std::size_t host);
     std::vector<std::pair<std::string, std::string>> environment(const JobRun& job, const Attempt& attempt) const;
+    std::vector<CollectFile> collect_files(const JobRun& job, const Attempt& attempt) const;
     std::string close_records(Running& run, const Outcome& outcome);
     void settle_failure(JobRun& job, Running& run, AttemptEnd& end);
     void mark_down(std::size_t host, const std::string& reason);

@@ -76,6 +76,22 @@ struct HostFilter {
     std::vector<std::string> labels;   // empty: any labels
 };
 
+// A local file or tree copied to each host before the job's first shard there (`stage`).
+struct StageSpec {
+    std::string from;             // as written in the spec
+    std::string source;           // `from` made absolute (relative paths are taken from the spec's directory)
+    std::string to;               // relative to the job's workdir, normalised, never leaving it
+    std::optional<unsigned> mode; // every staged file's permission bits; none: each file's own
+};
+
+// A file copied from a shard's workdir on its host into the run directory after the shard (`collect`). Both
+// paths may hold placeholders, filled for each shard; neither may leave its directory.
+struct CollectSpec {
+    std::string from;
+    std::string to;
+    bool optional = false; // a missing file is no failure
+};
+
 struct JobSpec {
     std::string name;
     CommandTemplate command;
@@ -93,7 +109,10 @@ struct JobSpec {
     // Runs each shard over a channel of its own instead of a slot worker, so that what it leaves running
     // after its command ends is not killed (a daemon it starts).
     bool detach = false;
-    SourceLocation location; // of the job's entry, for messages
+    std::vector<StageSpec> stage;
+    std::vector<CollectSpec> collect;
+    bool collect_on_failure = false; // collect after a failed attempt too
+    SourceLocation location;         // of the job's entry, for messages
 };
 
 struct Spec {

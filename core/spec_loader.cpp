@@ -19,6 +19,7 @@
 #include "core/hosts.hpp"
 #include "core/job_graph.hpp"
 #include "core/names.hpp"
+#include "core/shard_set.hpp"
 #include "core/spec_checks.hpp"
 #include "core/spec_limits.hpp"
 #include "core/spec_yaml.hpp"
@@ -46,6 +47,7 @@ private:
     std::optional<std::string> job_name(const YAML::Node& node);
     std::vector<std::string> eligible_host_names(const JobSpec& job) const;
     void load_command(const YAML::Node& node, JobSpec& job, bool check_names);
+    void load_transfers(const YAML::Node& node, JobSpec& job, bool shards_ok);
     std::string lines_file(const std::string& job, const std::string& path) const;
     void check_needs(const Spec& spec);
     void report_unknown_need(const Spec& spec, const JobSpec& job, const std::string& need);
@@ -72,7 +74,7 @@ void Loader::load_defaults(const YAML::Node& node, JobSettings& defaults) {
 std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobSettings& defaults) {
     if (!m_yaml.check_map(node, "a job",
                           {"name", "command", "shards", "priority", "retries", "backoff", "timeout", "env", "pass_env",
-                           "workdir", "shell", "needs", "hosts", "detach"})) {
+                           "workdir", "shell", "needs", "hosts", "detach", "stage", "collect", "collect_on_failure"})) {
         return std::nullopt;
     }
     JobSpec job;
@@ -115,6 +117,7 @@ std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobSetting
     if (auto* each_host = std::get_if<EachHostShards>(&job.shards)) {
         each_host->hosts = eligible_host_names(job);
     }
+    load_transfers(node, job, shards_ok);
     load_command(node, job, shards_ok);
     return name ? std::optional(std::move(job)) : std::nullopt;
 }
@@ -158,6 +161,20 @@ std::string Loader::lines_file(const std::string& job, const std::string& path) 
         return (fs::path(m_options.lines_dir) / (job + ".lines")).string();
     }
     return (fs::path(path).is_absolute() ? fs::path(path) : fs::path(m_path).parent_path() / path).string();
+}
+
+void Loader::load_transfers(const YAML::Node& node, JobSpec& job, bool shards_ok) {
+    if (node["stage"]) {
+        job.stage = read_stage(m_yaml, node["stage"], std::filesystem::path(m_path).parent_path().string());
+    }
+    if (node["collect"] && shards_ok) {
+        auto placeholders = shard_placeholders(job.shards);
+        placeholders.insert(placeholders.end(), k_common_placeholders.begin(), k_common_placeholders.end());
+        job.collect = read_collect(m_yaml, node["collect"], placeholders);
+    }
+    if (node["collect_on_failure"]) {
+        job.collect_on_failure = m_yaml.boolean(node["collect_on_failure"], "collect_on_failure").value_or(false);
+    }
 }
 
 void Loader::load_command(const YAML::Node& node, JobSpec& job, bool check_names) {

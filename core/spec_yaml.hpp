@@ -49,4 +49,12 @@ std::optional<HostFilter> read_host_filter(YamlReader& yaml, const YAML::Node& n
 std::optional<ShardsSpec> read_shards(YamlReader& yaml, const YAML::Node& node,
                                       const std::function<std::string(const std::string&)>& lines_file);
 
+// A job's `stage`: a list of {from, to, mode}; `from` is taken from `spec_dir` when relative and must exist here
+// as a file or a tree without links.
+std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir);
+
+// A job's `collect`: a list of {from, to, optional}, whose paths may hold the `placeholders` named.
+std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node,
+                                      const std::vector<std::string>& placeholders);
+
 } // namespace sshard::core

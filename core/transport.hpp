@@ -14,12 +14,23 @@
 #include <vector>
 
 #include "core/host_sample.hpp"
+#include "core/transfer_stats.hpp"
 
 namespace sshard::core {
 
 using WallTime = std::chrono::system_clock::time_point;
 
 enum class Stream { out, err };
+
+class StageSet;
+
+// A file to collect after an attempt, its paths filled in (JobSpec::collect).
+struct CollectFile {
+    std::string from; // relative to the shard's workdir on its host; never leaves it
+    std::string to;   // where in the run directory, an absolute path
+    bool optional = false;
+    std::string refused; // why it may not be collected (a filled-in path that leaves its directory), or ""
+};
 
 // How an attempt ended, as far as the transport can tell.
 struct Outcome {
@@ -36,6 +47,10 @@ struct Outcome {
     WallTime end{};
     std::optional<double> cpu_user_s; // where the transport can measure it
     std::optional<double> cpu_sys_s;
+    TransferStats transfer;
+    // A stage or collect that failed, for humans: the attempt failed whatever its command did (a failed stage
+    // means the command never ran). Empty when none failed.
+    std::string transfer_error;
 
     // The outcome of an attempt whose host or connection failed between `start` and `end`: `reason` says what
     // went wrong, for humans.
@@ -69,6 +84,11 @@ struct Launch {
     bool detach = false; // SSH: a channel of its own, not a slot worker (JobSpec::detach)
     std::optional<std::chrono::milliseconds> timeout; // the job's timeout, for a batch system's time limit
     std::shared_ptr<OutputSink> output;
+    // Staged on the host before the command runs, once per host and content (core/stager.hpp); may be null.
+    std::shared_ptr<StageSet> stage;
+    // Collected after the command: host paths relative to `workdir`, local ones absolute in the run directory.
+    std::vector<CollectFile> collect;
+    bool collect_on_failure = false;
 };
 
 // A host's connection state, as found by Transport::connect.

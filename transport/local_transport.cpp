@@ -18,11 +18,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/collector.hpp"
 #include "core/cpu_count.hpp"
 #include "core/error.hpp"
 #include "core/unique_fd.hpp"
 #include "transport/child_process.hpp"
 #include "transport/group_supervisor.hpp"
+#include "transport/local_files.hpp"
 
 namespace sshard::transport {
 
@@ -72,6 +74,10 @@ struct LocalTransport::Running {
     std::optional<Clock::time_point> kill_at; // when a cancel's grace runs out
     Clock::time_point reaped_at{};
     Clock::time_point drain_until{};
+    std::string workdir;
+    std::vector<core::CollectFile> collect;
+    bool collect_on_failure = false;
+    core::TransferStats transfer; // what staging sent
 
     core::Outcome outcome() const;
 };
@@ -176,6 +182,10 @@ void LocalTransport::handle(Request& request) {
 
 void LocalTransport::spawn(core::Launch& launch) {
     assert(!m_running.contains(launch.attempt));
+    core::TransferStats transfer;
+    if (!stage(launch, transfer)) {
+        return;
+    }
     const ChildPlan plan = make_child_plan(launch, m_supervisor.fd());
     int out_pipe[2];
     int err_pipe[2];
@@ -208,11 +218,26 @@ void LocalTransport::spawn(core::Launch& launch) {
     ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
     running->attempt = launch.attempt;
     running->output = std::move(launch.output);
+    running->workdir = launch.workdir;
+    running->collect = std::move(launch.collect);
+    running->collect_on_failure = launch.collect_on_failure;
+    running->transfer = transfer;
     running->pid = pid;
     running->pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     running->out = std::move(out_read);
     running->err = std::move(err_read);
     m_running.emplace(launch.attempt, std::move(running));
+}
+
+// Stages the launch's job on its host, once per content; false when that failed, and the attempt was reported.
+bool LocalTransport::stage(core::Launch& launch, core::TransferStats& stats) {
+    LocalStageTarget target(launch.workdir);
+    auto error = core::stage_launch(
+        launch, m_staged[launch.host], [&]() -> core::StageTarget& { return target; }, stats);
+    if (!error.empty()) {
+        m_events.on_finished(launch.attempt, core::stage_failure(error, stats));
+    }
+    return error.empty();
 }
 
 void LocalTransport::fail_to_start(const core::Launch& launch, const char* what, int error) {
@@ -387,7 +412,12 @@ void LocalTransport::finish_done() {
             ++it;
             continue;
         }
-        m_events.on_finished(running.attempt, running.outcome());
+        core::Outcome outcome = running.outcome();
+        outcome.transfer = running.transfer;
+        LocalCollectSource source(running.workdir);
+        core::collect_after(
+            running.collect, running.collect_on_failure, [&]() -> core::CollectSource& { return source; }, outcome);
+        m_events.on_finished(running.attempt, std::move(outcome));
         it = m_running.erase(it);
     }
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -67,6 +68,7 @@ private:
     void take_requests();
     void handle(Request& request);
     void spawn(core::Launch& launch);
+    bool stage(core::Launch& launch, core::TransferStats& stats);
     void fail_to_start(const core::Launch& launch, const char* what, int error);
     void cancel_running(std::uint64_t attempt, std::chrono::milliseconds grace);
     void kill_all();
@@ -87,6 +89,7 @@ private:
     std::map<std::uint64_t, std::unique_ptr<Running>> m_running;
     std::vector<char> m_buffer;
     bool m_stopping = false;
+    std::map<std::size_t, std::set<std::string>> m_staged; // by host: the stage keys staged in this run
 
     GroupSupervisor m_supervisor{core::k_cancel_grace}; // kills the running shards' groups if the runner dies
     std::thread m_thread;                               // last: it starts once everything above exists

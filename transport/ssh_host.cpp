@@ -148,6 +148,9 @@ void SshHost::start_pending() {
     while (m_up && !m_pending.empty()) {
         core::Launch launch = std::move(m_pending.front());
         m_pending.pop_front();
+        if (!stage(launch)) {
+            continue; // reported, or the host was lost
+        }
         if (!start_one(launch)) {
             if (m_up) {
                 // The server refused a channel: wait a little and try again, never fail the shard for it.
@@ -332,6 +335,7 @@ void SshHost::lose_host(const std::string& reason) {
         fail_launch(launch, message);
     }
     m_pending.clear();
+    m_sent.clear();
     m_sessions.clear();
     m_last_reading.reset();
     bool was_up = m_up;

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -117,6 +118,11 @@ private:
     void fail_launch(const core::Launch& launch, const std::string& reason);
     void wait_for_io();
 
+    // ssh_host_transfers.cpp: a shard's stage and collect over SFTP.
+    class SftpUse;
+    bool stage(core::Launch& launch);
+    void complete(std::uint64_t attempt, const core::Launch& launch, core::Outcome& outcome);
+
     // ssh_host_slots.cpp: shards on slot workers.
     void start_worker_on(Session& session, core::HostState& state);
     bool start_on_worker(core::Launch& launch);
@@ -165,6 +171,8 @@ private:
     Clock::time_point m_requests_taken{}; // when the requests being handled were taken from the inbox
     std::map<std::uint64_t, Clock::time_point> m_cancel_due; // when a cancelled attempt must have ended
     std::optional<core::ProcReading> m_last_reading;
+    std::set<std::string> m_staged;                      // the stage keys staged in this run (core/collector.hpp)
+    std::map<std::uint64_t, core::TransferStats> m_sent; // what staging sent for an attempt not yet ended
 
     std::thread m_thread; // last: it starts once everything above exists
 };

@@ -161,6 +161,7 @@ void SshHost::finish(std::uint64_t attempt, Running& run) {
         supervise('-', *run.filter->pgid());
     }
     release(run);
+    complete(attempt, run.launch, outcome);
     m_running.erase(attempt); // drops the output sink: its last line goes out before the outcome
     m_events.on_finished(attempt, std::move(outcome));
 }

@@ -116,6 +116,7 @@ void SshHost::finish_on_worker(std::uint64_t attempt, Running& run) {
     outcome.end = std::chrono::system_clock::now();
     reader.next_shard();
     run.slot->attempt.reset();
+    complete(attempt, run.launch, outcome);
     m_running.erase(attempt); // drops the output sink: its last line goes out before the outcome
     m_events.on_finished(attempt, std::move(outcome));
 }

@@ -371,6 +371,7 @@ PermitRootLogin no
 AuthorizedKeysFile .ssh/$(authorized_keys_name)
 StrictModes yes
 LogLevel VERBOSE
+Subsystem sftp internal-sftp
 EOF
 }
 

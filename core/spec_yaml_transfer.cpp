@@ -1,0 +1,137 @@
+// A job's `stage` and `collect` lists. Every path is checked at load: a stage's source must exist here and hold no
+// link, and no destination may leave its directory, so a run never starts with a transfer that cannot be made.
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/spec_yaml.hpp"
+#include "core/transfer_paths.hpp"
+
+namespace sshard::core {
+
+namespace {
+
+std::optional<std::string> relative_path(YamlReader& yaml, const YAML::Node& node, std::string_view what) {
+    auto text = yaml.scalar(node, what);
+    if (!text) {
+        return std::nullopt;
+    }
+    auto normal = normal_relative_path(*text);
+    if (!normal) {
+        yaml.error(node, fmt::format("'{}' must be a relative path that stays inside its directory (no '..', not "
+                                     "absolute), not '{}'",
+                                     what, *text));
+    }
+    return normal;
+}
+
+std::optional<unsigned> file_mode(YamlReader& yaml, const YAML::Node& node) {
+    auto text = yaml.scalar(node, "mode");
+    if (!text) {
+        return std::nullopt;
+    }
+    bool octal = !text->empty() && text->size() <= 5 &&
+                 std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '7'; });
+    if (!octal) {
+        yaml.error(node, fmt::format("'mode' must be octal permission bits such as \"0755\", not '{}'", *text));
+        return std::nullopt;
+    }
+    return static_cast<unsigned>(std::stoul(*text, nullptr, 8) & 07777);
+}
+
+std::optional<StageSpec> read_stage_entry(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir) {
+    if (!yaml.check_map(node, "a 'stage' entry", {"from", "to", "mode"})) {
+        return std::nullopt;
+    }
+    if (!node["from"] || !node["to"]) {
+        yaml.error(node, "a 'stage' entry needs 'from' (a local file or directory) and 'to' (where on the host)");
+        return std::nullopt;
+    }
+    StageSpec stage;
+    auto from = yaml.scalar(node["from"], "from");
+    auto to = relative_path(yaml, node["to"], "to");
+    if (node["mode"]) {
+        stage.mode = file_mode(yaml, node["mode"]);
+    }
+    if (!from || !to) {
+        return std::nullopt;
+    }
+    namespace fs = std::filesystem;
+    stage.from = *from;
+    stage.source = fs::absolute(fs::path(spec_dir) / *from).lexically_normal().string();
+    stage.to = *to;
+    try {
+        scan_stage_tree(stage.source);
+    } catch (const Error& e) {
+        yaml.error(node["from"], e.what());
+        return std::nullopt;
+    }
+    return stage;
+}
+
+std::optional<CollectSpec> read_collect_entry(YamlReader& yaml, const YAML::Node& node,
+                                              const std::vector<std::string>& placeholders) {
+    if (!yaml.check_map(node, "a 'collect' entry", {"from", "to", "optional"})) {
+        return std::nullopt;
+    }
+    if (!node["from"] || !node["to"]) {
+        yaml.error(node, "a 'collect' entry needs 'from' (on the host) and 'to' (in the run directory)");
+        return std::nullopt;
+    }
+    CollectSpec collect;
+    bool ok = true;
+    for (const char* key : {"from", "to"}) {
+        auto path = relative_path(yaml, node[key], key);
+        ok = ok && path;
+        for (const auto& name : path ? path_placeholders(*path) : std::vector<std::string>{}) {
+            if (std::find(placeholders.begin(), placeholders.end(), name) == placeholders.end()) {
+                yaml.error(node[key], fmt::format("unknown placeholder '{{{}}}' in '{}'", name, key));
+                ok = false;
+            }
+        }
+        if (path && key[0] == 't' && !collect_destination(*path)) {
+            yaml.error(node[key], fmt::format("'to' must not replace the run's own files (spec.yaml, journal.jsonl, "
+                                              "lock, out/, inputs/), not '{}'",
+                                              *path));
+            ok = false;
+        }
+        (key[0] == 'f' ? collect.from : collect.to) = path.value_or("");
+    }
+    if (node["optional"]) {
+        collect.optional = yaml.boolean(node["optional"], "optional").value_or(false);
+    }
+    return ok ? std::optional(collect) : std::nullopt;
+}
+
+// The entries of list `node` (`what` names it) that `read_entry` could read; each problem is reported.
+template <class Entry, class Read>
+std::vector<Entry> read_list(YamlReader& yaml, const YAML::Node& node, const char* what, const Read& read_entry) {
+    std::vector<Entry> entries;
+    if (!node.IsSequence()) {
+        yaml.error(node, fmt::format("'{}' must be a list of {} entries", what,
+                                     std::string_view(what) == "stage" ? "{from, to, mode}" : "{from, to, optional}"));
+        return entries;
+    }
+    for (const auto& entry : node) {
+        if (auto read = read_entry(entry)) {
+            entries.push_back(std::move(*read));
+        }
+    }
+    return entries;
+}
+
+} // namespace
+
+std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir) {
+    return read_list<StageSpec>(yaml, node, "stage",
+                                [&](const YAML::Node& entry) { return read_stage_entry(yaml, entry, spec_dir); });
+}
+
+std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node,
+                                      const std::vector<std::string>& placeholders) {
+    return read_list<CollectSpec>(
+        yaml, node, "collect", [&](const YAML::Node& entry) { return read_collect_entry(yaml, entry, placeholders); });
+}
+
+} // namespace sshard::core

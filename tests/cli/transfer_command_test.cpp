@@ -1,0 +1,125 @@
+// End-to-end: `stage` and `collect` on local hosts, through the real binary. The same rules hold as over SSH
+// (tests/ssh/stage_test.cpp): incremental staging, collected files in the run directory, hostile paths refused,
+// and the journal, the report and the joblog agreeing with the bytes on disk.
+#include <filesystem>
+#include <gtest/gtest.h>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include "tests/cli/binary.hpp"
+
+namespace sshard::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Transfer : public E2eTest {
+protected:
+    void SetUp() override {
+        E2eTest::SetUp();
+        fs::create_directories(m_dir + "/tree/sub");
+        write_file("tree/a.txt", "alpha\n");
+        write_file("tree/sub/b.txt", std::string(5000, 'b'));
+        fs::permissions(m_dir + "/tree/sub/b.txt", fs::perms(0750));
+    }
+
+    std::string spec(const std::string& collect = "") {
+        return write_file("jobs.yaml",
+                          "version: 1\njobs:\n  - name: use\n    shards: {count: 3}\n    workdir: " + m_dir +
+                              "/work\n    stage:\n      - {from: tree, to: staged/tree}\n"
+                              "    command: cat staged/tree/a.txt > out-{index}.txt\n" +
+                              collect);
+    }
+    Result run(const std::string& path, const std::string& run_dir) {
+        return run_sshard(
+            {"run", path, "--run-dir", m_dir + "/" + run_dir, "--joblog", m_dir + "/" + run_dir + ".log"});
+    }
+    // The bytes staged and collected over the run's attempts, from its journal.
+    std::pair<std::uint64_t, std::uint64_t> moved(const std::string& run_dir) {
+        std::uint64_t sent = 0;
+        std::uint64_t received = 0;
+        for (const auto& e : journal_events(m_dir + "/" + run_dir)) {
+            if (e["event"] == "attempt_end" && e.contains("transfer")) {
+                sent += e["transfer"]["sent_bytes"].get<std::uint64_t>();
+                received += e["transfer"]["received_bytes"].get<std::uint64_t>();
+            }
+        }
+        return {sent, received};
+    }
+};
+
+TEST_F(Transfer, StagesOnceThenSendsOnlyWhatChanged) {
+    fs::create_directories(m_dir + "/work");
+    std::string path = spec();
+    Result first = run(path, "r1");
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    EXPECT_EQ(read_file(m_dir + "/work/out-2.txt"), "alpha\n");
+    EXPECT_EQ(read_file(m_dir + "/work/staged/tree/sub/b.txt"), std::string(5000, 'b'));
+    struct stat st {};
+    ASSERT_EQ(::stat((m_dir + "/work/staged/tree/sub/b.txt").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0750u);
+    EXPECT_EQ(fs::last_write_time(m_dir + "/work/staged/tree/a.txt"), fs::last_write_time(m_dir + "/tree/a.txt"));
+    EXPECT_EQ(moved("r1").first, 5006u) << "staged once for the host, not once per shard";
+
+    Result second = run(path, "r2");
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    EXPECT_EQ(moved("r2").first, 0u);
+
+    write_file("tree/a.txt", "changed\n");
+    Result third = run(path, "r3");
+    ASSERT_EQ(third.exit_code, 0) << third.err;
+    EXPECT_EQ(moved("r3").first, 8u) << "only the changed file";
+    EXPECT_EQ(read_file(m_dir + "/work/out-0.txt"), "changed\n");
+    EXPECT_NE(read_file(m_dir + "/r3.log").find("\t8\t0\t0\t0\t"), std::string::npos) << read_file(m_dir + "/r3.log");
+}
+
+TEST_F(Transfer, CollectsAFilePerShardAndReportsTheBytes) {
+    fs::create_directories(m_dir + "/work");
+    std::string path = spec("    collect:\n      - {from: \"out-{index}.txt\", to: \"results/{job}/{index}.txt\"}\n"
+                            "      - {from: \"none-{index}\", to: \"none/{index}\", optional: true}\n");
+    Result r = run(path, "r");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::uint64_t on_disk = 0;
+    for (int i = 0; i < 3; ++i) {
+        std::string file = m_dir + "/r/results/use/" + std::to_string(i) + ".txt";
+        EXPECT_EQ(read_file(file), "alpha\n");
+        on_disk += fs::file_size(file);
+    }
+    EXPECT_FALSE(fs::exists(m_dir + "/r/none"));
+    EXPECT_EQ(moved("r").second, on_disk);
+    Result report = run_sshard({"report", m_dir + "/r", "--format", "json"});
+    ASSERT_EQ(report.exit_code, 0) << report.err;
+    auto doc = nlohmann::json::parse(report.out);
+    EXPECT_EQ(doc["hosts"][0]["transfer"]["received_bytes"], on_disk);
+    EXPECT_EQ(doc["hosts"][0]["transfer"]["received_files"], 3);
+    EXPECT_EQ(doc["jobs"][0]["transfer"]["sent_bytes"], 5006);
+    Result text = run_sshard({"report", m_dir + "/r"});
+    EXPECT_NE(text.out.find("host localhost"), std::string::npos) << text.out;
+}
+
+TEST_F(Transfer, RefusesHostilePathsAndMissingFiles) {
+    fs::create_directories(m_dir + "/work");
+    fs::create_symlink("/etc/passwd", m_dir + "/work/link");
+    std::string path = write_file("jobs.yaml", "version: 1\njobs:\n  - name: bad\n    shards: {items: [\"../../x\", "
+                                               "link, missing]}\n    workdir: " +
+                                                   m_dir +
+                                                   "/work\n    command: \"true\"\n    collect:\n"
+                                                   "      - {from: \"{item}\", to: \"got/{index}\"}\n");
+    Result r = run(path, "r");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    std::map<std::uint64_t, std::string> reasons;
+    for (const auto& e : journal_events(m_dir + "/r")) {
+        if (e["event"] == "attempt_end") {
+            reasons[e["index"].get<std::uint64_t>()] = e.value("reason", "");
+        }
+    }
+    EXPECT_EQ(reasons[0], "collect refused: '../../x' to 'got/0' would leave its directory");
+    EXPECT_EQ(reasons[1], "collect refused: 'link' is a symbolic link on the host");
+    EXPECT_EQ(reasons[2], "collect: 'missing' is missing on the host");
+    EXPECT_FALSE(fs::exists(m_dir + "/r/got"));
+    EXPECT_FALSE(fs::exists(m_dir + "/x"));
+}
+
+} // namespace
+} // namespace sshard::test

@@ -1,0 +1,101 @@
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/spec_loader.hpp"
+#include "tests/core/spec_test_util.hpp"
+
+namespace sshard::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A spec file in a temporary directory beside a small tree `model/` (a.txt, sub/b.txt) and a file `tool`.
+class SpecTransfer : public ::testing::Test {
+protected:
+    void SetUp() override {
+        m_dir = fs::temp_directory_path() / ("sshard-transfer-" + std::to_string(getpid()));
+        fs::remove_all(m_dir);
+        fs::create_directories(m_dir / "model/sub");
+        std::ofstream(m_dir / "model/a.txt") << "a";
+        std::ofstream(m_dir / "model/sub/b.txt") << "bb";
+        std::ofstream(m_dir / "tool") << "#!/bin/sh\n";
+    }
+    void TearDown() override { fs::remove_all(m_dir); }
+
+    std::string path() const { return (m_dir / "jobs.yaml").string(); }
+    Spec load(const std::string& job_keys) const {
+        return load_spec_text(
+            path(), "version: 1\njobs:\n  - name: j\n    command: run {index}\n    shards: {count: 2}\n" + job_keys);
+    }
+    std::string errors(const std::string& job_keys) const {
+        try {
+            load(job_keys);
+        } catch (const SpecError& e) {
+            std::string out;
+            for (const auto& diagnostic : e.diagnostics()) {
+                out += format_diagnostic("jobs.yaml", diagnostic);
+            }
+            return out;
+        }
+        return "";
+    }
+
+    fs::path m_dir;
+};
+
+TEST_F(SpecTransfer, ReadsStageAndCollect) {
+    Spec spec = load("    stage:\n      - {from: model, to: ./work//model/}\n      - {from: tool, to: work/tool, mode: "
+                     "\"0755\"}\n    collect:\n      - {from: \"out-{index}.json\", to: \"r/{job}/{index}.json\", "
+                     "optional: true}\n    collect_on_failure: true\n");
+    const JobSpec& job = spec.jobs[0];
+    ASSERT_EQ(job.stage.size(), 2u);
+    EXPECT_EQ(job.stage[0].source, (m_dir / "model").string());
+    EXPECT_EQ(job.stage[0].to, "work/model");
+    EXPECT_FALSE(job.stage[0].mode);
+    EXPECT_EQ(job.stage[1].mode, 0755u);
+    ASSERT_EQ(job.collect.size(), 1u);
+    EXPECT_EQ(job.collect[0].from, "out-{index}.json");
+    EXPECT_EQ(job.collect[0].to, "r/{job}/{index}.json");
+    EXPECT_TRUE(job.collect[0].optional);
+    EXPECT_TRUE(job.collect_on_failure);
+}
+
+TEST_F(SpecTransfer, ReportsEveryBadPathWithItsPlace) {
+    const std::string rule = "must be a relative path that stays inside its directory (no '..', not absolute)";
+    EXPECT_EQ(errors("    stage:\n      - {from: missing, to: w}\n      - {from: model, to: ../w}\n"
+                     "      - {from: tool, to: /abs, mode: \"0855\"}\n"),
+              "jobs.yaml:7:16: error: cannot stage '" + (m_dir / "missing").string() +
+                  "': No such file or directory\n          - {from: missing, to: w}\n" + std::string(19, ' ') + "^\n" +
+                  "jobs.yaml:8:27: error: 'to' " + rule + ", not '../w'\n          - {from: model, to: ../w}\n" +
+                  std::string(30, ' ') + "^\n" + "jobs.yaml:9:26: error: 'to' " + rule +
+                  ", not '/abs'\n          - {from: tool, to: /abs, mode: \"0855\"}\n" + std::string(29, ' ') + "^\n" +
+                  "jobs.yaml:9:38: error: 'mode' must be octal permission bits such as \"0755\", not '0855'\n"
+                  "          - {from: tool, to: /abs, mode: \"0855\"}\n" +
+                  std::string(41, ' ') + "^\n");
+}
+
+TEST_F(SpecTransfer, RefusesALinkInsideAStagedTree) {
+    fs::create_symlink("/etc/passwd", m_dir / "model/sub/passwd");
+    EXPECT_NE(errors("    stage:\n      - {from: model, to: w}\n")
+                  .find("model/sub/passwd': it is a symbolic link (staging never follows links)"),
+              std::string::npos);
+}
+
+TEST_F(SpecTransfer, RefusesCollectPathsThatLeaveAndUnknownPlaceholders) {
+    std::string out =
+        errors("    collect:\n      - {from: ../../x, to: a}\n      - {from: a, to: /etc/x}\n"
+               "      - {from: \"{item}\", to: b}\n      - {from: a}\n      - {from: a, to: journal.jsonl}\n");
+    EXPECT_NE(out.find("jobs.yaml:7:16: error: 'from' must be a relative path"), std::string::npos) << out;
+    EXPECT_NE(out.find("jobs.yaml:8:23: error: 'to' must be a relative path"), std::string::npos) << out;
+    EXPECT_NE(out.find("jobs.yaml:9:16: error: unknown placeholder '{item}' in 'from'"), std::string::npos) << out;
+    EXPECT_NE(out.find("jobs.yaml:10:9: error: a 'collect' entry needs 'from' (on the host) and 'to'"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("jobs.yaml:11:23: error: 'to' must not replace the run's own files"), std::string::npos) << out;
+}
+
+} // namespace
+} // namespace sshard::core

@@ -1,0 +1,140 @@
+// End-to-end over SSH: `stage` and `collect` through SFTP on the loopback cluster (tests/ssh/cluster.sh). The
+// cluster's hosts are one machine and one user, so each host gets a job and a workdir of its own: what a host
+// holds is then its own, as on real machines.
+#include <filesystem>
+#include <gtest/gtest.h>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "tests/small_disk.hpp"
+#include "tests/ssh/ssh_fixture.hpp"
+
+namespace sshard::test {
+namespace {
+
+class SshStage : public SshFixture {
+protected:
+    void SetUp() override {
+        SshFixture::SetUp();
+        fs::create_directories(m_dir + "/tree/small");
+        write_file("tree/big", std::string(3 << 20, 'x'));
+        for (int i = 0; i < 40; ++i) {
+            write_file("tree/small/" + std::to_string(i), std::string(static_cast<std::size_t>(i), 's'));
+        }
+        m_tree_bytes = (3 << 20) + 39 * 40 / 2;
+        for (int h = 1; h <= 4; ++h) {
+            make_workdir(m_dir + "/h" + std::to_string(h));
+        }
+    }
+    static void make_workdir(const std::string& path) {
+        fs::create_directories(path);
+        fs::permissions(path, fs::perms::all);
+    }
+
+    // One job per host, `node<h>` in `<m_dir>/h<h>`, each of 2 shards that check the staged tree, then `extra`.
+    std::string spec(const std::string& extra = "", const std::string& workdir4 = "") {
+        std::string text = "version: 1\nhosts: [\"node[1-4]\"]\njobs:\n";
+        for (int h = 1; h <= 4; ++h) {
+            std::string dir = h == 4 && !workdir4.empty() ? workdir4 : m_dir + "/h" + std::to_string(h);
+            text += "  - name: n" + std::to_string(h) + "\n    hosts: node" + std::to_string(h) +
+                    "\n    workdir: " + dir +
+                    "\n    shards: {count: 2}\n    stage:\n      - {from: tree, to: w/tree}\n"
+                    "      - {from: tree/small/3, to: w/tool, mode: \"0755\"}\n"
+                    "    command: test -x w/tool && wc -c < w/tree/big && ls w/tree/small | wc -l\n" +
+                    extra;
+        }
+        return write_spec(text);
+    }
+    // Bytes staged per host over the run's attempts, from its journal.
+    std::map<std::string, std::uint64_t> sent() const {
+        std::map<std::string, std::uint64_t> bytes;
+        for (const auto& a : attempts()) {
+            bytes[a["host"].get<std::string>()] += a.contains("transfer") ? a["transfer"].value("sent_bytes", 0ull) : 0;
+        }
+        return bytes;
+    }
+
+    std::uint64_t m_tree_bytes = 0;
+};
+
+TEST_F(SshStage, StagesATreeOnceAHostThenOnlyWhatChanged) {
+    std::string path = spec();
+    Result first = run({"run", path});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    for (int h = 1; h <= 4; ++h) {
+        for (int i = 0; i < 2; ++i) {
+            EXPECT_EQ(read_file(m_dir + "/run/out/n" + std::to_string(h) + "/" + std::to_string(i) + ".1.out"),
+                      std::to_string(3 << 20) + "\n40\n");
+        }
+        EXPECT_EQ(sent()["node" + std::to_string(h)], m_tree_bytes + 3);
+    }
+    fs::remove_all(m_dir + "/run");
+    Result second = run({"run", path});
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    for (const auto& [host, bytes] : sent()) {
+        EXPECT_EQ(bytes, 0u) << host;
+    }
+    write_file("tree/small/7", "seven!!!!");
+    fs::remove_all(m_dir + "/run");
+    Result third = run({"run", path});
+    ASSERT_EQ(third.exit_code, 0) << third.out << third.err;
+    for (const auto& [host, bytes] : sent()) {
+        EXPECT_EQ(bytes, 9u) << host;
+    }
+    EXPECT_EQ(read_file(m_dir + "/h2/w/tree/small/7"), "seven!!!!");
+}
+
+TEST_F(SshStage, AFullDiskFailsThatHostsStagingAlone) {
+    std::string small = m_dir + "/small";
+    SmallDisk disk(small, 1 << 20);
+    if (!disk.mounted()) {
+        GTEST_SKIP() << "mounting a tmpfs needs root";
+    }
+    fs::permissions(small, fs::perms::all);
+    Result r = run({"run", spec("    retries: 1\n    backoff: 100ms\n", small)});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    int n4_attempts = 0;
+    for (const auto& a : attempts()) {
+        if (a["job"] == "n4") {
+            ++n4_attempts;
+            EXPECT_EQ(a["reason"].get<std::string>().rfind("staging 'tree' failed: cannot write '" + small, 0), 0u)
+                << a.dump();
+        } else {
+            EXPECT_EQ(a["verdict"], "succeeded") << a.dump();
+        }
+    }
+    EXPECT_EQ(n4_attempts, 4) << "two shards, each tried twice";
+    for (const auto& entry : fs::recursive_directory_iterator(small)) {
+        EXPECT_EQ(entry.path().string().find("sshard-part"), std::string::npos) << entry.path();
+    }
+}
+
+TEST_F(SshStage, CollectsAFilePerShardAndRefusesHostilePaths) {
+    fs::create_symlink("/etc/passwd", m_dir + "/h1/link");
+    std::string path = write_spec("version: 1\nhosts: [node1]\njobs:\n  - name: c\n    workdir: " + m_dir +
+                                  "/h1\n    shards: {items: [ok, ok, \"../../x\", link]}\n"
+                                  "    command: echo result {index} > r{index}.out; echo {index} > ok\n"
+                                  "    collect:\n      - {from: \"{item}\", to: \"got/{index}\"}\n"
+                                  "      - {from: \"r{index}.out\", to: \"got/{index}.out\", optional: true}\n");
+    Result r = run({"run", path});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    std::map<std::uint64_t, nlohmann::json> ends;
+    for (const auto& a : attempts()) {
+        ends[a["index"].get<std::uint64_t>()] = a;
+    }
+    EXPECT_EQ(ends[0]["verdict"], "succeeded");
+    EXPECT_EQ(ends[2]["reason"], "collect refused: '../../x' to 'got/2' would leave its directory");
+    EXPECT_EQ(ends[3]["reason"], "collect refused: 'link' is a symbolic link on the host");
+    EXPECT_FALSE(fs::exists(m_dir + "/run/got/3"));
+    std::uint64_t on_disk = 0;
+    for (const char* name : {"0", "0.out", "1", "1.out"}) {
+        on_disk += fs::file_size(m_dir + "/run/got/" + name);
+    }
+    EXPECT_EQ(read_file(m_dir + "/run/got/1.out"), "result 1\n");
+    Result report = run_sshard({"report", m_dir + "/run", "--format", "json"});
+    ASSERT_EQ(report.exit_code, 0) << report.err;
+    EXPECT_EQ(nlohmann::json::parse(report.out)["hosts"][0]["transfer"]["received_bytes"], on_disk);
+}
+
+} // namespace
+} // namespace sshard::test
