@@ -428,7 +428,8 @@ TEST_F(RunCommand, UsageErrors) {
     std::string spec = write_spec("version: 1\njobs: [{name: j, command: 'true'}]\n");
     Result bad_limit = run_sshard({"run", spec, "--down-limit", "soon"});
     EXPECT_EQ(bad_limit.exit_code, 2);
-    EXPECT_EQ(bad_limit.err, "sshard: error: bad --down-limit 'soon': a duration above zero, such as 30s or 5m\n");
+    EXPECT_EQ(bad_limit.err, "--down-limit: 'soon' is not a duration above zero, up to 100 days, such as 30s or 5m\n"
+                             "Run with --help for more information.\n");
     Result r = run_sshard({"run", "--resume", m_dir});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.err, "sshard: error: '" + m_dir + "' is not a run directory (no journal.jsonl in it)\n");
