@@ -1,5 +1,6 @@
 #include "cli/common_options.hpp"
 
+#include <charconv>
 #include <fmt/format.h>
 
 #include "cli/terminal.hpp"
@@ -9,6 +10,22 @@
 #include "core/hosts.hpp"
 
 namespace sshard::cli {
+
+namespace {
+
+// Beyond any count of shards or hosts a run could have in flight at once.
+constexpr std::uint64_t k_max_count = 1'000'000;
+
+std::optional<core::Duration> positive_duration(const std::string& text) {
+    auto duration = core::parse_duration(text);
+    return duration && duration->count() > 0 ? duration : std::nullopt;
+}
+
+std::string duration_problem(const std::string& text) {
+    return fmt::format("'{}' is not a duration above zero, up to 100 days, such as 30s or 5m", terminal_safe(text));
+}
+
+} // namespace
 
 void add_host_options(CLI::App& command, HostFlags& hosts) {
     auto* list = command.add_option("--hosts", hosts.list,
@@ -62,6 +79,31 @@ transport::SshOptions ssh_options(const SshFlags& flags) {
         options.log = print_log_line;
     }
     return options;
+}
+
+CLI::Validator count_check(const std::string& hint) {
+    auto check = [hint](const std::string& text) {
+        std::uint64_t value = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 1 || value > k_max_count) {
+            return fmt::format("'{}' is not a whole number from 1 to {}{}", terminal_safe(text), k_max_count, hint);
+        }
+        return std::string();
+    };
+    return {check, "N"};
+}
+
+CLI::Validator duration_check() {
+    return {[](const std::string& text) { return positive_duration(text) ? std::string() : duration_problem(text); },
+            "DURATION"};
+}
+
+core::Duration parse_duration_flag(const std::string& flag, const std::string& text) {
+    auto duration = positive_duration(text);
+    if (!duration) {
+        throw core::UsageError(fmt::format("{}: {}", flag, duration_problem(text)));
+    }
+    return *duration;
 }
 
 core::Spec load_spec_with_hosts(const std::string& path, const HostFlags& hosts,

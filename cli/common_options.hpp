@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/duration.hpp"
 #include "core/spec.hpp"
 #include "core/spec_loader.hpp"
 #include "transport/ssh_transport.hpp"
@@ -41,6 +42,17 @@ void add_ssh_options(CLI::App& command, SshFlags& flags);
 
 // The transport's options for `flags`.
 transport::SshOptions ssh_options(const SshFlags& flags);
+
+// The check of a flag that counts: a whole number from 1 to 1000000. Anything else is refused (exit 2) with a
+// sentence that quotes the value, then `hint` when there is one.
+CLI::Validator count_check(const std::string& hint = "");
+
+// The check of a duration flag: above zero, up to 100 days, as `30s`, `5m` or `1h30m`; else refused (exit 2).
+CLI::Validator duration_check();
+
+// A duration flag's value (`flag` names it in the message). Throws core::UsageError for what duration_check()
+// refuses.
+core::Duration parse_duration_flag(const std::string& flag, const std::string& text);
 
 // Loads the spec at `path`, its hosts replaced by `hosts` when given, passing `pass_env` to every job. Throws
 // core::SpecError and core::Error.

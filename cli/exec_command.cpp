@@ -104,11 +104,13 @@ Command add_exec_command(CLI::App& app) {
     CLI::App* command = app.add_subcommand("exec", "Run a command once on each host, without a spec");
     add_host_options(*command, options->hosts);
     command->add_option("--fanout", options->fanout, "At most N hosts at a time, connecting or running")
-        ->check(CLI::PositiveNumber)
+        ->check(count_check())
         ->capture_default_str();
     command->add_flag("--fold", options->fold, "Print identical output once, under the folded list of its hosts");
-    command->add_option("--timeout", options->timeout, "Stop the command on a host after this long (30s, 5m)");
+    command->add_option("--timeout", options->timeout, "Stop the command on a host after this long (30s, 5m)")
+        ->check(duration_check());
     command->add_option("--down-limit", options->down_limit, "Fail a host that cannot be reached for this long")
+        ->check(duration_check())
         ->capture_default_str();
     add_env_option(*command, options->pass_env);
     add_ssh_options(*command, options->ssh);
@@ -132,11 +134,6 @@ Command add_exec_command(CLI::App& app) {
 }
 
 int exec_command(const ExecOptions& options) {
-    if (auto timeout = core::parse_duration(options.timeout);
-        !options.timeout.empty() && (!timeout || timeout->count() == 0)) {
-        throw core::UsageError(
-            fmt::format("bad --timeout '{}': a duration above zero, such as 30s or 5m", options.timeout));
-    }
     std::vector<core::HostSpec> hosts = hosts_from_flags(options.hosts, "exec needs its hosts");
     RunOptions run;
     run.spec = "exec";

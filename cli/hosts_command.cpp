@@ -1,5 +1,6 @@
 #include "cli/hosts_command.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -19,10 +20,24 @@ namespace {
 
 constexpr unsigned k_parallel_checks = 8; // within OpenSSH's MaxStartups, even for hosts behind one server
 
+// The width of the column of host names: the longest, made safe.
+std::size_t name_width(const std::vector<core::HostSpec>& hosts) {
+    std::size_t width = 0;
+    for (const auto& host : hosts) {
+        width = std::max(width, display_width(terminal_safe(host.name)));
+    }
+    return width;
+}
+
+// `name` made safe and padded to `width` columns.
+std::string name_column(const std::string& name, std::size_t width) {
+    return pad_right(terminal_safe(name), width);
+}
+
 // A host's line in the list: its name and settings, one column each.
-std::string host_line(const core::HostSpec& host) {
-    std::string text = fmt::format("{:<24} slots {:<5} priority {:<4} {}", host.name, slots_text(host), host.priority,
-                                   transport_name(host.transport));
+std::string host_line(const core::HostSpec& host, std::size_t width) {
+    std::string text = fmt::format("{} slots {:<5} priority {:<4} {}", name_column(host.name, width), slots_text(host),
+                                   host.priority, transport_name(host.transport));
     if (!host.user.empty()) {
         text += " user " + host.user;
     }
@@ -32,7 +47,7 @@ std::string host_line(const core::HostSpec& host) {
     for (const auto& label : host.labels) {
         text += " +" + label;
     }
-    return terminal_safe(text);
+    return text;
 }
 
 // Checks every host, a few at a time, each on a thread of its own.
@@ -74,9 +89,10 @@ int hosts_command(const HostsOptions& options) {
     } else {
         spec = load_spec_with_hosts(options.spec, options.hosts);
     }
+    std::size_t width = name_width(spec.hosts);
     if (!options.check) {
         for (const auto& host : spec.hosts) {
-            fmt::print(std::cout, "{}\n", host_line(host));
+            fmt::print(std::cout, "{}\n", terminal_safe(host_line(host, width)));
         }
         return k_exit_ok;
     }
@@ -85,13 +101,14 @@ int hosts_command(const HostsOptions& options) {
     for (std::size_t i = 0; i < spec.hosts.size(); ++i) {
         const auto& check = checks[i];
         if (check.ok) {
-            fmt::print(std::cout, "{:<24} ok    cpus {:<4} setup {:>6.0f} ms  rtt {:>6.1f} ms  {}{}\n",
-                       terminal_safe(spec.hosts[i].name), check.cpus ? std::to_string(*check.cpus) : "?",
-                       check.setup_s * 1000, check.round_trip_s * 1000, terminal_safe(check.server),
+            fmt::print(std::cout, "{} ok    cpus {:<4} setup {:>9}  rtt {:>6.1f} ms  {}{}\n",
+                       name_column(spec.hosts[i].name, width), check.cpus ? std::to_string(*check.cpus) : "?",
+                       check.setup_s ? fmt::format("{:.0f} ms", *check.setup_s * 1000) : "n/a",
+                       check.round_trip_s * 1000, terminal_safe(check.server),
                        check.fallback.empty() ? "" : "  (a channel per shard: " + terminal_safe(check.fallback) + ")");
         } else {
             ++failed;
-            fmt::print(std::cout, "{:<24} FAIL  {}\n", terminal_safe(spec.hosts[i].name), terminal_safe(check.error));
+            fmt::print(std::cout, "{} FAIL  {}\n", name_column(spec.hosts[i].name, width), terminal_safe(check.error));
         }
     }
     std::cout.flush();

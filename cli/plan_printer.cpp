@@ -1,8 +1,10 @@
 #include "cli/plan_printer.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include "cli/terminal.hpp"
 #include "core/error.hpp"
 #include "core/hostlist.hpp"
 #include "core/json_writer.hpp"
@@ -56,13 +58,15 @@ std::string host_settings(const HostSpec& host) {
     return text;
 }
 
-// Hosts written as folded groups of consecutive hosts that share every setting.
+// Hosts written as folded groups of consecutive hosts that share every setting, the groups in a column as wide
+// as the widest.
 void print_hosts(std::ostream& out, const std::vector<HostSpec>& hosts, const std::vector<std::size_t>& chosen) {
+    std::vector<std::pair<std::string, std::string>> groups; // folded names, settings
     std::vector<std::string> names;
     std::string settings;
     auto flush = [&] {
         if (!names.empty()) {
-            fmt::print(out, "  {:<24} {}\n", core::fold_hostlist(names), settings);
+            groups.emplace_back(terminal_safe(core::fold_hostlist(names)), settings);
         }
         names.clear();
     };
@@ -75,6 +79,29 @@ void print_hosts(std::ostream& out, const std::vector<HostSpec>& hosts, const st
         names.push_back(hosts[index].name);
     }
     flush();
+    std::size_t width = 0;
+    for (const auto& group : groups) {
+        width = std::max(width, display_width(group.first));
+    }
+    for (const auto& [folded, group_settings] : groups) {
+        fmt::print(out, "  {} {}\n", pad_right(folded, width), group_settings);
+    }
+}
+
+// `text` with each line after the first indented by `indent` spaces, to stand under the first; without its
+// final line breaks (a YAML block scalar's), and no spaces on empty lines.
+std::string indent_lines(std::string_view text, std::size_t indent) {
+    while (text.ends_with('\n')) {
+        text.remove_suffix(1);
+    }
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        out += text[i];
+        if (text[i] == '\n' && text[i + 1] != '\n') {
+            out.append(indent, ' ');
+        }
+    }
+    return out;
 }
 
 std::string backoff_text(const core::Backoff& b) {
@@ -137,7 +164,8 @@ void print_job(std::ostream& out, const core::Plan& plan, const core::PlannedJob
     print_transfers(out, job);
     std::uint64_t shown = std::min<std::uint64_t>(planned.shards.size(), k_plan_text_shards);
     for (std::uint64_t i = 0; i < shown; ++i) {
-        fmt::print(out, "  [{}] {}\n", i, planned.shards.command(i, 1));
+        std::string prefix = fmt::format("  [{}] ", i);
+        fmt::print(out, "{}{}\n", prefix, indent_lines(planned.shards.command(i, 1), prefix.size()));
     }
     if (planned.shards.size() > shown) {
         fmt::print(out, "  ... and {} more (--format json lists every shard)\n", planned.shards.size() - shown);

@@ -35,7 +35,7 @@ void print_run(std::ostream& out, const core::RunReport& run) {
         {"attempts", fmt::format("{} ({} retries)", run.attempts, run.retries)},
         {"host losses", fmt::format("{}", run.host_losses)},
         {"T_total", seconds_text(run.t_total_s)},
-        {"speedup", fmt::format("{:.2f}", run.speedup)},
+        {"speedup", run.speedup ? fmt::format("{:.2f}", *run.speedup) : "n/a"},
         {"slots", fmt::format("{}", run.slots)},
         {"utilization", percent_text(run.utilization)},
         {"CPU", fmt::format("{} (efficiency {})", seconds_text(run.cpu_s), percent_text(run.cpu_efficiency))}};

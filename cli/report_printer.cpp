@@ -1,5 +1,6 @@
 #include "cli/report_printer.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
@@ -16,9 +17,40 @@ namespace {
 
 using nlohmann::ordered_json;
 
-// A name for a table column: its first `width` bytes, safe for the terminal.
-std::string cell(const std::string& name, std::size_t width = 16) {
-    return terminal_safe(std::string_view(name).substr(0, width));
+// Names wider than this are shortened in the middle, where "…" shows the cut: their ends tell hosts and jobs apart
+// ("render-node-east-001"), and a table of 100-character names would not fit a terminal.
+constexpr std::size_t k_max_name_width = 40;
+
+// The byte offset where the character at column `column` of `text` starts.
+std::size_t column_offset(std::string_view text, std::size_t column) {
+    std::size_t offset = 0;
+    for (std::size_t seen = 0; offset < text.size(); ++offset) {
+        if ((static_cast<unsigned char>(text[offset]) & 0xC0) != 0x80 && seen++ == column) {
+            break;
+        }
+    }
+    return offset;
+}
+
+// A name safe for the terminal, at most `width` columns: a longer one keeps its start and end around a "…".
+std::string name_cell(const std::string& name, std::size_t width = k_max_name_width) {
+    std::string safe = terminal_safe(name);
+    std::size_t columns = display_width(safe);
+    if (columns <= width) {
+        return safe;
+    }
+    std::size_t head = (width - 1) / 2;
+    std::size_t tail = width - 1 - head;
+    return safe.substr(0, column_offset(safe, head)) + "\u2026" + safe.substr(column_offset(safe, columns - tail));
+}
+
+// The width of a column of names: the widest, up to k_max_name_width, and at least `least`.
+std::size_t name_width(const std::vector<std::string>& names, std::size_t least) {
+    std::size_t width = least;
+    for (const auto& name : names) {
+        width = std::max(width, display_width(name_cell(name)));
+    }
+    return width;
 }
 
 void print_run(std::ostream& out, const core::RunReport& run) {
@@ -28,29 +60,41 @@ void print_run(std::ostream& out, const core::RunReport& run) {
                run.shards.succeeded, run.shards.failed, run.shards.skipped, not_run_count(run.shards));
     fmt::print(out, "  started {}, makespan {}, {} attempts, {} retries, {} host losses\n", local_time_text(run.start),
                seconds_text(run.makespan_s), run.attempts, run.retries, run.host_losses);
-    fmt::print(out, "  T_total {}, speedup {:.2f}, {} slots, utilization {}, CPU {} (efficiency {})\n",
-               seconds_text(run.t_total_s), run.speedup, run.slots, percent_text(run.utilization),
-               seconds_text(run.cpu_s), percent_text(run.cpu_efficiency));
+    fmt::print(out, "  T_total {}, speedup {}, {} slots, utilization {}, CPU {} (efficiency {})\n",
+               seconds_text(run.t_total_s), run.speedup ? fmt::format("{:.2f}", *run.speedup) : "n/a", run.slots,
+               percent_text(run.utilization), seconds_text(run.cpu_s), percent_text(run.cpu_efficiency));
 }
 
-// A table in fixed-width columns: the first left-aligned and cut to its width, the others right-aligned.
+// A table in columns as wide as their widest cell: the first (names, shortened in the middle past
+// k_max_name_width) left-aligned, the others right-aligned.
 void print_table(std::ostream& out, const Table& table) {
-    auto print_line = [&](const std::vector<std::string>& cells, bool cut) {
-        const Column& first = table.columns.front();
-        std::string line = fmt::format("{:<{}}", cut ? cell(cells.front(), first.width) : cells.front(), first.width);
-        for (std::size_t i = 1; i < table.columns.size(); ++i) {
-            line += fmt::format(" {:>{}}", terminal_safe(cells[i]), table.columns[i].width);
-        }
-        fmt::print(out, "{}\n", line);
-    };
-    std::vector<std::string> names;
+    std::vector<std::vector<std::string>> lines;
+    lines.emplace_back();
     for (const auto& column : table.columns) {
-        names.push_back(column.name);
+        lines.back().push_back(column.name);
+    }
+    for (const auto& row : table.rows) {
+        lines.push_back({name_cell(row.front())});
+        for (std::size_t i = 1; i < row.size(); ++i) {
+            lines.back().push_back(terminal_safe(row[i]));
+        }
+    }
+    std::vector<std::size_t> widths;
+    for (const auto& column : table.columns) {
+        widths.push_back(static_cast<std::size_t>(column.width));
+    }
+    for (const auto& line : lines) {
+        for (std::size_t i = 0; i < line.size(); ++i) {
+            widths[i] = std::max(widths[i], display_width(line[i]));
+        }
     }
     out << '\n';
-    print_line(names, false);
-    for (const auto& row : table.rows) {
-        print_line(row, true);
+    for (const auto& line : lines) {
+        std::string text = pad_right(line.front(), widths.front());
+        for (std::size_t i = 1; i < line.size(); ++i) {
+            text += " " + std::string(widths[i] - std::min(widths[i], display_width(line[i])), ' ') + line[i];
+        }
+        fmt::print(out, "{}\n", text);
     }
 }
 
@@ -67,7 +111,8 @@ void print_failures(std::ostream& out, const core::Report& report) {
         while (start < f.stderr_tail.size()) {
             std::size_t end = f.stderr_tail.find('\n', start);
             end = end == std::string::npos ? f.stderr_tail.size() : end;
-            fmt::print(out, "    | {}\n", cell(f.stderr_tail.substr(start, end - start), 90));
+            fmt::print(out, "    | {}\n",
+                       terminal_safe(std::string_view(f.stderr_tail).substr(start, end - start).substr(0, 90)));
             start = end + 1;
         }
     }
@@ -113,6 +158,11 @@ void print_timeline(std::ostream& out, const core::Report& report) {
     std::vector<std::size_t> resumes = resume_columns(report.run);
     fmt::print(out, "\ntimeline (busy slots per host; each column is 1/{} of the run{})\n", core::k_timeline_slices,
                resumes.empty() ? "" : "; \u250a: resumed after a pause");
+    std::vector<std::string> names;
+    for (const auto& h : report.hosts) {
+        names.push_back(h.name);
+    }
+    std::size_t width = name_width(names, 16);
     for (const auto& h : report.hosts) {
         std::string line;
         for (std::size_t i = 0; i < h.timeline.size(); ++i) {
@@ -121,7 +171,7 @@ void print_timeline(std::ostream& out, const core::Report& report) {
             }
             line += blocks[static_cast<int>(std::lround(h.timeline[i] * 8))];
         }
-        fmt::print(out, "  {:<16} |{}|\n", cell(h.name), line);
+        fmt::print(out, "  {} |{}|\n", pad_right(name_cell(h.name), width), line);
     }
 }
 
@@ -141,6 +191,11 @@ void print_report_text(std::ostream& out, const core::Report& report) {
 }
 
 namespace {
+
+// A measurement, or null where there is none.
+template <class T> ordered_json or_null(const std::optional<T>& value) {
+    return value ? ordered_json(*value) : ordered_json(nullptr);
+}
 
 ordered_json shards_json(const core::ShardCounts& s) {
     return {{"total", s.total}, {"succeeded", s.succeeded}, {"failed", s.failed}, {"skipped", s.skipped}};
@@ -166,11 +221,11 @@ ordered_json run_json(const core::RunReport& run) {
             {"retries", run.retries},
             {"host_losses", run.host_losses},
             {"t_total_s", run.t_total_s},
-            {"speedup", run.speedup},
+            {"speedup", or_null(run.speedup)},
             {"slots", run.slots},
-            {"utilization", run.utilization},
-            {"cpu_s", run.cpu_s},
-            {"cpu_efficiency", run.cpu_efficiency},
+            {"utilization", or_null(run.utilization)},
+            {"cpu_s", or_null(run.cpu_s)},
+            {"cpu_efficiency", or_null(run.cpu_efficiency)},
             {"interrupted", run.interrupted}};
 }
 
@@ -180,17 +235,17 @@ ordered_json transfer_json(const core::TransferStats& t) {
 }
 
 ordered_json job_json(const core::JobReport& j) {
-    return {
-        {"name", j.name},
-        {"shards", shards_json(j.shards)},
-        {"attempts", j.attempts},
-        {"retries", j.retries},
-        {"t_total_s", j.t_total_s},
-        {"duration_s",
-         {{"min", j.duration_s.min}, {"p50", j.duration_s.p50}, {"p95", j.duration_s.p95}, {"max", j.duration_s.max}}},
-        {"cpu_efficiency", j.cpu_efficiency},
-        {"makespan_s", j.makespan_s},
-        {"transfer", transfer_json(j.transfer)}};
+    const auto& d = j.duration_s;
+    return {{"name", j.name},
+            {"shards", shards_json(j.shards)},
+            {"attempts", j.attempts},
+            {"retries", j.retries},
+            {"t_total_s", d ? ordered_json(j.t_total_s) : ordered_json(nullptr)},
+            {"duration_s", d ? ordered_json{{"min", d->min}, {"p50", d->p50}, {"p95", d->p95}, {"max", d->max}}
+                             : ordered_json(nullptr)},
+            {"cpu_efficiency", or_null(j.cpu_efficiency)},
+            {"makespan_s", or_null(j.makespan_s)},
+            {"transfer", transfer_json(j.transfer)}};
 }
 
 ordered_json host_json(const core::HostReport& h) {
@@ -200,16 +255,16 @@ ordered_json host_json(const core::HostReport& h) {
             {"failures", h.failures},
             {"losses", h.losses},
             {"busy_s", h.busy_s},
-            {"idle_s", h.idle_s},
-            {"utilization", h.utilization},
-            {"cpu_user_s", h.cpu_user_s},
-            {"cpu_sys_s", h.cpu_sys_s},
-            {"setup_s", h.setup_s ? ordered_json(*h.setup_s) : ordered_json(nullptr)},
+            {"idle_s", or_null(h.idle_s)},
+            {"utilization", or_null(h.utilization)},
+            {"cpu_user_s", or_null(h.cpu_user_s)},
+            {"cpu_sys_s", or_null(h.cpu_sys_s)},
+            {"setup_s", or_null(h.setup_s)},
             {"samples", h.samples},
-            {"cpu_busy_mean", h.cpu_busy_mean ? ordered_json(*h.cpu_busy_mean) : ordered_json(nullptr)},
-            {"cpu_busy_peak", h.cpu_busy_peak ? ordered_json(*h.cpu_busy_peak) : ordered_json(nullptr)},
-            {"mem_used_peak_bytes", h.mem_used_peak ? ordered_json(*h.mem_used_peak) : ordered_json(nullptr)},
-            {"mem_total_bytes", h.mem_total ? ordered_json(*h.mem_total) : ordered_json(nullptr)},
+            {"cpu_busy_mean", or_null(h.cpu_busy_mean)},
+            {"cpu_busy_peak", or_null(h.cpu_busy_peak)},
+            {"mem_used_peak_bytes", or_null(h.mem_used_peak)},
+            {"mem_total_bytes", or_null(h.mem_total)},
             {"timeline", h.timeline},
             {"transfer", transfer_json(h.transfer)}};
 }

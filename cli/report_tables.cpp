@@ -13,10 +13,6 @@ std::string mib(std::optional<std::uint64_t> bytes) {
     return bytes ? fmt::format("{:.0f} MiB", static_cast<double>(*bytes) / 1048576.0) : "n/a";
 }
 
-std::string percent_or_na(std::optional<double> share) {
-    return share ? percent_text(*share) : "n/a";
-}
-
 std::string rate(std::uint64_t bytes, double seconds) {
     return seconds > 0 ? fmt::format("{:.1f}", static_cast<double>(bytes) / 1e6 / seconds) : "n/a";
 }
@@ -74,11 +70,13 @@ Table jobs_table(const std::vector<core::JobReport>& jobs) {
                  {"cpu", 6}},
                 {}};
     for (const auto& j : jobs) {
+        // A job that ran no attempt has no times, not times of zero.
+        auto time = [&](double seconds) { return j.duration_s ? seconds_text(seconds) : std::string("n/a"); };
+        core::Durations d = j.duration_s.value_or(core::Durations{});
         table.rows.push_back({j.name, std::to_string(j.shards.total), std::to_string(j.shards.succeeded),
                               std::to_string(j.shards.failed), std::to_string(j.shards.skipped),
-                              std::to_string(j.attempts), seconds_text(j.t_total_s), seconds_text(j.duration_s.min),
-                              seconds_text(j.duration_s.p50), seconds_text(j.duration_s.p95),
-                              seconds_text(j.duration_s.max), percent_text(j.cpu_efficiency)});
+                              std::to_string(j.attempts), time(j.t_total_s), time(d.min), time(d.p50), time(d.p95),
+                              time(d.max), percent_text(j.cpu_efficiency)});
     }
     return table;
 }
@@ -99,8 +97,8 @@ Table hosts_table(const std::vector<core::HostReport>& hosts) {
     for (const auto& h : hosts) {
         table.rows.push_back({h.name, std::to_string(h.slots), std::to_string(h.shards), std::to_string(h.failures),
                               std::to_string(h.losses), seconds_text(h.busy_s), seconds_text(h.idle_s),
-                              percent_text(h.utilization), seconds_text(h.cpu_user_s), seconds_text(h.cpu_sys_s),
-                              h.setup_s ? seconds_text(*h.setup_s) : "n/a"});
+                              h.connected ? percent_text(h.utilization) : "down", seconds_text(h.cpu_user_s),
+                              seconds_text(h.cpu_sys_s), seconds_text(h.setup_s)});
     }
     return table;
 }
@@ -109,8 +107,8 @@ Table host_use_table(const std::vector<core::HostReport>& hosts) {
     Table table{
         {{"host use", 16}, {"samples", 8}, {"cpu mean", 9}, {"cpu peak", 9}, {"mem peak", 12}, {"mem total", 12}}, {}};
     for (const auto& h : hosts) {
-        table.rows.push_back({h.name, std::to_string(h.samples), percent_or_na(h.cpu_busy_mean),
-                              percent_or_na(h.cpu_busy_peak), mib(h.mem_used_peak), mib(h.mem_total)});
+        table.rows.push_back({h.name, std::to_string(h.samples), percent_text(h.cpu_busy_mean),
+                              percent_text(h.cpu_busy_peak), mib(h.mem_used_peak), mib(h.mem_total)});
     }
     return table;
 }

@@ -12,12 +12,13 @@ namespace sshard::cli {
 
 struct Column {
     std::string name;
-    int width = 0; // in the text report: the first column is left-aligned and cut to it, the others right-aligned
+    int width = 0; // the text report's least width: columns widen to their longest cell
 };
 
 struct Table {
     std::vector<Column> columns;
-    std::vector<std::vector<std::string>> rows; // cells as text, not yet made safe for a terminal or HTML
+    std::vector<std::vector<std::string>> rows; // cells as text, not yet made safe for a terminal or HTML; n/a
+                                                // where nothing was measured
 };
 
 // One row per job: shards by outcome, attempts, time and CPU efficiency.

@@ -56,10 +56,11 @@ Command add_run_command(CLI::App& app) {
     command->add_flag("--fail-fast", options->fail_fast,
                       "After the first shard that fails for good, start nothing new");
     command->add_option("--max-parallel", options->max_parallel, "At most N shards in flight across all hosts")
-        ->check(CLI::PositiveNumber);
+        ->check(count_check(" (without the flag, the hosts' slots are the limit)"));
     command
         ->add_option("--down-limit", options->down_limit,
                      "Fail a job's remaining shards when all its hosts have been down this long")
+        ->check(duration_check())
         ->capture_default_str();
     command->add_option("--progress", options->progress, "The live progress line on stderr")
         ->check(CLI::IsMember({"auto", "always", "never"}))
@@ -192,14 +193,6 @@ private:
     bool m_closed = false; // guarded by m_mutex
 };
 
-core::Duration parse_down_limit(const std::string& text) {
-    auto limit = core::parse_duration(text);
-    if (!limit || limit->count() == 0) {
-        throw core::UsageError(fmt::format("bad --down-limit '{}': a duration above zero, such as 30s or 5m", text));
-    }
-    return *limit;
-}
-
 // --joblog's writer, or none. Throws core::Error when the file cannot be opened.
 std::unique_ptr<core::JoblogWriter> open_joblog(const RunOptions& options, const core::Spec& spec, bool resuming) {
     if (options.joblog.empty()) {
@@ -215,7 +208,7 @@ core::SchedulerOptions scheduler_options(const RunOptions& options, const core::
     core::SchedulerOptions scheduling;
     scheduling.fail_fast = options.fail_fast;
     scheduling.max_parallel = options.max_parallel;
-    scheduling.down_limit = parse_down_limit(options.down_limit);
+    scheduling.down_limit = parse_duration_flag("--down-limit", options.down_limit);
     scheduling.seed = std::random_device{}();
     scheduling.run_id = dir.id();
     scheduling.collect_dir = dir.path();
@@ -288,15 +281,18 @@ private:
 // Runs the scheduler over the hosts' transports until every shard has settled or the run was stopped by a
 // signal (the first stops the running shards, see SignalWatcher).
 core::RunSummary run_scheduler(core::Scheduler& scheduler, const core::Spec& spec, const RunOptions& options,
-                               const core::RunDir& dir, SignalWatcher& signals) {
+                               const core::RunDir& dir, SignalWatcher& signals, RunDisplay& display) {
     transport::SshOptions ssh = ssh_options(options.ssh);
+    if (ssh.log) {
+        ssh.log = [&display](std::string_view line) { display.print_above("sshard: " + terminal_safe(line)); };
+    }
     if (options.max_handshakes > 0) {
         ssh.max_handshakes = options.max_handshakes;
     }
     transport::TransportSet transport(scheduler, spec.hosts, ssh, dir.path() + "/slurm");
     signals.set_handler([&](int) {
         if (signals.count() == 1) {
-            std::cerr << "\nsshard: interrupted: stopping the running shards (again to kill them at once)\n";
+            display.print_above("sshard: interrupted: stopping the running shards (again to kill them at once)");
         }
         scheduler.interrupt();
     });
@@ -375,23 +371,25 @@ int run_command(const RunOptions& options) {
     core::JournalRecorder recorder(journal, plan);
     core::SystemClock clock;
     recorder.run_started(dir.id(), journal_spec_path(options, dir, resumed, previous), resumed.has_value(),
-                         clock.wall());
+                         options.max_parallel, clock.wall());
     journal.sync();
 
     // 6. The run, each attempt told to the journal and the terminal, until every shard has settled or a signal
     //    or a journal that cannot be written stopped it.
     RunDisplay display(plan, show_progress(options));
-    GroupPrinter group(spec, outputs.fd(),
-                       options.titles_by_host ? GroupPrinter::Title::host : GroupPrinter::Title::shard,
-                       show_progress(options));
-    core::ListenerList listeners(options.group ? std::vector<core::RunListener*>{&recorder, &group, &display}
-                                               : std::vector<core::RunListener*>{&recorder, &display});
+    std::optional<GroupPrinter> group;
+    if (options.group) {
+        group.emplace(spec, outputs.fd(),
+                      options.titles_by_host ? GroupPrinter::Title::host : GroupPrinter::Title::shard, display);
+    }
+    core::ListenerList listeners(group ? std::vector<core::RunListener*>{&recorder, &*group, &display}
+                                       : std::vector<core::RunListener*>{&recorder, &display});
     StreamPrinter stream(spec);
     core::SchedulerOptions scheduling = scheduler_options(options, dir, previous, resumed.has_value());
     route_attempts(scheduling, options, outputs, stream, joblog.get());
     core::Scheduler scheduler(plan, clock, listeners, std::move(scheduling));
     auto watching = journal_failure.watch(scheduler);
-    core::RunSummary summary = run_scheduler(scheduler, spec, options, dir, signals);
+    core::RunSummary summary = run_scheduler(scheduler, spec, options, dir, signals, display);
 
     // 7. The report, from the journal alone.
     return finish(options, journal, dir, summary);

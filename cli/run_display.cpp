@@ -22,7 +22,7 @@ constexpr auto k_max_gap = std::chrono::seconds(1);
 } // namespace
 
 RunDisplay::RunDisplay(const core::Plan& plan, bool progress)
-    : m_plan(plan), m_progress(progress), m_started(Clock::now()) {
+    : m_plan(plan), m_progress(progress), m_started(Clock::now()), m_down(plan.spec->hosts.size(), false) {
     if (m_progress) {
         m_drawer = std::thread([this] { draw_loop(); });
     }
@@ -33,21 +33,41 @@ RunDisplay::~RunDisplay() {
 }
 
 void RunDisplay::host_changed(std::size_t host, const core::HostState& state) {
-    if (state.up && state.note.empty()) {
-        return;
+    std::string message;
+    {
+        std::lock_guard lock(m_mutex);
+        bool was_down = m_down[host];
+        m_down[host] = !state.up;
+        if (!state.up && !was_down) {
+            message = "is down: " + state.reason;
+        } else if (state.up && (was_down || !state.note.empty())) {
+            message = was_down ? (state.note.empty() ? "is up again" : "is up again; " + state.note) : state.note;
+        }
     }
-    std::lock_guard lock(m_mutex);
+    if (!message.empty()) {
+        print_above(
+            fmt::format("sshard: host {} {}", terminal_safe(m_plan.spec->hosts[host].name), terminal_safe(message)));
+    }
+}
+
+void RunDisplay::print_above(const std::string& line) {
+    print_above([&] { std::cerr << line << '\n'; });
+}
+
+void RunDisplay::print_above(const std::function<void()>& print) {
+    std::lock_guard output(m_output);
     clear_line();
-    if (state.up) {
-        fmt::print(std::cerr, "sshard: host {} {}\n", terminal_safe(m_plan.spec->hosts[host].name),
-                   terminal_safe(state.note));
-    } else {
-        fmt::print(std::cerr, "sshard: host {} is down: {}\n", terminal_safe(m_plan.spec->hosts[host].name),
-                   terminal_safe(state.reason));
+    print();
+    std::string line;
+    {
+        std::lock_guard lock(m_mutex);
+        line = m_progress && !m_stopping ? next_line(Clock::now()) : std::string();
     }
-    if (m_progress && !m_stopping) {
-        draw(Clock::now()); // the line the message cleared, below it
+    if (!line.empty()) {
+        write_line(line); // the line the message cleared, below it
     }
+    std::cout.flush();
+    std::cerr.flush();
 }
 
 void RunDisplay::attempt_started(const core::Attempt&) {
@@ -92,7 +112,7 @@ void RunDisplay::attempt_finished(const core::Attempt&, const core::AttemptEnd& 
 
 void RunDisplay::run_finished(const core::RunSummary&) {
     stop();
-    std::lock_guard lock(m_mutex);
+    std::lock_guard output(m_output);
     clear_line();
 }
 
@@ -108,7 +128,7 @@ void RunDisplay::changed() {
 }
 
 // Draws after every change, but not sooner than k_min_gap after the last draw (changes meanwhile are drawn
-// together then), and at least every k_max_gap.
+// together then), and at least every k_max_gap. The counts are let go while the line is written.
 void RunDisplay::draw_loop() {
     std::unique_lock lock(m_mutex);
     while (!m_stopping) {
@@ -120,13 +140,19 @@ void RunDisplay::draw_loop() {
             m_wake.wait_until(lock, m_last_draw + k_min_gap, [this] { return m_stopping; });
         }
         if (!m_stopping) {
-            draw(Clock::now());
+            std::string line = next_line(Clock::now());
+            lock.unlock();
+            {
+                std::lock_guard output(m_output);
+                write_line(line);
+            }
+            lock.lock();
         }
     }
 }
 
-// Called with m_mutex held.
-void RunDisplay::draw(Clock::time_point now) {
+// The progress line as of `now`, cut to the terminal's width; counts as a draw. Called with m_mutex held.
+std::string RunDisplay::next_line(Clock::time_point now) {
     m_last_draw = now;
     m_dirty = false;
     std::string line = progress_line(now);
@@ -136,6 +162,11 @@ void RunDisplay::draw(Clock::time_point now) {
     if (line.size() > width) {
         line.resize(width);
     }
+    return line;
+}
+
+// Called with m_output held.
+void RunDisplay::write_line(const std::string& line) {
     std::cerr << '\r' << line << "\033[K" << std::flush;
 }
 
@@ -150,7 +181,7 @@ std::string RunDisplay::progress_line(Clock::time_point now) const {
                        m_running, m_failed, m_retried, rate, eta);
 }
 
-// Called with m_mutex held.
+// Called with m_output held.
 void RunDisplay::clear_line() {
     if (m_progress) {
         std::cerr << "\r\033[K" << std::flush;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <ostream>
@@ -26,17 +27,27 @@ public:
     RunDisplay(const RunDisplay&) = delete;
     RunDisplay& operator=(const RunDisplay&) = delete;
 
-    // A host's message goes on a line of its own above the progress line.
+    // A host's message goes on a line of its own above the progress line: once when it goes down (not again at
+    // each reconnect that fails), once when it is back up, and how it runs shards when that is unusual.
     void host_changed(std::size_t host, const core::HostState& state) override;
     void attempt_started(const core::Attempt& attempt) override;
     void attempt_finished(const core::Attempt& attempt, const core::AttemptEnd& end) override;
     void run_finished(const core::RunSummary& summary) override;
 
+    // Prints `line` (made safe by the caller) on a line of its own above the progress line, from any thread: the
+    // interrupt's message, -v's log lines.
+    void print_above(const std::string& line);
+    // Runs `print`, which writes whole lines to stdout or stderr, with the progress line cleared, and draws the
+    // line again below what it printed; from any thread. The run's counts are not held meanwhile: a long
+    // `print` delays no listener call but host messages.
+    void print_above(const std::function<void()>& print);
+
 private:
     using Clock = std::chrono::steady_clock;
     void changed();
     void draw_loop();
-    void draw(Clock::time_point now);
+    std::string next_line(Clock::time_point now);
+    void write_line(const std::string& line);
     std::string progress_line(Clock::time_point now) const;
     void clear_line();
     void stop();
@@ -44,7 +55,8 @@ private:
     const core::Plan& m_plan;
     bool m_progress;
     Clock::time_point m_started;
-    std::mutex m_mutex; // everything below, and stderr while a line is written
+    std::mutex m_output; // the terminal: taken before m_mutex when both are, never after it
+    std::mutex m_mutex;  // everything below
     std::condition_variable m_wake;
     bool m_dirty = false;
     bool m_stopping = false;
@@ -54,6 +66,7 @@ private:
     std::uint64_t m_failed = 0;
     std::uint64_t m_retried = 0;
     std::uint64_t m_running = 0;
+    std::vector<bool> m_down; // by host: whether its going down was shown, and not yet its coming back
     std::thread m_drawer;
 };
 

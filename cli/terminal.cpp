@@ -1,5 +1,6 @@
 #include "cli/terminal.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -98,6 +99,16 @@ std::string terminal_safe(std::string_view text) {
         text.remove_prefix(length);
     }
     return out;
+}
+
+std::size_t display_width(std::string_view text) {
+    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80; // not a UTF-8 continuation byte
+    }));
+}
+
+std::string pad_right(std::string_view text, std::size_t width) {
+    return std::string(text) + std::string(width - std::min(width, display_width(text)), ' ');
 }
 
 void print_log_line(std::string_view line) {

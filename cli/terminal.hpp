@@ -19,6 +19,12 @@ int terminal_width(int fd);
 // print it.
 std::string terminal_safe(std::string_view text);
 
+// The columns `text` takes on a terminal, one per character: for text made safe by terminal_safe().
+std::size_t display_width(std::string_view text);
+
+// `text` (made safe) and spaces after it up to `width` columns: left-aligned in a column of that width.
+std::string pad_right(std::string_view text, std::size_t width);
+
 // Prints "sshard: " and `line`, made safe, as one line on stderr; safe to call from any thread.
 void print_log_line(std::string_view line);
 

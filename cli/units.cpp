@@ -15,6 +15,14 @@ std::string percent_text(double share) {
     return fmt::format("{:.1f}%", share * 100.0);
 }
 
+std::string seconds_text(std::optional<double> seconds) {
+    return seconds ? seconds_text(*seconds) : "n/a";
+}
+
+std::string percent_text(std::optional<double> share) {
+    return share ? percent_text(*share) : "n/a";
+}
+
 std::string local_time_text(double unix_seconds) {
     auto t = static_cast<std::time_t>(unix_seconds);
     std::tm local{};

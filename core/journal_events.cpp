@@ -55,8 +55,11 @@ json encode(const RunStartEvent& e) {
     for (const auto& j : e.jobs) {
         jobs.push_back({{"name", j.name}, {"shards", j.shards}, {"priority", j.priority}});
     }
-    return {{"event", "run_start"},     {"time", e.time},     {"run", e.run},   {"name", e.name}, {"spec", e.spec},
-            {"spec_hash", e.spec_hash}, {"resume", e.resume}, {"hosts", hosts}, {"jobs", jobs}};
+    json event = {{"event", "run_start"}, {"time", e.time}, {"run", e.run},
+                  {"name", e.name},       {"spec", e.spec}, {"spec_hash", e.spec_hash},
+                  {"resume", e.resume},   {"hosts", hosts}, {"jobs", jobs}};
+    put_optional(event, "max_parallel", e.max_parallel);
+    return event;
 }
 
 json encode(const HostUpEvent& e) {
@@ -153,6 +156,7 @@ RunStartEvent decode_run_start(const json& j) {
     e.name = j.value("name", "");
     e.spec_hash = j.value("spec_hash", "");
     e.resume = j.value("resume", false);
+    e.max_parallel = get_optional<std::uint64_t>(j, "max_parallel");
     for (const auto& h : j.value("hosts", json::array())) {
         e.hosts.push_back({h.at("name").get<std::string>(), h.value("slots", 1), h.value("auto_slots", false)});
     }

@@ -57,6 +57,7 @@ struct RunStartEvent {
     bool resume = false;
     std::vector<Host> hosts;
     std::vector<Job> jobs;
+    std::optional<std::uint64_t> max_parallel; // the session's --max-parallel, when given
 };
 
 struct HostUpEvent {

@@ -36,7 +36,7 @@ std::uint64_t count(const std::vector<IndexRange>& indices) {
 } // namespace
 
 void JournalRecorder::run_started(const std::string& run_id, const std::string& spec_path, bool resumed,
-                                  WallTime time) {
+                                  std::size_t max_parallel, WallTime time) {
     RunStartEvent event;
     event.time = unix_seconds(time);
     event.run = run_id;
@@ -44,6 +44,9 @@ void JournalRecorder::run_started(const std::string& run_id, const std::string& 
     event.spec = spec_path;
     event.spec_hash = m_plan.spec->hash;
     event.resume = resumed;
+    if (max_parallel != 0) {
+        event.max_parallel = max_parallel;
+    }
     for (const auto& host : m_plan.spec->hosts) {
         event.hosts.push_back({host.name, host.slots, host.auto_slots});
     }

@@ -14,6 +14,11 @@ namespace sshard::core {
 
 namespace {
 
+// `part / whole`, or none when `whole` is no time at all.
+std::optional<double> share(double part, double whole) {
+    return whole > 0 ? std::optional(part / whole) : std::nullopt;
+}
+
 // A shard's last outcome, one byte a shard.
 enum class ShardState : std::uint8_t { none, succeeded, failed, skipped, failed_not_run };
 
@@ -26,6 +31,7 @@ struct JobTally {
     double last = 0;
     double cpu_s = 0;
     double cpu_measured_s = 0; // run time of the attempts that measured CPU
+    bool cpu_measured = false;
 };
 
 // What the report gathers about a host beyond its HostReport.
@@ -74,6 +80,8 @@ private:
     std::map<std::pair<std::string, std::uint64_t>, std::pair<std::vector<std::string>, int>> m_tries;
     std::optional<Span> m_session;
     double m_cpu_measured_s = 0;
+    std::optional<std::uint64_t> m_max_parallel; // the largest of the sessions', none when one had no cap
+    bool m_uncapped = false;                     // a session ran without --max-parallel
 };
 
 JobTally& Collector::job(const std::string& name) {
@@ -120,6 +128,8 @@ void Collector::run_start(const RunStartEvent& e) {
     if (run.start == 0) {
         run.start = e.time;
     }
+    m_uncapped = m_uncapped || !e.max_parallel;
+    m_max_parallel = m_uncapped ? std::nullopt : std::max(m_max_parallel, e.max_parallel);
     for (const auto& h : e.hosts) {
         HostTally& state = host(h.name);
         state.auto_slots = h.auto_slots;
@@ -141,6 +151,7 @@ void Collector::run_start(const RunStartEvent& e) {
 void Collector::host_up(const HostUpEvent& e) {
     HostTally& h = host(e.host);
     h.up = true;
+    h.report.connected = true;
     if (!h.report.setup_s) {
         h.report.setup_s = e.setup_s;
     }
@@ -212,6 +223,7 @@ void Collector::count_in_job(JobTally& j, const AttemptEndEvent& e, double d) {
 
 // A requeue is the host's failure, not the shard's, and is not counted against the host here: its loss is.
 void Collector::count_on_host(HostTally& h, const AttemptEndEvent& e, double d) {
+    h.report.connected = true; // in journals that did not record its host_up
     ++h.report.shards;
     h.report.busy_s += d;
     if (e.verdict == Verdict::retry || e.verdict == Verdict::failed) {
@@ -222,11 +234,12 @@ void Collector::count_on_host(HostTally& h, const AttemptEndEvent& e, double d) 
 // CPU time where the transport measured it, with the run time of the attempts that did, for the averages.
 void Collector::count_cpu(JobTally& j, HostTally& h, const AttemptEndEvent& e, double d) {
     double cpu = *e.cpu_user_s + e.cpu_sys_s.value_or(0);
-    h.report.cpu_user_s += *e.cpu_user_s;
-    h.report.cpu_sys_s += e.cpu_sys_s.value_or(0);
+    h.report.cpu_user_s = h.report.cpu_user_s.value_or(0) + *e.cpu_user_s;
+    h.report.cpu_sys_s = h.report.cpu_sys_s.value_or(0) + e.cpu_sys_s.value_or(0);
     j.cpu_s += cpu;
     j.cpu_measured_s += d;
-    m_report.run.cpu_s += cpu;
+    j.cpu_measured = true;
+    m_report.run.cpu_s = m_report.run.cpu_s.value_or(0) + cpu;
     m_cpu_measured_s += d;
 }
 
@@ -335,10 +348,13 @@ Report Collector::finish() {
     for (const auto& name : m_host_order) {
         finish_host(m_hosts.at(name).report);
     }
+    if (m_max_parallel) {
+        run.slots = std::min(run.slots, *m_max_parallel);
+    }
     double capacity = static_cast<double>(run.slots) * run.makespan_s;
-    run.speedup = run.makespan_s > 0 ? run.t_total_s / run.makespan_s : 0;
-    run.utilization = capacity > 0 ? std::min(1.0, run.t_total_s / capacity) : 0;
-    run.cpu_efficiency = m_cpu_measured_s > 0 ? run.cpu_s / m_cpu_measured_s : 0;
+    run.speedup = share(run.t_total_s, run.makespan_s);
+    run.utilization = capacity > 0 ? std::optional(std::min(1.0, run.t_total_s / capacity)) : std::nullopt;
+    run.cpu_efficiency = run.cpu_s ? share(*run.cpu_s, m_cpu_measured_s) : std::nullopt;
     list_failures();
     return std::move(m_report);
 }
@@ -348,10 +364,12 @@ void Collector::finish_job(JobTally& j) {
     RunReport& run = m_report.run;
     count_shards(j);
     std::sort(j.durations.begin(), j.durations.end());
-    j.report.duration_s = {j.durations.empty() ? 0 : j.durations.front(), percentile(j.durations, 0.5),
-                           percentile(j.durations, 0.95), j.durations.empty() ? 0 : j.durations.back()};
-    j.report.cpu_efficiency = j.cpu_measured_s > 0 ? j.cpu_s / j.cpu_measured_s : 0;
-    j.report.makespan_s = j.last - j.first;
+    if (!j.durations.empty()) {
+        j.report.duration_s = Durations{j.durations.front(), percentile(j.durations, 0.5),
+                                        percentile(j.durations, 0.95), j.durations.back()};
+        j.report.makespan_s = j.last - j.first;
+    }
+    j.report.cpu_efficiency = j.cpu_measured ? share(j.cpu_s, j.cpu_measured_s) : std::nullopt;
     run.shards.total += j.report.shards.total;
     run.shards.succeeded += j.report.shards.succeeded;
     run.shards.failed += j.report.shards.failed;
@@ -359,16 +377,19 @@ void Collector::finish_job(JobTally& j) {
     m_report.jobs.push_back(std::move(j.report));
 }
 
-// A host's use of its slots over the run's active time (its sessions, not the gaps between them).
+// A host's use of its slots over the run's active time (its sessions, not the gaps between them). A host that
+// never connected had no slots to use: it is down, neither idle nor counted in the run's slots.
 void Collector::finish_host(HostReport& h) {
     RunReport& run = m_report.run;
     double capacity = h.slots * run.makespan_s;
-    h.idle_s = std::max(0.0, capacity - h.busy_s);
-    h.utilization = capacity > 0 ? std::min(1.0, h.busy_s / capacity) : 0;
+    if (h.connected) {
+        h.idle_s = std::max(0.0, capacity - h.busy_s);
+        h.utilization = capacity > 0 ? std::optional(std::min(1.0, h.busy_s / capacity)) : std::nullopt;
+        run.slots += static_cast<std::uint64_t>(h.slots);
+    }
     if (h.samples > 0) {
         *h.cpu_busy_mean /= static_cast<double>(h.samples);
     }
-    run.slots += static_cast<std::uint64_t>(h.slots);
     m_report.hosts.push_back(std::move(h));
 }
 

@@ -46,11 +46,12 @@ struct RunReport {
     std::uint64_t retries = 0;     // attempts that were followed by another try of their shard
     std::uint64_t host_losses = 0; // host_down events for hosts that had been up
     double t_total_s = 0;          // the sum of all attempts' run times
-    double speedup = 0;            // t_total_s / makespan_s
+    std::optional<double> speedup; // t_total_s / makespan_s; none when nothing ran
+    // The slots that could be used: those of the hosts that connected, at most the largest --max-parallel.
     std::uint64_t slots = 0;
-    double utilization = 0;    // busy slot time / (slots * makespan)
-    double cpu_s = 0;          // user + sys, where measured
-    double cpu_efficiency = 0; // cpu_s / t_total_s over the attempts that measured it
+    std::optional<double> utilization;    // busy slot time / (slots * makespan); none without slots or time
+    std::optional<double> cpu_s;          // user + sys, where measured; none where no attempt measured it
+    std::optional<double> cpu_efficiency; // cpu_s / t_total_s over the attempts that measured it
     bool interrupted = false;
 };
 
@@ -67,10 +68,11 @@ struct JobReport {
     std::uint64_t attempts = 0;
     std::uint64_t retries = 0;
     double t_total_s = 0;
-    Durations duration_s;
-    double cpu_efficiency = 0;
-    double makespan_s = 0;  // the first start to the last end of its attempts
-    TransferStats transfer; // its stage and collect, over every attempt
+    // None for a job that ran no attempt, or (CPU) none that measured its CPU time.
+    std::optional<Durations> duration_s;
+    std::optional<double> cpu_efficiency;
+    std::optional<double> makespan_s; // the first start to the last end of its attempts
+    TransferStats transfer;           // its stage and collect, over every attempt
 };
 
 struct HostReport {
@@ -79,11 +81,12 @@ struct HostReport {
     std::uint64_t shards = 0; // attempts run on it
     std::uint64_t failures = 0;
     std::uint64_t losses = 0;
+    bool connected = false; // up at some time of the run; a host that never was is down, not idle
     double busy_s = 0;
-    double idle_s = 0; // slots * makespan - busy
-    double utilization = 0;
-    double cpu_user_s = 0;
-    double cpu_sys_s = 0;
+    std::optional<double> idle_s; // slots * makespan - busy; none for a host that never connected
+    std::optional<double> utilization;
+    std::optional<double> cpu_user_s; // none where no attempt on it measured its CPU time
+    std::optional<double> cpu_sys_s;
     std::optional<double> setup_s;
     // The host's own use over the run, from its samples (none where it offers no /proc).
     std::uint64_t samples = 0;

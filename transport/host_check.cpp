@@ -1,7 +1,13 @@
 #include "transport/host_check.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/cpu_count.hpp"
 #include "transport/slot_worker.hpp"
@@ -28,15 +34,35 @@ HostCheck check_slurm_host(const core::HostSpec& host) {
     return check;
 }
 
+// A local host's check: `true` run as a shard is, through /bin/sh, timed from spawn to exit.
+HostCheck check_local() {
+    HostCheck check;
+    check.server = "local";
+    check.cpus = core::local_cpu_count();
+    auto start = std::chrono::steady_clock::now();
+    pid_t pid = -1;
+    char* argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"), const_cast<char*>("true"), nullptr};
+    if (int error = posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv, environ); error != 0) {
+        check.error = fmt::format("cannot run /bin/sh: {}", std::strerror(error));
+        return check;
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    check.round_trip_s = since(start);
+    check.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!check.ok) {
+        check.error = "'/bin/sh -c true' failed";
+    }
+    return check;
+}
+
 } // namespace
 
 HostCheck check_host(const core::HostSpec& host, const SshOptions& options) {
     HostCheck check;
     if (host.transport == core::TransportKind::local) {
-        check.ok = true;
-        check.server = "local";
-        check.cpus = core::local_cpu_count();
-        return check;
+        return check_local();
     }
     if (host.transport == core::TransportKind::slurm) {
         return check_slurm_host(host);

@@ -146,7 +146,7 @@ void SshConnection::handshake(const SshOptions& options, HandshakeGate* gate) {
         }
     }
     if (result != SSH_OK) {
-        throw SshError(fmt::format("{}: cannot connect: {}", m_label, error()));
+        throw SshError(fmt::format("{}: cannot connect to {}: {}", m_label, m_target, error()));
     }
     tune_socket(fd());
     check_host_key(options);
@@ -156,9 +156,9 @@ void SshConnection::handshake(const SshOptions& options, HandshakeGate* gate) {
         await(deadline, deadline, "the authentication", gate);
     }
     if (result != SSH_AUTH_SUCCESS) {
-        throw SshError(fmt::format("{}: authentication failed: no key from the agent or the identity files was "
-                                   "accepted{}",
-                                   m_label, result == SSH_AUTH_ERROR ? ": " + error() : std::string()));
+        throw SshError(fmt::format("{}: authentication as {} failed: no key from the agent or the identity files "
+                                   "was accepted{}",
+                                   m_label, m_target, result == SSH_AUTH_ERROR ? ": " + error() : std::string()));
     }
     ssh_set_blocking(m_session, 1);
 }
@@ -173,7 +173,8 @@ short SshConnection::await(Clock::time_point until, Clock::time_point deadline, 
     }
     pollfd fds[] = {{fd(), events, 0}, {gate != nullptr ? gate->stop_fd() : -1, POLLIN, 0}};
     if (Clock::now() >= deadline) {
-        throw SshError(fmt::format("{}: timed out after {} s waiting for {}", m_label, m_timeout.count(), phase));
+        throw SshError(
+            fmt::format("{}: timed out after {} s waiting for {} of {}", m_label, m_timeout.count(), phase, m_target));
     }
     auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
     if (poll(fds, 2, static_cast<int>(std::max<std::chrono::milliseconds::rep>(left.count(), 0))) < 0 &&
@@ -217,6 +218,26 @@ void SshConnection::configure(const core::HostSpec& host, const SshOptions& opti
     set_timeout(m_timeout);
     int nodelay = 1; // short commands are ~20x faster without Nagle's delay
     ssh_options_set(m_session, SSH_OPTIONS_NODELAY, &nodelay);
+    m_target = resolved_target();
+}
+
+// What the spec and ssh_config made of the host (HostName, User, Port), as a connection error should name it.
+std::string SshConnection::resolved_target() {
+    char* user = nullptr;
+    if (ssh_options_get(m_session, SSH_OPTIONS_USER, &user) != SSH_OK) {
+        ssh_options_set(m_session, SSH_OPTIONS_USER, nullptr); // the local user, as libssh would take at connect
+        ssh_options_get(m_session, SSH_OPTIONS_USER, &user);
+    }
+    char* address = nullptr;
+    ssh_options_get(m_session, SSH_OPTIONS_HOST, &address);
+    unsigned int port = 22;
+    ssh_options_get_port(m_session, &port);
+    std::string host = address != nullptr ? address : "?";
+    std::string target = fmt::format("{}@{}:{}", user != nullptr ? user : "?",
+                                     host.find(':') != std::string::npos ? "[" + host + "]" : host, port);
+    ssh_string_free_char(user);
+    ssh_string_free_char(address);
+    return target;
 }
 
 void SshConnection::check_host_key(const SshOptions& options) {

@@ -25,8 +25,9 @@ class SshConnection {
 public:
     // Connects, checks the host key, authenticates, each phase within options.connect_timeout, holding one of
     // `gate`'s slots (when given) while the server talks (see above). Throws SshError with a message naming
-    // the host and what failed: resolution, refusal, a phase that timed out, an unknown or changed host key
-    // (with its fingerprint and how to accept it), authentication, or the gate that was stopped.
+    // the host, where it connects (user@address:port, after ssh_config), and what failed: resolution, refusal, a phase
+    // that timed out, an unknown or changed host key (with its fingerprint and how to accept it), authentication, or
+    // the gate that was stopped.
     SshConnection(const core::HostSpec& host, const SshOptions& options, HandshakeGate* gate = nullptr);
     ~SshConnection();
     SshConnection(const SshConnection&) = delete;
@@ -58,10 +59,12 @@ private:
     short await(Clock::time_point until, Clock::time_point deadline, const char* phase, HandshakeGate* gate);
     void check_host_key(const SshOptions& options);
     void set_timeout(std::chrono::seconds timeout);
+    std::string resolved_target();
     std::string error() const { return ssh_get_error(m_session); }
 
     ssh_session m_session = nullptr;
-    std::string m_label;              // "user@host:port" as the user wrote it, for messages
+    std::string m_label;              // the host's name as the spec gives it, for messages
+    std::string m_target;             // "user@address:port" once ssh_config is read: where it connects
     std::chrono::seconds m_timeout{}; // what one blocking libssh call may wait, and each handshake phase
     Clock::time_point m_last_unanswered{};
 };

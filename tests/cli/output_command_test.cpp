@@ -1,5 +1,6 @@
 // End-to-end: what shards printed, shown by `run --group` as they end and by `sshard output` afterwards (or
 // while the run goes on), with the real binary on this machine.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -67,6 +68,32 @@ jobs:
     }
     EXPECT_EQ(r.out.find("talk[1]@here"), r.out.rfind("talk[1]@here")) << "the retried attempt is not shown";
     EXPECT_EQ(run_sshard({"run", "--group", "--stream", spec}).exit_code, 2);
+}
+
+// A reader that does not keep up holds up the printing of blocks, not the run: with one slot, the shards after a
+// big one start while its block waits in a full pipe. The reader reads only once the journal shows them ended.
+TEST_F(OutputCommand, GroupPrintingDoesNotHoldUpTheRun) {
+    std::string spec = write_spec(R"(version: 1
+hosts: [{name: here, transport: local, slots: 1}]
+jobs:
+  - {name: big, priority: 1, command: "head -c 1000000 /dev/zero | tr '\\0' a; echo"}
+  - {name: small, command: 'echo small {index}', shards: {count: 3}}
+)");
+    std::string run = m_dir + "/run";
+    std::string reader = "i=0; until grep -q '\"index\":2,\"job\":\"small\"' " + run +
+                         "/journal.jsonl 2>/dev/null || [ $i -ge 150 ]; do sleep 0.1; i=$((i+1)); done; "
+                         "[ $i -lt 150 ] && echo ran >" +
+                         m_dir + "/verdict; cat >" + m_dir + "/out";
+    std::string command =
+        std::string(SSHARD_BINARY) + " run --group " + spec + " --run-dir " + run + " | { " + reader + "; }";
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    EXPECT_EQ(read_file(m_dir + "/verdict"), "ran\n") << "the small shards waited for the big one's block";
+    std::string out = read_file(m_dir + "/out");
+    EXPECT_NE(out.find(block("big[0]@here", std::string(1000000, 'a') + "\n")), std::string::npos);
+    for (int i = 0; i < 3; ++i) {
+        std::string title = "small[" + std::to_string(i) + "]@here";
+        EXPECT_NE(out.find(block(title, "small " + std::to_string(i) + "\n")), std::string::npos) << title;
+    }
 }
 
 TEST_F(OutputCommand, PrintsTheLastAttemptOfSelectedShards) {

@@ -18,8 +18,8 @@ TEST(PlanCommand, PrintsHostsJobsAndFirstShards) {
                          ": 2 jobs, 9 shards, 4 hosts\n"
                          "\n"
                          "hosts\n"
-                         "  node[01-03]              slots 2, priority 0, ssh\n"
-                         "  gpu1                     slots 4, priority 5, ssh, labels gpu\n"
+                         "  node[01-03] slots 2, priority 0, ssh\n"
+                         "  gpu1        slots 4, priority 5, ssh, labels gpu\n"
                          "\n"
                          "job render (priority 0, 3 shards)\n"
                          "  hosts:    gpu1,node[01-03]\n"
@@ -41,6 +41,26 @@ TEST(PlanCommand, PrintsHostsJobsAndFirstShards) {
                          "  [3] train --lr 0.01 --depth 2\n"
                          "  [4] train --lr 0.01 --depth 4\n"
                          "  ... and 1 more (--format json lists every shard)\n");
+}
+
+// A command of several lines keeps its lines under its first, not at the margin among the plan's own lines.
+TEST(PlanCommand, IndentsTheLinesOfMultiLineCommands) {
+    std::string dir = make_temp_dir();
+    std::string spec = dir + "/jobs.yaml";
+    std::ofstream(spec) << "version: 1\nhosts: [n1]\njobs:\n  - name: multi\n    shards: {count: 11}\n"
+                           "    command: |\n      set -e\n      echo {index}\n\n      echo done\n";
+    Result r = run_sshard({"plan", spec});
+    std::filesystem::remove_all(dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("  [0] set -e\n"
+                         "      echo 0\n"
+                         "\n"
+                         "      echo done\n"
+                         "  [1] set -e\n"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("  [4] set -e\n      echo 4\n\n      echo done\n  ... and 6 more"), std::string::npos)
+        << r.out;
 }
 
 TEST(PlanCommand, ShowEnvRevealsValues) {
@@ -104,8 +124,8 @@ TEST(PlanCommand, HostfileReplacesHostsWithTheirLabels) {
     Result r = run_sshard({"plan", data_path("plan_basic.yaml"), "--hostfile", hostfile});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("hosts\n"
-                         "  node[01-03]              slots 2, priority 0, ssh\n"
-                         "  big1                     slots 4, priority 5, ssh, labels gpu,x\n"),
+                         "  node[01-03] slots 2, priority 0, ssh\n"
+                         "  big1        slots 4, priority 5, ssh, labels gpu,x\n"),
               std::string::npos)
         << r.out;
     EXPECT_NE(r.out.find("job train (priority 3, 6 shards)\n  hosts:    big1\n"), std::string::npos) << r.out;

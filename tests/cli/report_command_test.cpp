@@ -1,6 +1,9 @@
-// End-to-end: `sshard report` prints exactly the expected text and JSON for a known journal.
+// End-to-end: `sshard report` prints exactly the expected text and JSON for a known journal, and reports of
+// real runs name every job and host whole and show n/a, not zero, where nothing was measured.
 #include <cstdlib>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tests/cli/binary.hpp"
 
@@ -23,6 +26,83 @@ TEST(ReportCommand, NotARunDirectory) {
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.err,
               "sshard: error: '" + data_path("report_run/out") + "' is not a run directory (no journal.jsonl in it)\n");
+}
+
+class ReportOfARun : public E2eTest {};
+
+// The lines of `text` that start with `prefix`.
+std::vector<std::string> lines_starting(const std::string& text, const std::string& prefix) {
+    std::vector<std::string> found;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(prefix, 0) == 0) {
+            found.push_back(line);
+        }
+    }
+    return found;
+}
+
+// Names that share a long start are all printed whole, in every table; a name past 40 characters is shortened in
+// the middle, visibly, and keeps its distinct end.
+TEST_F(ReportOfARun, NamesAreNeverCutSilently) {
+    std::string long_job = "a-job-whose-name-is-much-longer-than-forty-characters-" + std::string(20, 'x') + "-end1";
+    std::string spec = write_file("jobs.yaml", "version: 1\nhosts: ['render-node-east-00[1-3]']\njobs:\n"
+                                               "  - {name: render-frames-of-the-east-wing, command: 'true', "
+                                               "shards: {count: 3}}\n  - {name: " +
+                                                   long_job + ", command: 'true'}\n");
+    Result r = run_sshard({"run", spec, "--local", "--run-dir", m_dir + "/run"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    for (const std::string name : {"render-node-east-001", "render-node-east-002", "render-node-east-003"}) {
+        // The hosts table, the host use table and the timeline.
+        EXPECT_EQ(lines_starting(r.out, name + " ").size(), 2u) << name << "\n" << r.out;
+        EXPECT_EQ(lines_starting(r.out, "  " + name + " ").size(), 1u) << name << "\n" << r.out;
+    }
+    EXPECT_EQ(lines_starting(r.out, "render-frames-of-the-east-wing ").size(), 1u) << r.out;
+    EXPECT_EQ(r.out.find(long_job), std::string::npos) << "a 78-character name is shortened: " << r.out;
+    auto shortened = lines_starting(r.out, long_job.substr(0, 19) + "\u2026" + long_job.substr(long_job.size() - 20));
+    EXPECT_EQ(shortened.size(), 1u) << r.out;
+    // Columns stay aligned: the last is right-aligned, so every line of a table ends in the same column.
+    auto header = lines_starting(r.out, "job ");
+    ASSERT_EQ(header.size(), 1u);
+    EXPECT_EQ(header[0].size(), lines_starting(r.out, "render-frames")[0].size()) << r.out;
+    EXPECT_EQ(header[0].size(), shortened[0].size() - 2) << "the 3 bytes of \u2026 take one column: " << r.out;
+}
+
+// A job that never ran and CPU time that was never measured show n/a, and null in JSON; a host that never
+// connected is down, and neither it nor slots beyond --max-parallel count in the run's slots.
+TEST_F(ReportOfARun, NothingUnmeasuredIsZeroAndOnlyUsableSlotsCount) {
+    std::string spec = write_file("jobs.yaml", R"(version: 1
+hosts:
+  - {name: here, slots: 4, transport: local}
+  - 127.0.0.99:1
+jobs:
+  - {name: fails, command: 'exit 3', hosts: [here]}
+  - {name: after, command: 'true', needs: [fails]}
+)");
+    Result r = run_sshard({"run", spec, "--max-parallel", "2", "--run-dir", m_dir + "/run"});
+    ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find(" 2 slots, "), std::string::npos) << "4 slots capped at 2, none of the down host: " << r.out;
+    auto after = lines_starting(r.out, "after ");
+    ASSERT_EQ(after.size(), 1u) << r.out;
+    EXPECT_EQ(after[0].find("0s"), std::string::npos) << after[0];
+    EXPECT_EQ(after[0].find('%'), std::string::npos) << after[0];
+    auto down = lines_starting(r.out, "127.0.0.99 ");
+    ASSERT_EQ(down.size(), 2u) << r.out;
+    EXPECT_NE(down[0].find(" down "), std::string::npos) << down[0];
+    EXPECT_EQ(down[0].find('%'), std::string::npos) << down[0];
+
+    Result json = run_sshard({"report", m_dir + "/run", "--format", "json"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    auto doc = nlohmann::json::parse(json.out);
+    EXPECT_EQ(doc["run"]["slots"], 2);
+    EXPECT_EQ(doc["jobs"][1]["name"], "after");
+    for (const char* key : {"t_total_s", "duration_s", "cpu_efficiency", "makespan_s"}) {
+        EXPECT_TRUE(doc["jobs"][1][key].is_null()) << key << ": " << doc["jobs"][1];
+    }
+    EXPECT_TRUE(doc["jobs"][0]["cpu_efficiency"].is_number()) << "the local transport measures CPU";
+    for (const char* key : {"idle_s", "utilization", "setup_s", "cpu_user_s", "cpu_sys_s"}) {
+        EXPECT_TRUE(doc["hosts"][1][key].is_null()) << key << ": " << doc["hosts"][1];
+    }
 }
 
 } // namespace

@@ -202,8 +202,28 @@ TEST_F(RunCommand, UnreachableHostsExit3AfterTheDownLimit) {
     std::string spec = write_spec("version: 1\nhosts: [\"127.0.0.99:1\"]\njobs: [{name: j, command: 'true'}]\n");
     Result r = run_sshard({"run", spec, "--down-limit", "1s", "--run-dir", m_dir + "/run"});
     EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-    EXPECT_NE(r.err.find("sshard: host 127.0.0.99 is down: 127.0.0.99: cannot connect: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("sshard: host 127.0.0.99 is down: 127.0.0.99: cannot connect to "), std::string::npos)
+        << r.err;
     EXPECT_NE(r.out.find("  j: 1 shard failed: no eligible host was up for 1s"), std::string::npos) << r.out;
+}
+
+// A host that stays down is reported once, not at each reconnect that fails, and its error names where ssh_config
+// sent the connection. The shard runs until the journal holds the second failed connect.
+TEST_F(RunCommand, HostDownIsPrintedOncePerChangeWithItsResolvedAddress) {
+    std::string config = write_file("ssh_config", "Host ghost\n  HostName 127.0.0.99\n  Port 1\n  User nobody\n");
+    std::string run = m_dir + "/run";
+    std::string spec =
+        write_spec("version: 1\nhosts: [{name: here, transport: local}, ghost]\n"
+                   "jobs: [{name: j, hosts: [here], timeout: 30s, command: 'i=0; while [ $(grep -c "
+                   "host_down " +
+                   run + "/journal.jsonl) -lt 2 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done'}]\n");
+    Result r = run_sshard({"run", spec, "--ssh-config", config, "--run-dir", run});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_GE(count_events(journal_events(run), "host_down"), 2u) << "ghost was tried again";
+    std::string message = "sshard: host ghost is down: ghost: cannot connect to nobody@127.0.0.99:1: ";
+    auto first = r.err.find(message);
+    EXPECT_NE(first, std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("is down", first + message.size()), std::string::npos) << "printed again: " << r.err;
 }
 
 TEST_F(RunCommand, LocalRunsSshHostsOnThisMachine) {
@@ -408,7 +428,8 @@ TEST_F(RunCommand, UsageErrors) {
     std::string spec = write_spec("version: 1\njobs: [{name: j, command: 'true'}]\n");
     Result bad_limit = run_sshard({"run", spec, "--down-limit", "soon"});
     EXPECT_EQ(bad_limit.exit_code, 2);
-    EXPECT_EQ(bad_limit.err, "sshard: error: bad --down-limit 'soon': a duration above zero, such as 30s or 5m\n");
+    EXPECT_EQ(bad_limit.err, "--down-limit: 'soon' is not a duration above zero, up to 100 days, such as 30s or 5m\n"
+                             "Run with --help for more information.\n");
     Result r = run_sshard({"run", "--resume", m_dir});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.err, "sshard: error: '" + m_dir + "' is not a run directory (no journal.jsonl in it)\n");

@@ -1,5 +1,6 @@
 // The live progress line, as a person sees it: the real binary in a tmux pane (a real pseudo-terminal), its
 // screen read with `tmux capture-pane` and compared with what the journal says at the same time.
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -197,6 +198,32 @@ TEST_F(ProgressLine, FitsANarrowTerminalWithHostMessagesAboveIt) {
     EXPECT_TRUE(lines.back().starts_with("[3/100] 3 running")) << "the line is the last, below the messages:\n"
                                                                << joined(lines);
     EXPECT_NE(joined(lines).find("sshard: host 127.0.0.1 is down"), std::string::npos) << joined(lines);
+}
+
+// The interrupt's message goes above the progress line, which is then drawn again below it: no stale progress
+// line stays on the screen when the run ends.
+TEST_F(ProgressLine, InterruptMessageIsPrintedAboveTheLine) {
+    Pane& pane = start(100, "[{name: h, transport: local, slots: 3}]");
+    ASSERT_TRUE(eventually([&] { return journal_counts(m_dir + "/run/journal.jsonl").running == 3; }));
+    expect_screen_follows_journal(pane, 0);
+    int pid = std::stoi(read_file(m_dir + "/run/lock")); // the runner's, as Ctrl-C would signal it
+    ASSERT_EQ(::kill(pid, SIGINT), 0);
+    ASSERT_TRUE(
+        eventually([&] { return read_file(m_dir + "/run/journal.jsonl").find("run_end") != std::string::npos; }, 20s));
+    std::vector<std::string> lines;
+    bool shown = eventually(
+        [&] {
+            lines = pane.screen();
+            return joined(lines).find("records in") != std::string::npos;
+        },
+        10s);
+    ASSERT_TRUE(shown) << joined(lines);
+    std::size_t messages = 0;
+    for (const auto& line : lines) {
+        EXPECT_FALSE(line.starts_with("[0/100]")) << "a progress line was left behind:\n" << joined(lines);
+        messages += line.starts_with("sshard: interrupted: stopping the running shards") ? 1 : 0;
+    }
+    EXPECT_EQ(messages, 1u) << joined(lines);
 }
 
 } // namespace

@@ -73,7 +73,7 @@ TEST_F(TerminalOutput, LibsshLogsOnlyWithVerbose) {
     std::ofstream(spec) << "version: 1\nhosts: [\"127.0.0.99:1\"]\njobs: [{name: j, command: 'true'}]\n";
     Result quiet = run_sshard({"hosts", spec, "--check", "--ssh-config", config});
     EXPECT_EQ(quiet.exit_code, 1);
-    EXPECT_NE(quiet.out.find("127.0.0.99               FAIL  127.0.0.99: cannot connect: "), std::string::npos);
+    EXPECT_NE(quiet.out.find("127.0.0.99 FAIL  127.0.0.99: cannot connect to "), std::string::npos);
     EXPECT_EQ(quiet.err, "");
     Result verbose = run_sshard({"hosts", spec, "--check", "--ssh-config", config, "-v"});
     EXPECT_EQ(verbose.exit_code, 1);

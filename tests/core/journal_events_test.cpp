@@ -53,8 +53,12 @@ TEST(JournalEvents, AttemptEndRoundTripsEveryField) {
 }
 
 TEST(JournalEvents, OtherEventsRoundTrip) {
-    RunStartEvent start{1, "r-1", "n", "/s.yaml", "00ff", true, {{"a", 4, true}}, {{"j", 10, 2}}};
+    RunStartEvent start{1, "r-1", "n", "/s.yaml", "00ff", true, {{"a", 4, true}}, {{"j", 10, 2}}, 3};
     EXPECT_EQ(encode_event(round_trip(start)), encode_event(start));
+    EXPECT_EQ(round_trip(start).max_parallel, 3u);
+    start.max_parallel.reset();
+    EXPECT_EQ(encode_event(start).find("max_parallel"), std::string::npos) << "written only when given";
+    EXPECT_EQ(round_trip(start).max_parallel, std::nullopt);
     ShardsNotRunEvent not_run{2, "k", 5, true, "why", {{0, 2}, {4, 7}}};
     EXPECT_EQ(encode_event(round_trip(not_run)), encode_event(not_run));
     RunEndEvent end{3, 1.5, true, false, {JobSummary{"j", 10, 4, 1, 2, 3, 1, 2, 1.5}}};

@@ -17,9 +17,9 @@ TEST(Report, KnownRunGivesExactNumbers) {
     EXPECT_DOUBLE_EQ(r.run.makespan_s, 6.0);
     EXPECT_DOUBLE_EQ(r.run.t_total_s, 13.0);
     EXPECT_EQ(r.run.slots, 4u);
-    EXPECT_DOUBLE_EQ(r.run.utilization, 13.0 / 24.0);
-    EXPECT_DOUBLE_EQ(r.run.speedup, 13.0 / 6.0);
-    EXPECT_DOUBLE_EQ(r.run.cpu_efficiency, 4.0 / 6.0);
+    EXPECT_DOUBLE_EQ(*r.run.utilization, 13.0 / 24.0);
+    EXPECT_DOUBLE_EQ(*r.run.speedup, 13.0 / 6.0);
+    EXPECT_DOUBLE_EQ(*r.run.cpu_efficiency, 4.0 / 6.0);
     EXPECT_EQ(r.run.shards.total, 6u);
     EXPECT_EQ(r.run.shards.succeeded, 2u);
     EXPECT_EQ(r.run.shards.failed, 1u);
@@ -30,10 +30,10 @@ TEST(Report, KnownRunGivesExactNumbers) {
 
     ASSERT_EQ(r.hosts.size(), 2u);
     EXPECT_DOUBLE_EQ(r.hosts[0].busy_s, 6.0);
-    EXPECT_DOUBLE_EQ(r.hosts[0].idle_s, 6.0);
-    EXPECT_DOUBLE_EQ(r.hosts[0].utilization, 0.5);
+    EXPECT_DOUBLE_EQ(*r.hosts[0].idle_s, 6.0);
+    EXPECT_DOUBLE_EQ(*r.hosts[0].utilization, 0.5);
     EXPECT_DOUBLE_EQ(r.hosts[1].busy_s, 7.0);
-    EXPECT_DOUBLE_EQ(r.hosts[1].utilization, 7.0 / 12.0);
+    EXPECT_DOUBLE_EQ(*r.hosts[1].utilization, 7.0 / 12.0);
     EXPECT_EQ(r.hosts[1].losses, 1u);
     EXPECT_EQ(r.hosts[0].failures, 1u);
     EXPECT_EQ(r.hosts[0].setup_s, 0.25);
@@ -44,11 +44,11 @@ TEST(Report, KnownRunGivesExactNumbers) {
     EXPECT_FALSE(r.hosts[1].cpu_busy_mean) << "b sent no samples";
 
     const JobReport& j = r.jobs.at(0);
-    EXPECT_DOUBLE_EQ(j.duration_s.min, 2.0);
-    EXPECT_DOUBLE_EQ(j.duration_s.p50, 3.0);
-    EXPECT_DOUBLE_EQ(j.duration_s.p95, 4.0);
-    EXPECT_DOUBLE_EQ(j.duration_s.max, 4.0);
-    EXPECT_DOUBLE_EQ(j.makespan_s, 6.0);
+    EXPECT_DOUBLE_EQ(j.duration_s->min, 2.0);
+    EXPECT_DOUBLE_EQ(j.duration_s->p50, 3.0);
+    EXPECT_DOUBLE_EQ(j.duration_s->p95, 4.0);
+    EXPECT_DOUBLE_EQ(j.duration_s->max, 4.0);
+    EXPECT_DOUBLE_EQ(*j.makespan_s, 6.0);
 
     ASSERT_EQ(r.failures.size(), 1u);
     EXPECT_EQ(r.failures[0].job, "j");
@@ -62,6 +62,39 @@ TEST(Report, KnownRunGivesExactNumbers) {
     EXPECT_DOUBLE_EQ(r.hosts[0].timeline.front(), 1.0);
     EXPECT_DOUBLE_EQ(r.hosts[0].timeline[30], 0.5);
     EXPECT_DOUBLE_EQ(r.hosts[0].timeline.back(), 0.0);
+}
+
+// Slots that could not be used are not counted: b never connected, and --max-parallel 2 caps a's 4. What was not
+// measured (CPU, a job that never ran, b's idle time) is none, not zero.
+TEST(Report, CountsUsableSlotsAndNothingUnmeasured) {
+    char name[] = "/tmp/sshard_report_XXXXXX";
+    std::string dir = mkdtemp(name);
+    std::ofstream(dir + "/journal.jsonl")
+        << R"({"event":"run_start","time":0,"run":"r","name":"n","max_parallel":2,"hosts":[{"name":"a","slots":4},{"name":"b","slots":2}],"jobs":[{"name":"j","shards":1},{"name":"k","shards":1}]})"
+           "\n"
+        << R"({"event":"host_up","time":0,"host":"a","setup_s":0.1})"
+           "\n"
+        << R"({"event":"host_down","time":0,"host":"b","reason":"refused"})"
+           "\n"
+        << R"({"event":"attempt_end","job":"j","index":0,"attempt":1,"host":"a","start":10,"end":14,"verdict":"succeeded"})"
+           "\n";
+    Report r = build_report(dir);
+    std::filesystem::remove_all(dir);
+    EXPECT_EQ(r.run.slots, 2u);
+    EXPECT_DOUBLE_EQ(*r.run.utilization, 4.0 / (2 * 4.0));
+    EXPECT_FALSE(r.run.cpu_s);
+    EXPECT_FALSE(r.run.cpu_efficiency);
+    ASSERT_EQ(r.hosts.size(), 2u);
+    EXPECT_TRUE(r.hosts[0].connected);
+    EXPECT_FALSE(r.hosts[0].cpu_user_s);
+    EXPECT_FALSE(r.hosts[1].connected);
+    EXPECT_FALSE(r.hosts[1].utilization);
+    EXPECT_FALSE(r.hosts[1].idle_s);
+    ASSERT_EQ(r.jobs.size(), 2u);
+    EXPECT_TRUE(r.jobs[0].duration_s);
+    EXPECT_FALSE(r.jobs[1].duration_s);
+    EXPECT_FALSE(r.jobs[1].makespan_s);
+    EXPECT_FALSE(r.jobs[1].cpu_efficiency);
 }
 
 TEST(Report, ResumedRunCountsEachSessionsSpanAndLaterSuccess) {

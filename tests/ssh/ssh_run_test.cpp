@@ -181,7 +181,7 @@ TEST_F(SshRun, UnknownHostKeyAndFailedAuthenticationLeaveOtherHostsWorking) {
     EXPECT_NE(r.err.find("sshard: host stranger is down: stranger: unknown host key SHA256:"), std::string::npos)
         << r.err;
     EXPECT_NE(r.err.find("--accept-new-host-keys"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("sshard: host impostor is down: impostor: authentication failed"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("sshard: host impostor is down: impostor: authentication as "), std::string::npos) << r.err;
     for (const auto& a : attempts()) {
         EXPECT_EQ(a["host"], "node1");
     }
@@ -291,9 +291,9 @@ TEST_F(SshRun, HostsCheckReportsEachHost) {
                                   "jobs: [{name: j, command: 'true'}]\n");
     Result r = run_sshard({"hosts", spec, "--check", "--ssh-config", k_cluster + "/ssh_config"});
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.out.find("node1                    ok    cpus "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("node1      ok    cpus "), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("SSH-2.0-OpenSSH"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("127.0.0.99               FAIL  127.0.0.99: cannot connect: "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("127.0.0.99 FAIL  127.0.0.99: cannot connect to "), std::string::npos) << r.out;
 }
 
 } // namespace

@@ -7,7 +7,8 @@
 namespace sshard::transport {
 namespace {
 
-// `hosts --check` shows a local host's CPUs as a run would give `slots: auto` there: never 0.
+// `hosts --check` shows a local host's CPUs as a run would give `slots: auto` there: never 0; and the round trip
+// of `/bin/sh -c true` run here.
 TEST(HostCheck, LocalHostShowsThisMachinesCpus) {
     core::HostSpec host;
     host.name = "here";
@@ -18,6 +19,8 @@ TEST(HostCheck, LocalHostShowsThisMachinesCpus) {
     ASSERT_TRUE(check.cpus);
     EXPECT_EQ(*check.cpus, core::local_cpu_count());
     EXPECT_GE(*check.cpus, 1);
+    EXPECT_GT(check.round_trip_s, 0.0) << "a real command was run";
+    EXPECT_FALSE(check.setup_s) << "no connection to set up";
 }
 
 } // namespace
