@@ -26,6 +26,10 @@ struct HostSpec {
     int priority = 0; // higher is filled first
     std::vector<std::string> labels;
     TransportKind transport = TransportKind::ssh;
+    // No new shard goes to the host while its last sample is over either limit (GNU parallel's --load and
+    // --memfree): the CPU busy share (0..1), and the memory that must stay free, in bytes.
+    std::optional<double> max_load;
+    std::optional<std::uint64_t> min_free_memory;
 };
 
 // Waits between attempts: initial, then times factor each retry, capped at max; each with jitter.
@@ -78,6 +82,10 @@ struct JobSpec {
     // Runs each shard over a channel of its own instead of a slot worker, so that what it leaves running
     // after its command ends is not killed (a daemon it starts).
     bool detach = false;
+    // What one shard takes on its host: slots (one per CPU) and, when set, memory in bytes. A shard goes only
+    // where both are free.
+    int cpus = 1;
+    std::optional<std::uint64_t> memory;
     SourceLocation location; // of the job's entry, for messages
 };
 
@@ -87,6 +95,10 @@ struct Spec {
     std::string hash; // of the file's bytes (16 hex digits), for the journal
     std::vector<HostSpec> hosts;
     std::vector<JobSpec> jobs;
+    // The host file the hosts were read from (--hostfile, or `hosts_file`), which a run watches; "" for none.
+    std::string hosts_file;
+    // `defaults`' max_load and min_free_memory, for hosts added during a run.
+    HostSpec host_defaults;
 };
 
 } // namespace sshard::core

@@ -21,15 +21,20 @@ struct JobSettings {
     std::optional<Duration> timeout;
     std::vector<std::pair<std::string, std::string>> env;
     std::string workdir;
+    int cpus = 1;
+    std::optional<std::uint64_t> memory;
 };
 
-// Reads `retries`, `backoff`, `timeout`, `env` and `workdir` from mapping `node` where present, over `settings`:
-// `timeout: none` lifts a timeout, and env entries override those of the same name.
+// Reads `retries`, `backoff`, `timeout`, `env`, `workdir`, `cpus` and `memory` from mapping `node` where present, over
+// `settings`: `timeout: none` lifts a timeout, and env entries override those of the same name.
 void read_job_settings(YamlReader& yaml, const YAML::Node& node, JobSettings& settings);
 
 // Appends the hosts of the spec's `hosts` list to `hosts`: strings (core/hosts.hpp) and mappings, each name
 // pattern expanded; a name listed twice is an error. `local_cpus` gives `slots: auto` on local hosts.
 void read_hosts(YamlReader& yaml, const YAML::Node& node, int local_cpus, std::vector<HostSpec>& hosts);
+
+// A host's hold-back limits, `max_load` and `min_free_memory`, from mapping `node` where present, over `host`.
+void read_host_limits(YamlReader& yaml, const YAML::Node& node, HostSpec& host);
 
 // A job's `hosts`: name patterns, or a mapping of `names` and `labels`.
 std::optional<HostFilter> read_host_filter(YamlReader& yaml, const YAML::Node& node);

@@ -137,6 +137,12 @@ void read_job_settings(YamlReader& yaml, const YAML::Node& node, JobSettings& se
     if (node["workdir"]) {
         settings.workdir = read_workdir(yaml, node["workdir"]).value_or(settings.workdir);
     }
+    if (node["cpus"]) {
+        settings.cpus = static_cast<int>(yaml.integer(node["cpus"], "cpus", 1, k_max_slots).value_or(settings.cpus));
+    }
+    if (auto memory = node["memory"] ? yaml.byte_size(node["memory"], "memory") : std::nullopt) {
+        settings.memory = memory;
+    }
 }
 
 } // namespace sshard::core
