@@ -201,6 +201,8 @@ ordered_json host_json(const core::HostReport& h) {
             {"cpu_busy_peak", h.cpu_busy_peak ? ordered_json(*h.cpu_busy_peak) : ordered_json(nullptr)},
             {"mem_used_peak_bytes", h.mem_used_peak ? ordered_json(*h.mem_used_peak) : ordered_json(nullptr)},
             {"mem_total_bytes", h.mem_total ? ordered_json(*h.mem_total) : ordered_json(nullptr)},
+            {"held_s", h.held_s},
+            {"held_for", h.held_for},
             {"timeline", h.timeline}};
 }
 

@@ -17,6 +17,18 @@ std::string percent_or_na(std::optional<double> share) {
     return share ? percent_text(*share) : "n/a";
 }
 
+// How long a host was held back and by what: "12.5s (load, memory)", or "-" when never.
+std::string held_text(const core::HostReport& h) {
+    if (h.held_for.empty()) {
+        return "-";
+    }
+    std::string kinds;
+    for (const auto& kind : h.held_for) {
+        kinds += (kinds.empty() ? "" : ", ") + kind;
+    }
+    return fmt::format("{} ({})", seconds_text(h.held_s), kinds);
+}
+
 } // namespace
 
 Table jobs_table(const std::vector<core::JobReport>& jobs) {
@@ -66,11 +78,17 @@ Table hosts_table(const std::vector<core::HostReport>& hosts) {
 }
 
 Table host_use_table(const std::vector<core::HostReport>& hosts) {
-    Table table{
-        {{"host use", 16}, {"samples", 8}, {"cpu mean", 9}, {"cpu peak", 9}, {"mem peak", 12}, {"mem total", 12}}, {}};
+    Table table{{{"host use", 16},
+                 {"samples", 8},
+                 {"cpu mean", 9},
+                 {"cpu peak", 9},
+                 {"mem peak", 12},
+                 {"mem total", 12},
+                 {"held back", 20}},
+                {}};
     for (const auto& h : hosts) {
         table.rows.push_back({h.name, std::to_string(h.samples), percent_or_na(h.cpu_busy_mean),
-                              percent_or_na(h.cpu_busy_peak), mib(h.mem_used_peak), mib(h.mem_total)});
+                              percent_or_na(h.cpu_busy_peak), mib(h.mem_used_peak), mib(h.mem_total), held_text(h)});
     }
     return table;
 }

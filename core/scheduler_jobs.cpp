@@ -130,12 +130,12 @@ void Scheduler::Impl::check_down_limits() {
         if (job.state != JobRun::State::active || !has_work(job) || interrupted || stopping) {
             continue;
         }
-        auto expiry = hosts.down_limit_expiry(job.planned->hosts);
+        auto expiry = hosts.down_limit_expiry(job.eligible);
         if (!expiry || now < *expiry) {
             continue;
         }
         no_hosts = no_hosts || !hosts.any_up();
-        const std::string& last_error = hosts.last_error(job.planned->hosts.back());
+        const std::string& last_error = hosts.last_error(job.eligible.back());
         abandon_rest(job, true,
                      fmt::format("no eligible host was up for {} (last error: {})", format_duration(options.down_limit),
                                  last_error.empty() ? "none" : last_error));
@@ -206,7 +206,7 @@ std::optional<SteadyTime> Scheduler::Impl::next_deadline() const {
         for (const auto& [index, shard] : job.queued) {
             consider(shard.ready_at);
         }
-        if (auto expiry = hosts.down_limit_expiry(job.planned->hosts); expiry && has_work(job)) {
+        if (auto expiry = hosts.down_limit_expiry(job.eligible); expiry && has_work(job)) {
             consider(*expiry);
         }
     }
