@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/hosts_drain_command.hpp"
 #include "cli/plan_printer.hpp"
 #include "cli/terminal.hpp"
 #include "transport/host_check.hpp"
@@ -59,12 +60,21 @@ std::vector<transport::HostCheck> check_all(const std::vector<core::HostSpec>& h
 Command add_hosts_command(CLI::App& app) {
     auto options = std::make_shared<HostsOptions>();
     CLI::App* command = app.add_subcommand("hosts", "List the spec's hosts; with --check, try each");
-    command->add_option("SPEC", options->spec, "The job spec (YAML)")->required();
+    command->add_option("SPEC", options->spec, "The job spec (YAML)");
     add_host_options(*command, options->hosts);
     command->add_flag("--check", options->check,
                       "Connect to each host: reachable, host key known, authenticated, CPUs, round trip");
     add_ssh_options(*command, options->ssh);
-    return {command, [options] { return hosts_command(*options); }};
+    DrainCommands drain = add_drain_commands(*command);
+    return {command, [options, drain] {
+                if (drain.chosen()) {
+                    return drain.run();
+                }
+                if (options->spec.empty()) {
+                    throw CLI::RequiredError("SPEC");
+                }
+                return hosts_command(*options);
+            }};
 }
 
 int hosts_command(const HostsOptions& options) {

@@ -32,19 +32,35 @@ RunDisplay::~RunDisplay() {
     stop();
 }
 
+void RunDisplay::host_added(std::size_t host) {
+    say(fmt::format("sshard: host {} added", terminal_safe(m_plan.spec->hosts[host].name)));
+}
+
+// Drains only: holds by load or memory come and go every few seconds, and the report sums them.
+void RunDisplay::host_held(std::size_t host, const core::HostHold& hold) {
+    if (hold.kind != "drain") {
+        return;
+    }
+    const std::string& name = m_plan.spec->hosts[host].name;
+    say(hold.held ? fmt::format("sshard: host {} drained ({}): no new shards; disconnected once idle",
+                                terminal_safe(name), terminal_safe(hold.reason))
+                  : fmt::format("sshard: host {} undrained", terminal_safe(name)));
+}
+
 void RunDisplay::host_changed(std::size_t host, const core::HostState& state) {
     if (state.up && state.note.empty()) {
         return;
     }
+    const std::string& name = m_plan.spec->hosts[host].name;
+    say(state.up ? fmt::format("sshard: host {} {}", terminal_safe(name), terminal_safe(state.note))
+                 : fmt::format("sshard: host {} is down: {}", terminal_safe(name), terminal_safe(state.reason)));
+}
+
+// Prints a line of its own above the progress line.
+void RunDisplay::say(const std::string& line) {
     std::lock_guard lock(m_mutex);
     clear_line();
-    if (state.up) {
-        fmt::print(std::cerr, "sshard: host {} {}\n", terminal_safe(m_plan.spec->hosts[host].name),
-                   terminal_safe(state.note));
-    } else {
-        fmt::print(std::cerr, "sshard: host {} is down: {}\n", terminal_safe(m_plan.spec->hosts[host].name),
-                   terminal_safe(state.reason));
-    }
+    fmt::print(std::cerr, "{}\n", line);
     if (m_progress && !m_stopping) {
         draw(Clock::now()); // the line the message cleared, below it
     }

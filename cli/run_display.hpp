@@ -28,6 +28,8 @@ public:
 
     // A host's message goes on a line of its own above the progress line.
     void host_changed(std::size_t host, const core::HostState& state) override;
+    void host_added(std::size_t host) override;
+    void host_held(std::size_t host, const core::HostHold& hold) override;
     void attempt_started(const core::Attempt& attempt) override;
     void attempt_finished(const core::Attempt& attempt, const core::AttemptEnd& end) override;
     void run_finished(const core::RunSummary& summary) override;
@@ -40,6 +42,7 @@ private:
     std::string progress_line(Clock::time_point now) const;
     void clear_line();
     void stop();
+    void say(const std::string& line);
 
     const core::Plan& m_plan;
     bool m_progress;
