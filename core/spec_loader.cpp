@@ -324,7 +324,7 @@ void Loader::check_job_sizes(const Spec& spec) {
             std::transform(spec.hosts.begin(), spec.hosts.end(), std::back_inserter(sizes),
                            [&](const HostSpec& host) { return known_size(host); });
         }
-        std::string problem = fits_none(shard_need(job), sizes);
+        std::string problem = sizes.empty() ? "" : fits_none(shard_need(job), sizes); // none: reported already
         if (!problem.empty()) {
             const YAML::Node node = m_job_nodes.at(job.name);
             const char* key = problem.find("CPUs") != std::string::npos ? "cpus" : "memory";

@@ -67,7 +67,7 @@ TEST(JournalEvents, OtherEventsRoundTrip) {
     EXPECT_EQ(encode_event(round_trip(held)), encode_event(held));
     HostHoldEvent released{7, "a", false, "load", ""};
     EXPECT_EQ(encode_event(round_trip(released)), encode_event(released));
-    EXPECT_EQ(encode_event(released), R"({"event":"host_released","time":7.0,"host":"a","kind":"load"})");
+    EXPECT_EQ(encode_event(released), R"({"event":"host_released","host":"a","kind":"load","time":7.0})");
 }
 
 TEST(JournalEvents, BytesThatAreNotUtf8BecomeReplacementCharacters) {
