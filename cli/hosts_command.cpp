@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/hosts_drain_command.hpp"
 #include "cli/plan_printer.hpp"
 #include "cli/terminal.hpp"
 #include "transport/host_check.hpp"
@@ -79,7 +80,16 @@ Command add_hosts_command(CLI::App& app) {
     command->add_flag("--check", options->check,
                       "Connect to each host: reachable, host key known, authenticated, CPUs, round trip");
     add_ssh_options(*command, options->ssh);
-    return {command, [options] { return hosts_command(*options); }};
+    DrainCommands drain = add_drain_commands(*command);
+    return {command, [options, drain] {
+                if (drain.chosen()) {
+                    return drain.run();
+                }
+                if (options->spec.empty()) {
+                    throw CLI::RequiredError("SPEC");
+                }
+                return hosts_command(*options);
+            }};
 }
 
 int hosts_command(const HostsOptions& options) {

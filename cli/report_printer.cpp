@@ -265,6 +265,8 @@ ordered_json host_json(const core::HostReport& h) {
             {"cpu_busy_peak", or_null(h.cpu_busy_peak)},
             {"mem_used_peak_bytes", or_null(h.mem_used_peak)},
             {"mem_total_bytes", or_null(h.mem_total)},
+            {"held_s", h.held_s},
+            {"held_for", h.held_for},
             {"timeline", h.timeline},
             {"transfer", transfer_json(h.transfer)}};
 }

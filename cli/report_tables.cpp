@@ -29,6 +29,18 @@ std::vector<std::string> transfer_row(const std::string& name, const core::Trans
             rate(t.received_bytes, t.receive_s)};
 }
 
+// How long a host was held back and by what: "12.5s (load, memory)", or "-" when never.
+std::string held_text(const core::HostReport& h) {
+    if (h.held_for.empty()) {
+        return "-";
+    }
+    std::string kinds;
+    for (const auto& kind : h.held_for) {
+        kinds += (kinds.empty() ? "" : ", ") + kind;
+    }
+    return fmt::format("{} ({})", seconds_text(h.held_s), kinds);
+}
+
 } // namespace
 
 Table transfer_table(const core::Report& report) {
@@ -104,11 +116,17 @@ Table hosts_table(const std::vector<core::HostReport>& hosts) {
 }
 
 Table host_use_table(const std::vector<core::HostReport>& hosts) {
-    Table table{
-        {{"host use", 16}, {"samples", 8}, {"cpu mean", 9}, {"cpu peak", 9}, {"mem peak", 12}, {"mem total", 12}}, {}};
+    Table table{{{"host use", 16},
+                 {"samples", 8},
+                 {"cpu mean", 9},
+                 {"cpu peak", 9},
+                 {"mem peak", 12},
+                 {"mem total", 12},
+                 {"held back", 20}},
+                {}};
     for (const auto& h : hosts) {
         table.rows.push_back({h.name, std::to_string(h.samples), percent_text(h.cpu_busy_mean),
-                              percent_text(h.cpu_busy_peak), mib(h.mem_used_peak), mib(h.mem_total)});
+                              percent_text(h.cpu_busy_peak), mib(h.mem_used_peak), mib(h.mem_total), held_text(h)});
     }
     return table;
 }

@@ -27,7 +27,8 @@ Table jobs_table(const std::vector<core::JobReport>& jobs);
 // One row per host: what it ran and lost, how busy its slots were, its CPU time and its connection set-up.
 Table hosts_table(const std::vector<core::HostReport>& hosts);
 
-// One row per host: its own CPU and memory over the run from its samples, n/a where it offers none.
+// One row per host: its own CPU and memory over the run from its samples, n/a where it offers none, and how
+// long it was held back from new shards by its limits, and why.
 Table host_use_table(const std::vector<core::HostReport>& hosts);
 
 // One row per host and then per job that staged or collected files: bytes and files each way, seconds and MB/s.

@@ -11,6 +11,7 @@
 #include <random>
 #include <unistd.h>
 
+#include "cli/elastic_hosts.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/group_printer.hpp"
 #include "cli/plan_printer.hpp"
@@ -80,6 +81,10 @@ Command add_run_command(CLI::App& app) {
 }
 
 namespace {
+
+// Hosts a run can take from its host file while it runs, beyond those it started with.
+constexpr std::size_t k_max_added_hosts = 4096;
+
 // The spec to run and its text: the one named on the command line, or on resume without one, the run's copy
 // (loaded under its first path, for messages, with the run's copies of its `lines` files).
 struct LoadedSpec {
@@ -103,6 +108,10 @@ LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& re
         loaded.text = core::read_spec_file(path);
     }
     loaded.spec = core::load_spec_text(path, loaded.text, load_options);
+    if (!loaded.spec.hosts_file.empty()) {
+        // Hosts added from the file during the run go at the end, and what is running holds their addresses.
+        loaded.spec.hosts.reserve(loaded.spec.hosts.size() + k_max_added_hosts);
+    }
     if (options.local) {
         for (auto& host : loaded.spec.hosts) {
             host.transport = core::TransportKind::local;
@@ -296,7 +305,14 @@ core::RunSummary run_scheduler(core::Scheduler& scheduler, const core::Spec& spe
         }
         scheduler.interrupt();
     });
+    std::vector<std::string> names;
+    for (const auto& host : spec.hosts) {
+        names.push_back(host.name);
+    }
+    std::optional<ElasticHosts> elastic;
+    elastic.emplace(scheduler, dir.path(), spec.hosts_file, names);
     core::RunSummary summary = core::run_to_end(scheduler, transport);
+    elastic.reset();
     signals.set_handler({});
     transport.shutdown();
     return summary;
@@ -386,6 +402,7 @@ int run_command(const RunOptions& options) {
                                        : std::vector<core::RunListener*>{&recorder, &display});
     StreamPrinter stream(spec);
     core::SchedulerOptions scheduling = scheduler_options(options, dir, previous, resumed.has_value());
+    scheduling.host_table = &loaded.spec.hosts;
     route_attempts(scheduling, options, outputs, stream, joblog.get());
     core::Scheduler scheduler(plan, clock, listeners, std::move(scheduling));
     auto watching = journal_failure.watch(scheduler);

@@ -32,10 +32,28 @@ RunDisplay::~RunDisplay() {
     stop();
 }
 
+void RunDisplay::host_added(std::size_t host) {
+    print_above(fmt::format("sshard: host {} added", terminal_safe(m_plan.spec->hosts[host].name)));
+}
+
+// Drains only: holds by load or memory come and go every few seconds, and the report sums them.
+void RunDisplay::host_held(std::size_t host, const core::HostHold& hold) {
+    if (hold.kind != "drain") {
+        return;
+    }
+    const std::string& name = m_plan.spec->hosts[host].name;
+    print_above(hold.held ? fmt::format("sshard: host {} drained ({}): no new shards; disconnected once idle",
+                                        terminal_safe(name), terminal_safe(hold.reason))
+                          : fmt::format("sshard: host {} undrained", terminal_safe(name)));
+}
+
 void RunDisplay::host_changed(std::size_t host, const core::HostState& state) {
     std::string message;
     {
         std::lock_guard lock(m_mutex);
+        if (host >= m_down.size()) {
+            m_down.resize(host + 1, false); // a host added during the run
+        }
         bool was_down = m_down[host];
         m_down[host] = !state.up;
         if (!state.up && !was_down) {

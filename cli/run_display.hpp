@@ -30,6 +30,8 @@ public:
     // A host's message goes on a line of its own above the progress line: once when it goes down (not again at
     // each reconnect that fails), once when it is back up, and how it runs shards when that is unusual.
     void host_changed(std::size_t host, const core::HostState& state) override;
+    void host_added(std::size_t host) override;
+    void host_held(std::size_t host, const core::HostHold& hold) override;
     void attempt_started(const core::Attempt& attempt) override;
     void attempt_finished(const core::Attempt& attempt, const core::AttemptEnd& end) override;
     void run_finished(const core::RunSummary& summary) override;

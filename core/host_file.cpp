@@ -171,7 +171,7 @@ std::vector<HostSpec> parse_host_file(const std::string& path, std::string_view 
     return HostFileParser(path, text).parse();
 }
 
-std::vector<HostSpec> read_host_file(const std::string& path) {
+std::string read_host_file_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::error_code ec;
     if (!in || std::filesystem::is_directory(path, ec)) {
@@ -186,7 +186,11 @@ std::vector<HostSpec> read_host_file(const std::string& path) {
     if (text.size() > k_max_bytes) {
         throw UsageError(fmt::format("host file '{}' is larger than {} MiB", path, k_max_bytes >> 20));
     }
-    return parse_host_file(path, text);
+    return text;
+}
+
+std::vector<HostSpec> read_host_file(const std::string& path) {
+    return parse_host_file(path, read_host_file_text(path));
 }
 
 } // namespace sshard::core

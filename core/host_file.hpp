@@ -19,4 +19,7 @@ std::vector<HostSpec> parse_host_file(const std::string& path, std::string_view 
 // Reads and parses the host file at `path`. Throws UsageError when it cannot be read, SpecError as above.
 std::vector<HostSpec> read_host_file(const std::string& path);
 
+// The text of the host file at `path`, up to 16 MiB. Throws UsageError when it cannot be read or is larger.
+std::string read_host_file_text(const std::string& path);
+
 } // namespace sshard::core

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace sshard::core {
@@ -21,6 +22,13 @@ struct HostSample {
     double cpu_busy = 0; // 0..1
     std::uint64_t mem_used = 0;
     std::uint64_t mem_total = 0;
+};
+
+// A host held back from new shards by its `max_load` or `min_free_memory`, or free of it again.
+struct HostHold {
+    bool held = false;
+    std::string kind;   // "load" or "memory"
+    std::string reason; // for humans: "CPU 95% busy, over max_load 90%"
 };
 
 // Parses the text of /proc/stat followed by /proc/meminfo (as `cat /proc/stat /proc/meminfo` prints them);

@@ -79,6 +79,18 @@ json encode(const HostSampleEvent& e) {
             {"cpu_busy", e.cpu_busy}, {"mem_used", e.mem_used}, {"mem_total", e.mem_total}};
 }
 
+json encode(const HostAddedEvent& e) {
+    return {
+        {"event", "host_added"}, {"time", e.time}, {"host", e.host}, {"slots", e.slots}, {"auto_slots", e.auto_slots}};
+}
+
+json encode(const HostHoldEvent& e) {
+    if (!e.held) {
+        return {{"event", "host_released"}, {"time", e.time}, {"host", e.host}, {"kind", e.kind}};
+    }
+    return {{"event", "host_held"}, {"time", e.time}, {"host", e.host}, {"kind", e.kind}, {"reason", e.reason}};
+}
+
 json encode(const AttemptStartEvent& e) {
     return {{"event", "attempt_start"}, {"time", e.time},       {"id", e.id},    {"job", e.job},
             {"index", e.index},         {"attempt", e.attempt}, {"host", e.host}};
@@ -268,6 +280,13 @@ JournalEvent decode_kind(const std::string& kind, const json& j) {
     }
     if (kind == "host_sample") {
         return decode_host_sample(j);
+    }
+    if (kind == "host_added") {
+        return HostAddedEvent{0, j.at("host").get<std::string>(), j.value("slots", 1), j.value("auto_slots", false)};
+    }
+    if (kind == "host_held" || kind == "host_released") {
+        return HostHoldEvent{0, j.at("host").get<std::string>(), kind == "host_held", j.at("kind").get<std::string>(),
+                             j.value("reason", "")};
     }
     if (kind == "attempt_start") {
         return decode_attempt_start(j);

@@ -81,6 +81,25 @@ struct HostSampleEvent {
     std::uint64_t mem_total = 0;
 };
 
+// A host added to the run while it runs (from its host file).
+struct HostAddedEvent {
+    double time = 0;
+    std::string host;
+    int slots = 1;
+    bool auto_slots = false;
+};
+
+// A host held back from new shards (`held`), or free of that hold again: kind "load" or "memory" by its
+// `max_load` or `min_free_memory` (`reason` says what the sample showed), or "drain" by `sshard hosts drain` or
+// its removal from the host file (`reason` says which).
+struct HostHoldEvent {
+    double time = 0;
+    std::string host;
+    bool held = true;
+    std::string kind;
+    std::string reason; // where held
+};
+
 struct AttemptStartEvent {
     double time = 0;
     std::uint64_t id = 0; // unique in the run, across resumes
@@ -130,8 +149,8 @@ struct RunEndEvent {
     std::vector<JobSummary> jobs;
 };
 
-using JournalEvent = std::variant<RunStartEvent, HostUpEvent, HostDownEvent, HostSampleEvent, AttemptStartEvent,
-                                  AttemptEndEvent, ShardsNotRunEvent, RunEndEvent>;
+using JournalEvent = std::variant<RunStartEvent, HostUpEvent, HostDownEvent, HostSampleEvent, HostAddedEvent,
+                                  HostHoldEvent, AttemptStartEvent, AttemptEndEvent, ShardsNotRunEvent, RunEndEvent>;
 
 // One JSON object, without a line break; bytes that are not UTF-8 become U+FFFD.
 std::string encode_event(const JournalEvent& event);

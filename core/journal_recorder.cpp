@@ -70,6 +70,15 @@ void JournalRecorder::host_sampled(std::size_t host, const HostSample& sample) {
         HostSampleEvent{now(), m_plan.spec->hosts[host].name, sample.cpu_busy, sample.mem_used, sample.mem_total});
 }
 
+void JournalRecorder::host_added(std::size_t host) {
+    const HostSpec& spec = m_plan.spec->hosts[host];
+    m_journal.append(HostAddedEvent{now(), spec.name, spec.slots, spec.auto_slots});
+}
+
+void JournalRecorder::host_held(std::size_t host, const HostHold& hold) {
+    m_journal.append(HostHoldEvent{now(), m_plan.spec->hosts[host].name, hold.held, hold.kind, hold.reason});
+}
+
 void JournalRecorder::attempt_started(const Attempt& attempt) {
     m_journal.append(AttemptStartEvent{unix_seconds(attempt.start), attempt.id, attempt.job->name, attempt.index,
                                        attempt.number, m_plan.spec->hosts[attempt.host].name});

@@ -23,6 +23,8 @@ public:
 
     void host_changed(std::size_t host, const HostState& state) override;
     void host_sampled(std::size_t host, const HostSample& sample) override;
+    void host_held(std::size_t host, const HostHold& hold) override;
+    void host_added(std::size_t host) override;
     void attempt_started(const Attempt& attempt) override;
     void attempt_finished(const Attempt& attempt, const AttemptEnd& end) override;
     void shards_not_run(const JobSpec& job, const std::vector<IndexRange>& indices, bool failed,

@@ -39,6 +39,7 @@ struct HostTally {
     HostReport report;
     bool auto_slots = false;
     bool up = false;
+    std::optional<double> held_since;
 };
 
 // Everything one pass over the journal gathers.
@@ -54,6 +55,8 @@ private:
     void host_up(const HostUpEvent& e);
     void host_down(const HostDownEvent& e);
     void host_sample(const HostSampleEvent& e);
+    void host_hold(const HostHoldEvent& e);
+    void end_holds();
     void attempt_end(const AttemptEndEvent& e);
     void count_in_run(const AttemptEndEvent& e, double d);
     void count_in_job(JobTally& j, const AttemptEndEvent& e, double d);
@@ -82,6 +85,7 @@ private:
     double m_cpu_measured_s = 0;
     std::optional<std::uint64_t> m_max_parallel; // the largest of the sessions', none when one had no cap
     bool m_uncapped = false;                     // a session ran without --max-parallel
+    double m_last_time = 0;                      // of the latest event: where holds still open end
 };
 
 JobTally& Collector::job(const std::string& name) {
@@ -108,15 +112,23 @@ void Collector::visit(const JournalEvent& event) {
                    [&](const HostUpEvent& e) { host_up(e); },
                    [&](const HostDownEvent& e) { host_down(e); },
                    [&](const HostSampleEvent& e) { host_sample(e); },
+                   [&](const HostHoldEvent& e) { host_hold(e); },
+                   [&](const HostAddedEvent& e) {
+                       HostTally& h = host(e.host);
+                       h.auto_slots = e.auto_slots;
+                       h.report.slots = e.slots;
+                   },
                    [](const AttemptStartEvent&) {},
                    [&](const AttemptEndEvent& e) { attempt_end(e); },
                    [&](const ShardsNotRunEvent& e) { shards_not_run(e); },
                    [&](const RunEndEvent& e) { m_report.run.interrupted = e.interrupted; },
                },
                event);
+    std::visit([&](const auto& e) { m_last_time = std::max(m_last_time, e.time); }, event);
 }
 
 void Collector::run_start(const RunStartEvent& e) {
+    end_holds(); // a runner killed while a host was held wrote no release
     if (m_session) {
         m_report.run.sessions.push_back(*m_session);
         m_session.reset();
@@ -176,6 +188,29 @@ void Collector::host_sample(const HostSampleEvent& e) {
     h.cpu_busy_peak = std::max(h.cpu_busy_peak.value_or(0), e.cpu_busy);
     h.mem_used_peak = std::max(h.mem_used_peak.value_or(0), e.mem_used);
     h.mem_total = e.mem_total;
+}
+
+void Collector::host_hold(const HostHoldEvent& e) {
+    HostTally& h = host(e.host);
+    if (!e.held) {
+        h.report.held_s += h.held_since ? std::max(0.0, e.time - *h.held_since) : 0;
+        h.held_since.reset();
+        return;
+    }
+    h.held_since = h.held_since.value_or(e.time);
+    auto& kinds = h.report.held_for;
+    if (std::find(kinds.begin(), kinds.end(), e.kind) == kinds.end()) {
+        kinds.push_back(e.kind);
+    }
+}
+
+// Holds still open end with the latest event recorded.
+void Collector::end_holds() {
+    for (auto& [name, h] : m_hosts) {
+        if (h.held_since) {
+            host_hold(HostHoldEvent{m_last_time, name, false, {}, {}});
+        }
+    }
 }
 
 void Collector::attempt_end(const AttemptEndEvent& e) {
@@ -335,6 +370,7 @@ std::string Collector::stderr_tail(const std::string& job_name, std::uint64_t in
 }
 
 Report Collector::finish() {
+    end_holds();
     RunReport& run = m_report.run;
     if (m_session) {
         run.sessions.push_back(*m_session);

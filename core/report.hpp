@@ -96,6 +96,10 @@ struct HostReport {
     std::optional<std::uint64_t> mem_total;
     std::vector<double> timeline; // busy share of its slots in equal slices of the sessions side by side, 0..1
     TransferStats transfer;       // stage and collect on it, over every attempt; not counted as busy
+    // How long it was held back from new shards (by its max_load or min_free_memory), and by what: "load",
+    // "memory", in the order they first held it.
+    double held_s = 0;
+    std::vector<std::string> held_for;
 };
 
 struct FailedShard {

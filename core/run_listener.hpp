@@ -41,7 +41,11 @@ class RunListener {
 public:
     virtual ~RunListener() = default;
     virtual void host_changed(std::size_t /*host*/, const HostState& /*state*/) {}
+    // Host `host` was added to the run while it runs (Scheduler::add_host), and is being connected.
+    virtual void host_added(std::size_t /*host*/) {}
     virtual void host_sampled(std::size_t /*host*/, const HostSample& /*sample*/) {}
+    // Host `host` is held back from new shards by its load or memory limits, or is free again.
+    virtual void host_held(std::size_t /*host*/, const HostHold& /*hold*/) {}
     virtual void attempt_started(const Attempt& /*attempt*/) {}
     virtual void attempt_finished(const Attempt& /*attempt*/, const AttemptEnd& /*end*/) {}
     // The shards `indices` of `job` will not run: counted as failed (no eligible host stayed up, or --fail-fast
@@ -61,9 +65,19 @@ public:
             l->host_changed(host, state);
         }
     }
+    void host_added(std::size_t host) override {
+        for (auto* l : m_listeners) {
+            l->host_added(host);
+        }
+    }
     void host_sampled(std::size_t host, const HostSample& sample) override {
         for (auto* l : m_listeners) {
             l->host_sampled(host, sample);
+        }
+    }
+    void host_held(std::size_t host, const HostHold& hold) override {
+        for (auto* l : m_listeners) {
+            l->host_held(host, hold);
         }
     }
     void attempt_started(const Attempt& attempt) override {

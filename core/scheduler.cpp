@@ -18,6 +18,8 @@ Scheduler::Impl::Impl(const Plan& plan_, const Clock& clock_, RunListener& liste
         job.spec_order = static_cast<std::size_t>(planned.job - plan.spec->jobs.data());
         job.summary.name = planned.job->name;
         job.summary.total = planned.shards.size();
+        job.need = shard_need(*planned.job);
+        job.eligible = planned.hosts;
         by_spec_order[job.spec_order] = jobs.size();
         jobs.push_back(std::move(job));
         by_priority.push_back(by_priority.size());
@@ -62,10 +64,16 @@ std::optional<SteadyTime> Scheduler::step() {
             m_impl->handle_host_state(event.host, event.state);
             break;
         case QueuedEvent::Kind::host_sample:
-            m_impl->listener.host_sampled(event.host, event.sample);
+            m_impl->handle_host_sample(event.host, event.sample);
             break;
         case QueuedEvent::Kind::interrupt:
             m_impl->interrupt();
+            break;
+        case QueuedEvent::Kind::add_host:
+            m_impl->reply(event.done, m_impl->add_host(event.added));
+            break;
+        case QueuedEvent::Kind::drain:
+            m_impl->reply(event.done, m_impl->drain_hosts(event.names, event.drain, event.by));
             break;
         }
     }
@@ -83,27 +91,55 @@ void Scheduler::wait(std::optional<SteadyTime> until) {
 }
 
 void Scheduler::interrupt() {
-    m_events.post({QueuedEvent::Kind::interrupt, 0, {}, 0, {}, {}});
+    m_events.post(QueuedEvent{QueuedEvent::Kind::interrupt});
 }
 
 RunSummary Scheduler::summary() const {
     return m_impl->summary();
 }
 
+void Scheduler::add_host(HostSpec host, std::function<void(const std::string&)> done) {
+    QueuedEvent event{QueuedEvent::Kind::add_host};
+    event.added = std::move(host);
+    event.done = std::move(done);
+    m_events.post(std::move(event));
+}
+
+void Scheduler::drain_hosts(std::vector<std::string> hosts, bool drain, std::string by,
+                            std::function<void(const std::string&)> done) {
+    QueuedEvent event{QueuedEvent::Kind::drain};
+    event.names = std::move(hosts);
+    event.drain = drain;
+    event.by = std::move(by);
+    event.done = std::move(done);
+    m_events.post(std::move(event));
+}
+
 void Scheduler::on_finished(std::uint64_t attempt, Outcome outcome) {
-    m_events.post({QueuedEvent::Kind::finished, attempt, std::move(outcome), 0, {}, {}});
+    QueuedEvent event{QueuedEvent::Kind::finished};
+    event.attempt = attempt;
+    event.outcome = std::move(outcome);
+    m_events.post(std::move(event));
 }
 
 void Scheduler::on_started(std::uint64_t attempt) {
-    m_events.post({QueuedEvent::Kind::started, attempt, {}, 0, {}, {}});
+    QueuedEvent event{QueuedEvent::Kind::started};
+    event.attempt = attempt;
+    m_events.post(std::move(event));
 }
 
 void Scheduler::on_host_state(std::size_t host, HostState state) {
-    m_events.post({QueuedEvent::Kind::host_state, 0, {}, host, std::move(state), {}});
+    QueuedEvent event{QueuedEvent::Kind::host_state};
+    event.host = host;
+    event.state = std::move(state);
+    m_events.post(std::move(event));
 }
 
 void Scheduler::on_host_sample(std::size_t host, HostSample sample) {
-    m_events.post({QueuedEvent::Kind::host_sample, 0, {}, host, {}, sample});
+    QueuedEvent event{QueuedEvent::Kind::host_sample};
+    event.host = host;
+    event.sample = sample;
+    m_events.post(std::move(event));
 }
 
 RunSummary run_to_end(Scheduler& scheduler, Transport& transport) {

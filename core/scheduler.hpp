@@ -2,7 +2,8 @@
 // owns all run state; transports report to it through a queue, so it never shares data with their threads.
 //
 // Rules (man/sshard.1, SCHEDULING): ready shards go highest job priority first, then spec order, then shard
-// index; each to an eligible up host with a free slot, highest host priority first, then the least loaded.
+// index; each to an eligible host that is up, not held back by its load or memory limits, not drained, and with
+// the shard's `cpus` slots and `memory` free: highest host priority first, then the least loaded.
 // A failed attempt is retried after an exponential backoff with jitter, on a host where the shard has not
 // failed while such a host is up. A lost host costs no retry: the shard is requeued and the host reconnected
 // with backoff. A job starts when every job it needs has fully succeeded, and is skipped when one failed.
@@ -46,6 +47,10 @@ struct SchedulerOptions {
     // Writes an ended attempt's other records (the joblog) before its verdict is made; returns the failure to
     // write them, naming the file, or "". Null: none.
     std::function<std::string(const Attempt&, const Outcome&)> record_end;
+    // The plan's spec's host list, written to for hosts added during the run (add_host); null: none can be.
+    // Hosts are referred to by address while the run goes, so the list must have room reserved for the hosts
+    // added: an add beyond its capacity is refused.
+    std::vector<HostSpec>* host_table = nullptr;
 };
 
 class Scheduler final : public TransportEvents {
@@ -70,6 +75,19 @@ public:
     // The counts so far; final once finished().
     RunSummary summary() const;
 
+    // Hosts that change while the run goes (core/host_file_watcher.hpp, core/run_control.hpp). Thread-safe:
+    // each is handled on the scheduler's thread at its next step, which then calls `done` (when set) with ""
+    // or why nothing was done.
+    //
+    // Adds `host` to the run: connected, then used as the spec's hosts are; it takes `defaults`' max_load and
+    // min_free_memory where it sets none. A host of that name that the run has already is undrained instead.
+    void add_host(HostSpec host, std::function<void(const std::string&)> done = {});
+    // Drains the hosts named (no new shard goes there; their running shards finish, then they are disconnected),
+    // or with `drain` false undrains them (reconnected where they were let go, and used again). `by` says who
+    // asked, for the record. Nothing is done when one of the names is not a host of the run.
+    void drain_hosts(std::vector<std::string> hosts, bool drain, std::string by,
+                     std::function<void(const std::string&)> done = {});
+
     // TransportEvents: queue the report for step(). Thread-safe.
     void on_finished(std::uint64_t attempt, Outcome outcome) override;
     void on_started(std::uint64_t attempt) override;
@@ -82,12 +100,19 @@ private:
     bool m_finished = false;
 
     struct QueuedEvent {
-        enum class Kind { finished, started, host_state, host_sample, interrupt } kind;
+        enum class Kind { finished, started, host_state, host_sample, interrupt, add_host, drain };
+        explicit QueuedEvent(Kind kind_) : kind(kind_) {}
+        Kind kind;
         std::uint64_t attempt = 0;
         Outcome outcome;
         std::size_t host = 0;
         HostState state;
         HostSample sample;
+        HostSpec added;                 // add_host
+        std::vector<std::string> names; // drain
+        bool drain = true;
+        std::string by;
+        std::function<void(const std::string&)> done;
     };
     Mailbox<QueuedEvent> m_events;
 };

@@ -52,14 +52,17 @@ void Scheduler::Impl::dispatch() {
 }
 
 void Scheduler::Impl::dispatch_job(JobRun& job) {
+    if (!check_fit(job)) {
+        return;
+    }
     std::size_t job_index = static_cast<std::size_t>(&job - jobs.data());
     SteadyTime now = clock.now();
     const std::vector<std::size_t>& pinned = job.planned->pinned;
     for (auto it = job.queued.begin(); it != job.queued.end() && !capped();) {
         std::optional<std::size_t> host;
         if (it->second.ready_at <= now) {
-            host = pinned.empty() ? hosts.choose(job.planned->hosts, it->second.failed_hosts)
-                                  : hosts.choose({pinned[it->first]}, {});
+            host = pinned.empty() ? hosts.choose(job.eligible, it->second.failed_hosts, job.need)
+                                  : hosts.choose({pinned[it->first]}, {}, job.need);
         }
         if (!host) {
             ++it;
@@ -74,7 +77,8 @@ void Scheduler::Impl::dispatch_job(JobRun& job) {
         if (job.cursor >= job.planned->shards.size()) {
             break;
         }
-        auto host = pinned.empty() ? hosts.choose(job.planned->hosts, {}) : hosts.choose({pinned[job.cursor]}, {});
+        auto host = pinned.empty() ? hosts.choose(job.eligible, {}, job.need)
+                                   : hosts.choose({pinned[job.cursor]}, {}, job.need);
         if (!host && pinned.empty()) {
             break;
         }
@@ -91,6 +95,21 @@ void Scheduler::Impl::dispatch_job(JobRun& job) {
             job.queued[shard.index] = std::move(shard);
         }
     }
+}
+
+// A job whose shards fit none of its hosts, now that each has said its size, fails the rest at once rather than
+// wait for ever. Returns whether its shards may still go.
+bool Scheduler::Impl::check_fit(JobRun& job) {
+    if (job.need.cpus == 1 && job.need.memory == 0) {
+        return true; // any host holds one slot
+    }
+    std::string problem = hosts.fits_none(job.eligible, job.need);
+    if (problem.empty()) {
+        return true;
+    }
+    abandon_rest(job, true, problem);
+    check_done(job);
+    return false;
 }
 
 void Scheduler::Impl::launch(std::size_t job_index, Shard shard, std::size_t host) {
@@ -114,7 +133,7 @@ void Scheduler::Impl::launch(std::size_t job_index, Shard shard, std::size_t hos
     run.shard = std::move(shard);
     job.first_start = job.first_start.value_or(now);
     ++job.running;
-    hosts.occupy(host);
+    hosts.occupy(host, job.need);
 
     Launch launch;
     launch.attempt = run.attempt.id;
@@ -199,7 +218,7 @@ void Scheduler::Impl::handle_finished(std::uint64_t id, const Outcome& outcome) 
     running.erase(it);
     JobRun& job = jobs[run.job];
     --job.running;
-    hosts.release(run.attempt.host);
+    hosts.release(run.attempt.host, job.need);
     job.last_end = clock.now();
 
     AttemptEnd end;
@@ -264,8 +283,15 @@ void Scheduler::Impl::handle_host_state(std::size_t host, const HostState& state
         mark_down(host, state.reason);
         return;
     }
-    hosts.set_up(host, state.cpus);
+    hosts.set_up(host, state.cpus, state.memory);
     listener.host_changed(host, state);
+}
+
+void Scheduler::Impl::handle_host_sample(std::size_t host, const HostSample& sample) {
+    listener.host_sampled(host, sample);
+    if (auto hold = hosts.sampled(host, sample)) {
+        listener.host_held(host, *hold);
+    }
 }
 
 void Scheduler::Impl::mark_down(std::size_t host, const std::string& reason) {
@@ -290,6 +316,9 @@ void Scheduler::Impl::process_timers() {
         for (std::size_t host : hosts.take_due_reconnects()) {
             transport->connect(host);
         }
+    }
+    for (std::size_t host : hosts.take_idle_drained()) {
+        transport->disconnect(host);
     }
     check_down_limits();
 }

@@ -39,6 +39,8 @@ struct Scheduler::Impl {
         JobSummary summary;
         std::optional<SteadyTime> first_start;
         SteadyTime last_end{};
+        ShardNeed need;                    // what each of its shards takes on its host
+        std::vector<std::size_t> eligible; // its hosts: the plan's, and those added during the run that it admits
     };
 
     // An attempt started and not yet ended.
@@ -57,6 +59,14 @@ struct Scheduler::Impl {
     void handle_finished(std::uint64_t id, const Outcome& outcome);
     void handle_started(std::uint64_t id);
     void handle_host_state(std::size_t host, const HostState& state);
+    void handle_host_sample(std::size_t host, const HostSample& sample);
+    std::string add_host(HostSpec spec);
+    std::string drain_hosts(const std::vector<std::string>& names, bool drain, const std::string& by);
+    static void reply(const std::function<void(const std::string&)>& done, const std::string& error) {
+        if (done) {
+            done(error);
+        }
+    }
     void interrupt();
     void process_timers();
     void dispatch();
@@ -66,6 +76,7 @@ struct Scheduler::Impl {
 
 private:
     void dispatch_job(JobRun& job);
+    bool check_fit(JobRun& job);
     bool capped() const { return options.max_parallel != 0 && running.size() >= options.max_parallel; }
     void launch(std::size_t job_index, Shard shard, std::size_t host);
     std::vector<std::pair<std::string, std::string>> environment(const JobRun& job, const Attempt& attempt) const;

@@ -134,12 +134,12 @@ void Scheduler::Impl::check_down_limits() {
             fail_lost_pinned(job, now);
             continue;
         }
-        auto expiry = hosts.down_limit_expiry(job.planned->hosts);
+        auto expiry = hosts.down_limit_expiry(job.eligible);
         if (!expiry || now < *expiry) {
             continue;
         }
         no_hosts = no_hosts || !hosts.any_up();
-        const std::string& last_error = hosts.last_error(job.planned->hosts.back());
+        const std::string& last_error = hosts.last_error(job.eligible.back());
         abandon_rest(job, true,
                      fmt::format("no eligible host was up for {} (last error: {})", format_duration(options.down_limit),
                                  last_error.empty() ? "none" : last_error));
@@ -245,7 +245,7 @@ std::optional<SteadyTime> Scheduler::Impl::next_deadline() const {
                 consider(*expiry);
             }
         }
-        if (auto expiry = hosts.down_limit_expiry(job.planned->hosts);
+        if (auto expiry = hosts.down_limit_expiry(job.eligible);
             expiry && has_work(job) && job.planned->pinned.empty()) {
             consider(*expiry);
         }

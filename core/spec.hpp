@@ -35,6 +35,10 @@ struct HostSpec {
     std::vector<std::string> labels;
     TransportKind transport = TransportKind::ssh;
     SlurmSettings slurm; // for transport slurm
+    // No new shard goes to the host while its last sample is over either limit (GNU parallel's --load and
+    // --memfree): the CPU busy share (0..1), and the memory that must stay free, in bytes.
+    std::optional<double> max_load;
+    std::optional<std::uint64_t> min_free_memory;
 };
 
 // Waits between attempts: initial, then times factor each retry, capped at max; each with jitter.
@@ -112,7 +116,11 @@ struct JobSpec {
     std::vector<StageSpec> stage;
     std::vector<CollectSpec> collect;
     bool collect_on_failure = false; // collect after a failed attempt too
-    SourceLocation location;         // of the job's entry, for messages
+    // What one shard takes on its host: slots (one per CPU) and, when set, memory in bytes. A shard goes only
+    // where both are free.
+    int cpus = 1;
+    std::optional<std::uint64_t> memory;
+    SourceLocation location; // of the job's entry, for messages
 };
 
 struct Spec {
@@ -121,6 +129,10 @@ struct Spec {
     std::string hash; // of the file's bytes (16 hex digits), for the journal
     std::vector<HostSpec> hosts;
     std::vector<JobSpec> jobs;
+    // The host file the hosts were read from (--hostfile, or `hosts_file`), which a run watches; "" for none.
+    std::string hosts_file;
+    // `defaults`' max_load and min_free_memory, for hosts added during a run.
+    HostSpec host_defaults;
 };
 
 } // namespace sshard::core

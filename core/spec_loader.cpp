@@ -19,6 +19,7 @@
 #include "core/hosts.hpp"
 #include "core/job_graph.hpp"
 #include "core/names.hpp"
+#include "core/shard_fit.hpp"
 #include "core/shard_set.hpp"
 #include "core/spec_checks.hpp"
 #include "core/spec_limits.hpp"
@@ -42,6 +43,7 @@ private:
     void load_root(const YAML::Node& root, Spec& spec);
     void load_defaults(const YAML::Node& node, JobSettings& defaults);
     void load_all_hosts(const YAML::Node& root, Spec& spec);
+    void read_spec_host_file(const YAML::Node& root, Spec& spec);
     void load_jobs(const YAML::Node& node, const JobSettings& defaults, Spec& spec);
     std::optional<JobSpec> load_job(const YAML::Node& node, const JobSettings& defaults);
     std::optional<std::string> job_name(const YAML::Node& node);
@@ -52,6 +54,9 @@ private:
     void check_needs(const Spec& spec);
     void report_unknown_need(const Spec& spec, const JobSpec& job, const std::string& need);
     void check_host_filters(const Spec& spec);
+    void apply_host_defaults(Spec& spec) const;
+    void check_job_sizes(const Spec& spec);
+    HostCapacity known_size(const HostSpec& host) const;
 
     std::string m_path;
     const std::string& m_text;
@@ -62,19 +67,23 @@ private:
     std::map<std::string, YAML::Node> m_job_nodes;
     std::map<std::string, YAML::Node> m_filter_nodes;
     const std::vector<HostSpec>* m_hosts = nullptr; // the spec's, once loaded: {host}'s values
+    HostSpec m_host_defaults;                       // `defaults`' max_load and min_free_memory
 };
 
 void Loader::load_defaults(const YAML::Node& node, JobSettings& defaults) {
     if (m_yaml.check_map(node, "'defaults'",
-                         {"retries", "backoff", "timeout", "env", "pass_env", "workdir", "shell"})) {
+                         {"retries", "backoff", "timeout", "env", "pass_env", "workdir", "shell", "cpus", "memory",
+                          "max_load", "min_free_memory"})) {
         read_job_settings(m_yaml, node, defaults);
+        read_host_limits(m_yaml, node, m_host_defaults);
     }
 }
 
 std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobSettings& defaults) {
     if (!m_yaml.check_map(node, "a job",
                           {"name", "command", "shards", "priority", "retries", "backoff", "timeout", "env", "pass_env",
-                           "workdir", "shell", "needs", "hosts", "detach", "stage", "collect", "collect_on_failure"})) {
+                           "workdir", "shell", "needs", "hosts", "detach", "stage", "collect", "collect_on_failure",
+                           "cpus", "memory"})) {
         return std::nullopt;
     }
     JobSpec job;
@@ -104,6 +113,8 @@ std::optional<JobSpec> Loader::load_job(const YAML::Node& node, const JobSetting
     }
     job.workdir = std::move(settings.workdir);
     job.shell = std::move(settings.shell);
+    job.cpus = settings.cpus;
+    job.memory = settings.memory;
     if (node["needs"]) {
         job.needs = m_yaml.string_list(node["needs"], "needs", true);
     }
@@ -310,7 +321,7 @@ Spec Loader::load() {
 }
 
 void Loader::load_root(const YAML::Node& root, Spec& spec) {
-    std::vector<std::string> keys = {"version", "name", "defaults", "hosts", "jobs"};
+    std::vector<std::string> keys = {"version", "name", "defaults", "hosts", "hosts_file", "jobs"};
     for (const auto& entry : root) {
         // Keys starting with x- are the user's, as in Compose files: a place for anchors that merge keys use.
         if (entry.first.IsScalar() && entry.first.Scalar().rfind("x-", 0) == 0) {
@@ -345,6 +356,56 @@ void Loader::load_root(const YAML::Node& root, Spec& spec) {
     }
     check_needs(spec);
     check_host_filters(spec);
+    apply_host_defaults(spec);
+    spec.host_defaults = m_host_defaults;
+    check_job_sizes(spec);
+}
+
+// `defaults`' hold-back limits go to every host that sets none of its own, wherever it was listed.
+void Loader::apply_host_defaults(Spec& spec) const {
+    for (auto& host : spec.hosts) {
+        host.max_load = host.max_load ? host.max_load : m_host_defaults.max_load;
+        host.min_free_memory = host.min_free_memory ? host.min_free_memory : m_host_defaults.min_free_memory;
+    }
+}
+
+// A job whose shard is bigger than every host it may run on could never start. Where a host's size is known
+// only once it is connected (`slots: auto` over SSH, a remote host's memory), the scheduler checks then.
+void Loader::check_job_sizes(const Spec& spec) {
+    for (const auto& job : spec.jobs) {
+        std::vector<HostCapacity> sizes;
+        try {
+            for (std::size_t h : job.hosts ? filter_hosts(spec.hosts, *job.hosts) : std::vector<std::size_t>{}) {
+                sizes.push_back(known_size(spec.hosts[h]));
+            }
+        } catch (const HostlistError&) {
+            continue; // reported where the filter was read
+        }
+        if (!job.hosts) {
+            std::transform(spec.hosts.begin(), spec.hosts.end(), std::back_inserter(sizes),
+                           [&](const HostSpec& host) { return known_size(host); });
+        }
+        std::string problem = sizes.empty() ? "" : fits_none(shard_need(job), sizes); // none: reported already
+        if (!problem.empty()) {
+            const YAML::Node node = m_job_nodes.at(job.name);
+            const char* key = problem.find("CPUs") != std::string::npos ? "cpus" : "memory";
+            m_yaml.error(node[key] ? node[key] : node, fmt::format("job '{}': {}", job.name, problem));
+        }
+    }
+}
+
+// A host's size as the spec tells it: its slots unless they are `auto` on a remote host, and the memory of this
+// machine for a local host.
+HostCapacity Loader::known_size(const HostSpec& host) const {
+    HostCapacity size;
+    bool local = host.transport == TransportKind::local;
+    if (!host.auto_slots || local) {
+        size.slots = host.slots;
+    }
+    if (local) {
+        size.memory = m_options.local_memory;
+    }
+    return size;
 }
 
 void Loader::load_all_hosts(const YAML::Node& root, Spec& spec) {
@@ -352,8 +413,12 @@ void Loader::load_all_hosts(const YAML::Node& root, Spec& spec) {
     if (root["hosts"] && !replaced) {
         read_hosts(m_yaml, root["hosts"], m_options.local_cpus, spec.hosts);
     }
+    if (root["hosts_file"] && !replaced) {
+        read_spec_host_file(root, spec);
+    }
     if (m_options.hostfile) {
         spec.hosts = read_host_file(*m_options.hostfile);
+        spec.hosts_file = *m_options.hostfile;
     } else if (m_options.hosts_override) {
         try {
             spec.hosts = parse_host_list(*m_options.hosts_override);
@@ -361,7 +426,7 @@ void Loader::load_all_hosts(const YAML::Node& root, Spec& spec) {
             throw UsageError(fmt::format("bad --hosts value '{}': {}", *m_options.hosts_override, e.what()));
         }
     }
-    if (spec.hosts.empty() && !root["hosts"] && !replaced) {
+    if (spec.hosts.empty() && !root["hosts"] && !root["hosts_file"] && !replaced) {
         HostSpec local;
         local.name = "localhost";
         local.slots = std::max(1, m_options.local_cpus);
@@ -369,6 +434,28 @@ void Loader::load_all_hosts(const YAML::Node& root, Spec& spec) {
         spec.hosts.push_back(local);
     } else if (spec.hosts.empty() && m_diag.empty()) {
         m_diag.error(m_yaml.where(root["hosts"]), "'hosts' is empty: there is nowhere to run");
+    }
+}
+
+// `hosts_file`: the hosts come from a host file, beside the spec when relative, which a run watches.
+void Loader::read_spec_host_file(const YAML::Node& root, Spec& spec) {
+    auto path = m_yaml.scalar(root["hosts_file"], "hosts_file");
+    if (root["hosts"]) {
+        m_yaml.error(root["hosts_file"], "give 'hosts' or 'hosts_file', not both");
+        return;
+    }
+    if (!path) {
+        return;
+    }
+    namespace fs = std::filesystem;
+    spec.hosts_file =
+        (fs::path(*path).is_absolute() ? fs::path(*path) : fs::path(m_path).parent_path() / *path).string();
+    try {
+        spec.hosts = read_host_file(spec.hosts_file);
+    } catch (const SpecError&) {
+        throw; // its own file's problems, with their lines
+    } catch (const UsageError& e) {
+        m_yaml.error(root["hosts_file"], e.what());
     }
 }
 

@@ -18,6 +18,8 @@ struct LoadOptions {
     std::optional<std::string> hostfile;
     // The CPU count of this machine, for the implicit local host and `slots: auto` on local hosts.
     int local_cpus = local_cpu_count();
+    // The memory of this machine, which a job's `memory` is checked against on local hosts; nullopt: unknown.
+    std::optional<std::uint64_t> local_memory = local_memory_size();
     // When set, a job's `lines` file is read from `<lines_dir>/<job>.lines` instead of its path: a resume
     // without a spec reads the run's copies (core/run_inputs.hpp).
     std::string lines_dir;

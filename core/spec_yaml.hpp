@@ -22,11 +22,13 @@ struct JobSettings {
     std::vector<std::pair<std::string, std::string>> env;
     std::string workdir;
     std::string shell;
+    int cpus = 1;
+    std::optional<std::uint64_t> memory;
 };
 
-// Reads `retries`, `backoff`, `timeout`, `env`, `pass_env`, `workdir` and `shell` from mapping `node` where present,
-// over `settings`: `timeout: none` lifts a timeout, and env entries (pass_env's with sshard's own values) override
-// those of the same name.
+// Reads `retries`, `backoff`, `timeout`, `env`, `pass_env`, `workdir`, `shell`, `cpus` and `memory` from mapping
+// `node` where present, over `settings`: `timeout: none` lifts a timeout, and env entries (pass_env's with sshard's
+// own values) override those of the same name.
 void read_job_settings(YamlReader& yaml, const YAML::Node& node, JobSettings& settings);
 
 // Sets `name` to `value` in `env`, replacing an entry of that name (a job's own value overrides the default's).
@@ -39,6 +41,9 @@ std::string pass_env_problem(const std::string& name);
 // Appends the hosts of the spec's `hosts` list to `hosts`: strings (core/hosts.hpp) and mappings, each name
 // pattern expanded; a name listed twice is an error. `local_cpus` gives `slots: auto` on local hosts.
 void read_hosts(YamlReader& yaml, const YAML::Node& node, int local_cpus, std::vector<HostSpec>& hosts);
+
+// A host's hold-back limits, `max_load` and `min_free_memory`, from mapping `node` where present, over `host`.
+void read_host_limits(YamlReader& yaml, const YAML::Node& node, HostSpec& host);
 
 // A job's `hosts`: name patterns, or a mapping of `names` and `labels`.
 std::optional<HostFilter> read_host_filter(YamlReader& yaml, const YAML::Node& node);

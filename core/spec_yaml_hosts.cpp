@@ -94,6 +94,7 @@ HostSpec read_host_settings(YamlReader& yaml, const YAML::Node& node, int local_
     if (base.auto_slots && base.transport == TransportKind::slurm) {
         yaml.error(node["slots"], "a Slurm host's 'slots' must be a number (shards queued or running at most)");
     }
+    read_host_limits(yaml, node, base);
     if (base.auto_slots && base.transport == TransportKind::local) {
         base.slots = std::max(1, local_cpus);
     }
@@ -117,7 +118,8 @@ void add_expanded_hosts(YamlReader& yaml, const YAML::Node& node, const std::str
 
 void read_host_map(YamlReader& yaml, const YAML::Node& node, int local_cpus, std::vector<HostSpec>& hosts) {
     if (!yaml.check_map(node, "a host",
-                        {"name", "user", "port", "slots", "priority", "labels", "transport", "slurm"})) {
+                        {"name", "user", "port", "slots", "priority", "labels", "transport", "slurm", "max_load",
+                         "min_free_memory"})) {
         return;
     }
     if (!node["name"]) {
@@ -131,6 +133,16 @@ void read_host_map(YamlReader& yaml, const YAML::Node& node, int local_cpus, std
 }
 
 } // namespace
+
+void read_host_limits(YamlReader& yaml, const YAML::Node& node, HostSpec& host) {
+    if (auto load = node["max_load"] ? yaml.fraction(node["max_load"], "max_load") : std::nullopt) {
+        host.max_load = load;
+    }
+    if (auto free =
+            node["min_free_memory"] ? yaml.byte_size(node["min_free_memory"], "min_free_memory") : std::nullopt) {
+        host.min_free_memory = free;
+    }
+}
 
 void read_hosts(YamlReader& yaml, const YAML::Node& node, int local_cpus, std::vector<HostSpec>& hosts) {
     if (!node.IsSequence()) {

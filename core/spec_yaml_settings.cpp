@@ -204,6 +204,12 @@ void read_job_settings(YamlReader& yaml, const YAML::Node& node, JobSettings& se
     if (node["shell"]) {
         settings.shell = read_shell(yaml, node["shell"]).value_or(settings.shell);
     }
+    if (node["cpus"]) {
+        settings.cpus = static_cast<int>(yaml.integer(node["cpus"], "cpus", 1, k_max_slots).value_or(settings.cpus));
+    }
+    if (auto memory = node["memory"] ? yaml.byte_size(node["memory"], "memory") : std::nullopt) {
+        settings.memory = memory;
+    }
 }
 
 } // namespace sshard::core

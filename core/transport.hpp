@@ -94,10 +94,11 @@ struct Launch {
 // A host's connection state, as found by Transport::connect.
 struct HostState {
     bool up = false;
-    std::string reason;      // why it is down
-    std::optional<int> cpus; // the host's CPU count, where known (for `slots: auto`)
-    double setup_s = 0;      // connection set-up time
-    std::string note;        // for a host that is up: how it runs shards when that is not the usual way
+    std::string reason;                  // why it is down
+    std::optional<int> cpus;             // the host's CPU count, where known (for `slots: auto`)
+    std::optional<std::uint64_t> memory; // the host's memory in bytes, where known (for a job's `memory`)
+    double setup_s = 0;                  // connection set-up time
+    std::string note;                    // for a host that is up: how it runs shards when that is not the usual way
 };
 
 // What a transport reports back. Called from transport threads: implementations must be thread-safe and
@@ -135,6 +136,12 @@ public:
     virtual void cancel(std::uint64_t attempt, std::chrono::milliseconds grace) = 0;
     // Kills whatever still runs (no grace), waits for its outcomes to be delivered, and stops all threads.
     virtual void shutdown() = 0;
+    // Host `host` was appended to the host table the transport was made with, during the run: from now it may
+    // be connected. Transports made for a fixed table need not implement it.
+    virtual void add_host(std::size_t /*host*/) {}
+    // Lets host `host` go, which has nothing running (drained): its connection is closed, and whatever it
+    // reports of that is of no matter. connect() brings it back.
+    virtual void disconnect(std::size_t /*host*/) {}
 };
 
 } // namespace sshard::core

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <limits>
+
+#include "core/byte_size.hpp"
 
 namespace sshard::core {
 
@@ -115,6 +118,40 @@ std::optional<Duration> YamlReader::duration(const YAML::Node& node, std::string
     }
     if (!allow_zero && value->count() == 0) {
         error(node, fmt::format("'{}' must be longer than zero", what));
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::optional<std::uint64_t> YamlReader::byte_size(const YAML::Node& node, std::string_view what) {
+    auto text = scalar(node, what);
+    if (!text) {
+        return std::nullopt;
+    }
+    auto value = parse_byte_size(*text);
+    if (!value || *value == 0) {
+        error(node, fmt::format("bad size '{}' for '{}' (write e.g. 512M, 2G or 1.5T; units are powers of 1024)", *text,
+                                what));
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::optional<double> YamlReader::fraction(const YAML::Node& node, std::string_view what) {
+    auto text = scalar(node, what);
+    if (!text) {
+        return std::nullopt;
+    }
+    char* end = nullptr;
+    double value = std::strtod(text->c_str(), &end);
+    bool percent = end != text->c_str() && *end == '%' && end[1] == '\0';
+    if (percent) {
+        value /= 100.0;
+    }
+    if (text->empty() || (*end != '\0' && !percent) || !(value > 0.0 && value <= 1.0)) {
+        error(node, fmt::format("bad '{}' value '{}' (a share of the host's CPU time above 0 and up to 1, such as "
+                                "0.9, or a percentage such as 90%)",
+                                what, *text));
         return std::nullopt;
     }
     return value;

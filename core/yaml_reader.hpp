@@ -42,6 +42,10 @@ public:
     std::optional<bool> boolean(const YAML::Node& node, std::string_view what);
     // A duration (core/duration.hpp), longer than zero unless `allow_zero`; nullopt, reported, otherwise.
     std::optional<Duration> duration(const YAML::Node& node, std::string_view what, bool allow_zero);
+    // A size of memory (core/byte_size.hpp) above zero; nullopt, reported, otherwise.
+    std::optional<std::uint64_t> byte_size(const YAML::Node& node, std::string_view what);
+    // A share above 0 and up to 1, written as a number (0.9) or a percentage (90%); nullopt, reported, otherwise.
+    std::optional<double> fraction(const YAML::Node& node, std::string_view what);
     // A list of scalars, or with `allow_single` one scalar as a list of one. Items in error are left out.
     std::vector<std::string> string_list(const YAML::Node& node, std::string_view what, bool allow_single);
 

@@ -52,6 +52,7 @@ core::HostState this_machine() {
     core::HostState state;
     state.up = true;
     state.cpus = core::local_cpu_count();
+    state.memory = core::local_memory_size();
     return state;
 }
 

@@ -123,6 +123,7 @@ void SshHost::connect() {
     try {
         Session* session = open_session();
         state.cpus = session->connection->cpu_count();
+        state.memory = first_reading(*session);
         start_worker_on(*session, state);
         state.up = true;
         state.setup_s = std::chrono::duration<double>(Clock::now() - started).count();
@@ -286,6 +287,15 @@ bool SshHost::cancel_overdue(Clock::time_point now) {
         ++it;
     }
     return overdue;
+}
+
+// The host's first reading of /proc, on connect: its memory for shards that need some, and the base of its
+// first sample. nullopt for hosts without /proc (not Linux). Throws SshError, as the CPU count before it.
+std::optional<std::uint64_t> SshHost::first_reading(Session& session) {
+    m_last_reading = core::parse_proc(
+        session.connection->run("cat /proc/stat /proc/meminfo 2>/dev/null", m_options.connect_timeout));
+    m_last_sample = Clock::now();
+    return m_last_reading ? std::optional(m_last_reading->mem_total) : std::nullopt;
 }
 
 // Reads the host's /proc over the existing connection: its CPU busy share since the last reading and its

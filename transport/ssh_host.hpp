@@ -114,6 +114,7 @@ private:
     void check_liveness();
     bool cancel_overdue(Clock::time_point now);
     void sample();
+    std::optional<std::uint64_t> first_reading(Session& session);
     void lose_host(const std::string& reason);
     void fail_launch(const core::Launch& launch, const std::string& reason);
     void wait_for_io();

@@ -30,15 +30,26 @@ private:
 };
 
 SshTransport::SshTransport(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts, SshOptions options)
-    : m_options(std::move(options)), m_reports(std::make_unique<Reports>(*this, events)),
+    : m_table(hosts), m_options(std::move(options)), m_reports(std::make_unique<Reports>(*this, events)),
       m_gate(std::make_unique<HandshakeGate>(std::clamp(m_options.max_handshakes, 1, 64))) {
     ssh_init();
-    m_hosts.resize(hosts.size());
     for (std::size_t i = 0; i < hosts.size(); ++i) {
-        if (hosts[i].transport == core::TransportKind::ssh) {
-            m_hosts[i] = std::make_unique<SshHost>(*m_reports, hosts[i], i, m_options, *m_gate);
-        }
+        add_host(i);
     }
+}
+
+void SshTransport::add_host(std::size_t host) {
+    m_hosts.resize(std::max(m_hosts.size(), host + 1));
+    m_let_go.resize(m_hosts.size());
+    if (m_table[host].transport == core::TransportKind::ssh) {
+        m_hosts[host] = std::make_unique<SshHost>(*m_reports, m_table[host], host, m_options, *m_gate);
+    }
+}
+
+void SshTransport::disconnect(std::size_t host) {
+    assert(m_hosts.at(host));
+    m_hosts[host]->post_shutdown();
+    m_let_go[host] = true;
 }
 
 SshTransport::~SshTransport() {
@@ -47,6 +58,11 @@ SshTransport::~SshTransport() {
 
 void SshTransport::connect(std::size_t host) {
     assert(m_hosts.at(host));
+    if (m_let_go[host]) {
+        m_hosts[host]->join(); // quick: it had nothing running and was told to end when let go
+        m_hosts[host] = std::make_unique<SshHost>(*m_reports, m_table[host], host, m_options, *m_gate);
+        m_let_go[host] = false;
+    }
     m_hosts[host]->post_connect();
 }
 

@@ -53,6 +53,9 @@ public:
     void start(core::Launch launch) override;
     void cancel(std::uint64_t attempt, std::chrono::milliseconds grace) override;
     void shutdown() override;
+    void add_host(std::size_t host) override;
+    // Ends the host's thread, which closes its sessions; connect() starts a new one.
+    void disconnect(std::size_t host) override;
 
 private:
     class Reports; // what the hosts report, on its way to the scheduler
@@ -60,9 +63,11 @@ private:
     // Called once an attempt's outcome is out: cancels for it are no longer routed.
     void forget(std::uint64_t attempt);
 
+    const std::vector<core::HostSpec>& m_table;
     SshOptions m_options;
     std::unique_ptr<Reports> m_reports;
     std::vector<std::unique_ptr<SshHost>> m_hosts; // by host index; null for hosts of other transports
+    std::vector<bool> m_let_go;                    // by host index: its thread was ended by disconnect()
     std::mutex m_mutex;
     std::unordered_map<std::uint64_t, std::size_t> m_attempt_hosts; // where each started attempt runs
     std::unique_ptr<HandshakeGate> m_gate; // bounds the handshakes in flight; stopped at shutdown

@@ -7,7 +7,7 @@ namespace sshard::transport {
 
 TransportSet::TransportSet(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts,
                            SshOptions ssh_options, const std::string& slurm_dir)
-    : m_hosts(hosts) {
+    : m_events(events), m_hosts(hosts), m_ssh_options(ssh_options) {
     auto uses = [&](core::TransportKind kind) {
         return std::any_of(hosts.begin(), hosts.end(), [&](const core::HostSpec& h) { return h.transport == kind; });
     };
@@ -59,6 +59,18 @@ void TransportSet::cancel(std::uint64_t attempt, std::chrono::milliseconds grace
     if (m_slurm) {
         m_slurm->cancel(attempt, grace);
     }
+}
+
+void TransportSet::add_host(std::size_t host) {
+    if (!m_ssh) {
+        m_ssh = std::make_unique<SshTransport>(m_events, m_hosts, m_ssh_options);
+    } else {
+        m_ssh->add_host(host);
+    }
+}
+
+void TransportSet::disconnect(std::size_t host) {
+    for_host(host).disconnect(host);
 }
 
 void TransportSet::shutdown() {

@@ -16,8 +16,8 @@ namespace sshard::transport {
 
 class TransportSet final : public core::Transport {
 public:
-    // `hosts` must outlive the set; Slurm hosts' batches are written under `slurm_dir`. Throws core::Error when a
-    // transport cannot start.
+    // `hosts` must outlive the set; hosts appended to it during the run are told with add_host. Slurm hosts'
+    // batches are written under `slurm_dir`. Throws core::Error when a transport cannot start.
     TransportSet(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts, SshOptions ssh_options,
                  const std::string& slurm_dir);
 
@@ -25,11 +25,16 @@ public:
     void start(core::Launch launch) override;
     void cancel(std::uint64_t attempt, std::chrono::milliseconds grace) override;
     void shutdown() override;
+    // Hosts added during the run go over SSH (a host file's hosts always do).
+    void add_host(std::size_t host) override;
+    void disconnect(std::size_t host) override;
 
 private:
     core::Transport& for_host(std::size_t host);
 
+    core::TransportEvents& m_events;
     const std::vector<core::HostSpec>& m_hosts;
+    SshOptions m_ssh_options; // for an SSH transport made when the first SSH host is added
     std::unique_ptr<LocalTransport> m_local;
     std::unique_ptr<LocalSampler> m_sampler; // the local hosts' CPU and memory
     std::unique_ptr<SshTransport> m_ssh;

@@ -93,6 +93,112 @@ TEST_F(HostPoolTest, AutoSlotsTakeTheHostsCpus) {
     EXPECT_EQ(pool.choose({1}, {}), std::nullopt);
 }
 
+TEST_F(HostPoolTest, AShardGoesOnlyWhereItsCpusAndMemoryAreFree) {
+    constexpr std::uint64_t gib = 1ull << 30;
+    HostPool pool = make({host("a", 4), host("b", 2)});
+    pool.set_up(0, std::nullopt, 8 * gib);
+    pool.set_up(1, std::nullopt, 64 * gib);
+    ShardNeed wide{3, 0};
+    EXPECT_EQ(pool.choose({0, 1}, {}, wide), 0u); // b could never hold 3
+    pool.occupy(0, wide);
+    EXPECT_EQ(pool.choose({0, 1}, {}, wide), std::nullopt);
+    EXPECT_EQ(pool.choose({0, 1}, {}, {1, 0}), 1u); // a 3/4, b 0/2
+    ShardNeed fat{1, 6 * gib};
+    EXPECT_EQ(pool.choose({0}, {}, fat), 0u);
+    pool.occupy(0, fat);
+    EXPECT_EQ(pool.choose({0}, {}, {1, 3 * gib}), std::nullopt); // a full: 4/4 slots
+    pool.release(0, wide);
+    EXPECT_EQ(pool.choose({0}, {}, {1, 3 * gib}), std::nullopt); // 6 of 8 GiB promised
+    EXPECT_EQ(pool.choose({0}, {}, {1, 2 * gib}), 0u);
+    // A failed-on host is chosen when the untried one could never hold the shard.
+    EXPECT_EQ(pool.choose({0, 1}, {0}, wide), 0u);
+}
+
+TEST_F(HostPoolTest, FitsNoneOnceEveryEligibleHostHasSaidItsSize) {
+    HostSpec spec = host("a", 1);
+    spec.auto_slots = true;
+    HostPool pool = make({spec, host("b", 2)});
+    EXPECT_EQ(pool.fits_none({0, 1}, {4, 0}), ""); // a's slots are not known yet
+    pool.set_up(1, std::nullopt);
+    EXPECT_EQ(pool.fits_none({0, 1}, {4, 0}), "");
+    EXPECT_NE(pool.fits_none({1}, {4, 0}), "");
+    pool.set_up(0, 8);
+    EXPECT_EQ(pool.fits_none({0, 1}, {4, 0}), "");
+    EXPECT_EQ(pool.fits_none({0, 1}, {16, 0}),
+              "a shard needs 16 CPUs, more slots than any of its hosts has (the most: 8)");
+    // A host up that said nothing of its memory has none to promise.
+    EXPECT_NE(pool.fits_none({0, 1}, {1, 1}), "");
+    EXPECT_EQ(pool.choose({0, 1}, {}, {1, 1}), std::nullopt);
+}
+
+TEST_F(HostPoolTest, ASampleOverALimitHoldsTheHostBackUntilOneIsWithin) {
+    constexpr std::uint64_t gib = 1ull << 30;
+    HostSpec a = host("a", 4);
+    a.max_load = 0.9;
+    a.min_free_memory = 2 * gib;
+    HostPool pool = make({a, host("b", 4)});
+    pool.set_up(0, std::nullopt);
+    pool.set_up(1, std::nullopt);
+    EXPECT_EQ(pool.sampled(0, {0.5, 1 * gib, 16 * gib}), std::nullopt);
+    auto held = pool.sampled(0, {0.95, 1 * gib, 16 * gib});
+    ASSERT_TRUE(held);
+    EXPECT_TRUE(held->held);
+    EXPECT_EQ(held->kind, "load");
+    EXPECT_EQ(held->reason, "CPU 95% busy, over max_load 90%");
+    EXPECT_EQ(pool.choose({0}, {}), std::nullopt);
+    EXPECT_EQ(pool.choose({0, 1}, {}), 1u);
+    // Still over a limit (now memory): no change to report.
+    EXPECT_EQ(pool.sampled(0, {0.2, 15 * gib, 16 * gib}), std::nullopt);
+    EXPECT_EQ(pool.choose({0}, {}), std::nullopt);
+    auto freed = pool.sampled(0, {0.2, 1 * gib, 16 * gib});
+    ASSERT_TRUE(freed);
+    EXPECT_FALSE(freed->held);
+    EXPECT_EQ(pool.choose({0}, {}), 0u);
+    auto memory = pool.sampled(0, {0.2, 15 * gib, 16 * gib});
+    ASSERT_TRUE(memory);
+    EXPECT_EQ(memory->kind, "memory");
+    EXPECT_EQ(memory->reason, "1 GiB of memory free, under min_free_memory 2 GiB");
+    // A host without limits is never held.
+    EXPECT_EQ(pool.sampled(1, {1.0, 16 * gib, 16 * gib}), std::nullopt);
+}
+
+TEST_F(HostPoolTest, ADrainedHostTakesNoShardIsLetGoOnceIdleAndComesBackWhenUndrained) {
+    HostPool pool = make({host("a", 2), host("b", 2)});
+    pool.set_up(0, std::nullopt);
+    pool.set_up(1, std::nullopt);
+    pool.occupy(0);
+    EXPECT_TRUE(pool.set_drained(0, true));
+    EXPECT_FALSE(pool.set_drained(0, true));
+    EXPECT_EQ(pool.choose({0, 1}, {}), 1u);
+    EXPECT_EQ(pool.choose({0}, {}), std::nullopt);
+    // A retry does not wait for a drained host it has not failed on.
+    EXPECT_EQ(pool.choose({0, 1}, {1}), 1u);
+    EXPECT_TRUE(pool.take_idle_drained().empty()) << "a shard still runs on a";
+    pool.release(0);
+    EXPECT_EQ(pool.take_idle_drained(), Indices{0});
+    EXPECT_TRUE(pool.take_idle_drained().empty());
+    EXPECT_FALSE(pool.set_down(0, "closed")) << "let go: its end is no news";
+    m_clock.advance(1h);
+    EXPECT_TRUE(pool.take_due_reconnects().empty()) << "never reconnected while drained";
+    EXPECT_FALSE(pool.next_reconnect());
+    EXPECT_TRUE(pool.set_drained(0, false));
+    EXPECT_EQ(pool.take_due_reconnects(), Indices{0});
+    pool.set_up(0, std::nullopt);
+    EXPECT_EQ(pool.choose({0}, {}), 0u);
+}
+
+TEST_F(HostPoolTest, HostsAddedDuringTheRunAreFoundByName) {
+    HostPool pool = make({host("a", 1)});
+    HostSpec b = host("b", 3);
+    EXPECT_EQ(pool.add(b), 1u);
+    EXPECT_EQ(pool.find("b"), 1u);
+    EXPECT_EQ(pool.find("a"), 0u);
+    EXPECT_EQ(pool.find("c"), std::nullopt);
+    EXPECT_FALSE(pool.down_limit_expiry({1})) << "its first connection is being made";
+    pool.set_up(1, std::nullopt);
+    EXPECT_EQ(pool.choose({0, 1}, {}), 1u);
+}
+
 TEST_F(HostPoolTest, ReconnectBackoffGrowsWithFailuresInARowAndResetsWhenUp) {
     HostPool pool = make({host("a", 1)});
     EXPECT_FALSE(pool.next_reconnect());

@@ -67,6 +67,11 @@ TEST(JournalEvents, OtherEventsRoundTrip) {
     EXPECT_EQ(encode_event(round_trip(up)), encode_event(up));
     AttemptStartEvent attempt{5, 9, "j", 1, 3, "a"};
     EXPECT_EQ(encode_event(round_trip(attempt)), encode_event(attempt));
+    HostHoldEvent held{6, "a", true, "load", "CPU 95% busy, over max_load 90%"};
+    EXPECT_EQ(encode_event(round_trip(held)), encode_event(held));
+    HostHoldEvent released{7, "a", false, "load", ""};
+    EXPECT_EQ(encode_event(round_trip(released)), encode_event(released));
+    EXPECT_EQ(encode_event(released), R"({"event":"host_released","host":"a","kind":"load","time":7.0})");
 }
 
 TEST(JournalEvents, BytesThatAreNotUtf8BecomeReplacementCharacters) {

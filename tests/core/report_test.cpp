@@ -2,6 +2,7 @@
 #include "core/report.hpp"
 
 #include <filesystem>
+#include <fmt/format.h>
 #include <fstream>
 #include <gtest/gtest.h>
 
@@ -116,6 +117,37 @@ TEST(Report, ResumedRunCountsEachSessionsSpanAndLaterSuccess) {
     EXPECT_EQ(r.run.shards.succeeded, 2u);
     EXPECT_EQ(r.run.shards.failed, 0u) << "a failed shard that a resume ran again with success";
     EXPECT_TRUE(r.failures.empty());
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Report, SumsHowLongEachHostWasHeldBackAndSaysWhy) {
+    char name[] = "/tmp/sshard_report_XXXXXX";
+    std::string dir = mkdtemp(name);
+    auto start = [](int t) {
+        return R"({"event":"run_start","time":)" + std::to_string(t) +
+               R"(,"run":"r","name":"n","hosts":[{"name":"a","slots":1},{"name":"b","slots":1}],"jobs":[]})"
+               "\n";
+    };
+    auto hold = [](const char* event, const char* host, const char* kind, int t) {
+        return fmt::format(R"({{"event":"{}","time":{},"host":"{}","kind":"{}","reason":"why"}})"
+                           "\n",
+                           event, t, host, kind);
+    };
+    std::ofstream(dir + "/journal.jsonl")
+        << start(0) << hold("host_held", "a", "load", 2) << hold("host_released", "a", "load", 5)
+        << hold("host_held", "a", "memory", 6) << hold("host_released", "a", "memory", 7)
+        << hold("host_held", "a", "load", 8)
+        << hold("host_held", "b", "memory", 9)
+        // The runner was killed with both held: their holds end at its last event.
+        << R"({"event":"host_sample","time":10,"host":"b","cpu_busy":0.5,"mem_used":1,"mem_total":2})"
+           "\n"
+        << start(100) << hold("host_held", "b", "memory", 101) << hold("host_released", "b", "memory", 104);
+    Report r = build_report(dir);
+    ASSERT_EQ(r.hosts.size(), 2u);
+    EXPECT_DOUBLE_EQ(r.hosts[0].held_s, 3.0 + 1.0 + 2.0);
+    EXPECT_EQ(r.hosts[0].held_for, (std::vector<std::string>{"load", "memory"}));
+    EXPECT_DOUBLE_EQ(r.hosts[1].held_s, 1.0 + 3.0);
+    EXPECT_EQ(r.hosts[1].held_for, std::vector<std::string>{"memory"});
     std::filesystem::remove_all(dir);
 }
 

@@ -21,9 +21,12 @@ public:
     TransportEvents* events = nullptr;
     bool auto_up = true;
     std::optional<int> cpus;
+    std::optional<std::uint64_t> memory;
     std::vector<Launch> launches;
     std::vector<std::size_t> connects;
     std::vector<std::uint64_t> cancels;
+    std::vector<std::size_t> added;
+    std::vector<std::size_t> disconnects;
 
     void connect(std::size_t host) override {
         connects.push_back(host);
@@ -31,12 +34,15 @@ public:
             HostState state;
             state.up = true;
             state.cpus = cpus;
+            state.memory = memory;
             events->on_host_state(host, state);
         }
     }
     void start(Launch launch) override { launches.push_back(std::move(launch)); }
     void cancel(std::uint64_t attempt, std::chrono::milliseconds) override { cancels.push_back(attempt); }
     void shutdown() override {}
+    void add_host(std::size_t host) override { added.push_back(host); }
+    void disconnect(std::size_t host) override { disconnects.push_back(host); }
 };
 
 class Recorder final : public RunListener {
@@ -60,13 +66,22 @@ public:
         }
         log.push_back(fmt::format("{} {} {}: {}", job.name, ranges, failed ? "failed" : "skipped", reason));
     }
+    void host_held(std::size_t host, const HostHold& hold) override {
+        log.push_back(hold.held ? fmt::format("host {} held ({}): {}", host, hold.kind, hold.reason)
+                                : fmt::format("host {} free", host));
+    }
+    void host_added(std::size_t host) override { log.push_back(fmt::format("host {} added", host)); }
     void run_finished(const RunSummary& summary) override { finished = summary; }
 };
 
 struct Harness {
     // With `auto_up` false, hosts stay connecting until the test says how their connection went.
-    explicit Harness(const std::string& yaml, SchedulerOptions options = {}, bool auto_up = true) {
+    // With `room`, that many hosts can be added during the run.
+    explicit Harness(const std::string& yaml, SchedulerOptions options = {}, bool auto_up = true,
+                     std::size_t room = 0) {
         spec = load_spec_text("jobs.yaml", yaml);
+        spec.hosts.reserve(spec.hosts.size() + room);
+        options.host_table = &spec.hosts;
         plan = make_plan(spec);
         scheduler = std::make_unique<Scheduler>(plan, clock, recorder, std::move(options));
         transport.events = scheduler.get();
@@ -518,6 +533,161 @@ TEST(Scheduler, EmptyJobIsDoneAtOnce) {
     Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x, shards: {count: 0}}, "
               "{name: k, command: x, needs: j}]\n");
     EXPECT_EQ(h.launched(), std::vector<std::string>{"k[0]@a"});
+}
+
+TEST(Scheduler, AShardTakesItsJobsCpusInSlots) {
+    Harness h(R"(version: 1
+hosts: [4/a, 2/b]
+jobs:
+  - {name: wide, command: x, shards: {count: 3}, cpus: 3}
+  - {name: thin, command: x, shards: {count: 4}}
+)");
+    // wide fits only a (b has 2 slots): one at a time; thin fills what is left, the least loaded first.
+    EXPECT_EQ(h.launched(), (std::vector<std::string>{"wide[0]@a", "thin[0]@b", "thin[1]@b", "thin[2]@a"}));
+    h.finish(0); // a: 1 of 4 in use, wide needs 3
+    EXPECT_EQ(h.launched(4), std::vector<std::string>{"wide[1]@a"});
+    h.finish(2); // b: 1 of 2
+    EXPECT_EQ(h.launched(5), std::vector<std::string>{"thin[3]@b"});
+}
+
+TEST(Scheduler, AHostIsNeverPromisedMoreMemoryThanItHas) {
+    Harness h(R"(version: 1
+hosts: [8/a]
+jobs: [{name: j, command: x, shards: {count: 4}, memory: 3G}]
+)",
+              {}, false);
+    h.transport.events->on_host_state(0, HostState{true, "", std::nullopt, 8ull << 30, 0, ""});
+    h.scheduler->step();
+    EXPECT_EQ(h.launched(), (std::vector<std::string>{"j[0]@a", "j[1]@a"})) << "8 GiB holds two of 3 GiB";
+    h.finish(0);
+    EXPECT_EQ(h.launched(2), std::vector<std::string>{"j[2]@a"});
+}
+
+TEST(Scheduler, AJobWhoseShardFitsNoHostFailsOnceTheirSizesAreKnown) {
+    Harness h(R"(version: 1
+hosts: [{name: a, slots: auto}, {name: b, slots: auto}]
+jobs:
+  - {name: big, command: x, shards: {count: 3}, cpus: 16}
+  - {name: fat, command: x, memory: 1G}
+  - {name: small, command: x, cpus: 2}
+)",
+              {}, false);
+    h.transport.events->on_host_state(0, HostState{true, "", 8, std::nullopt, 0, ""});
+    h.scheduler->step();
+    EXPECT_EQ(h.launched(), std::vector<std::string>{"small[0]@a"}) << "b may still be big enough";
+    h.transport.events->on_host_state(1, HostState{true, "", 4, std::nullopt, 0, ""});
+    h.scheduler->step();
+    h.finish(0);
+    EXPECT_EQ(h.recorder.log,
+              (std::vector<std::string>{
+                  "big [0,3) failed: a shard needs 16 CPUs, more slots than any of its hosts has (the most: 8)",
+                  "fat [0,1) failed: a shard needs 1 GiB of memory, and none of its hosts says how much it has "
+                  "(from Linux's /proc/meminfo)",
+                  "small[0]#1 succeeded "}));
+    ASSERT_TRUE(h.scheduler->finished());
+    EXPECT_EQ(h.job("big").failed, 3u);
+}
+
+TEST(Scheduler, AHostOverItsLoadOrMemoryLimitTakesNoNewShardUntilBackUnder) {
+    Harness h(R"(version: 1
+hosts: [{name: a, slots: 4, max_load: 0.8, min_free_memory: 1G}]
+jobs: [{name: j, command: x, shards: {count: 6}}]
+)",
+              {}, false);
+    constexpr std::uint64_t gib = 1ull << 30;
+    h.transport.events->on_host_sample(0, HostSample{0.9, 1 * gib, 8 * gib}); // before it is up: still counted
+    h.transport.events->on_host_state(0, HostState{true, "", std::nullopt, 8 * gib, 0, ""});
+    h.scheduler->step();
+    EXPECT_TRUE(h.launched().empty());
+    h.transport.events->on_host_sample(0, HostSample{0.5, 1 * gib, 8 * gib});
+    h.scheduler->step();
+    EXPECT_EQ(h.transport.launches.size(), 4u);
+    h.transport.events->on_host_sample(0, HostSample{0.5, 15 * gib / 2, 8 * gib});
+    h.scheduler->step();
+    h.finish(0);
+    h.finish(1);
+    EXPECT_EQ(h.transport.launches.size(), 4u) << "held: no new shard on the free slots";
+    h.transport.events->on_host_sample(0, HostSample{0.3, 2 * gib, 8 * gib});
+    h.scheduler->step();
+    EXPECT_EQ(h.transport.launches.size(), 6u);
+    EXPECT_EQ(h.recorder.log,
+              (std::vector<std::string>{"host 0 held (load): CPU 90% busy, over max_load 80%", "host 0 free",
+                                        "host 0 held (memory): 512 MiB of memory free, under "
+                                        "min_free_memory 1 GiB",
+                                        "j[0]#1 succeeded ", "j[1]#1 succeeded ", "host 0 free"}));
+}
+
+TEST(Scheduler, AHostAddedDuringTheRunIsConnectedAndTakesTheJobsThatAdmitIt) {
+    Harness h(R"(version: 1
+defaults: {max_load: 0.5}
+hosts: [{name: a, labels: [x]}]
+jobs:
+  - {name: any, command: x, shards: {count: 3}}
+  - {name: labelled, command: x, shards: {count: 2}, hosts: {labels: [x]}, needs: any}
+)",
+              {}, true, 4);
+    std::vector<std::string> answers;
+    auto answer = [&](const std::string& e) { answers.push_back(e); };
+    HostSpec b;
+    b.name = "b";
+    b.slots = 2;
+    h.scheduler->add_host(b, answer);
+    h.scheduler->add_host(b, answer); // known by now: an undrain, which changes nothing
+    h.scheduler->step();
+    EXPECT_EQ(answers, (std::vector<std::string>{"", ""}));
+    EXPECT_EQ(h.transport.added, std::vector<std::size_t>{1});
+    EXPECT_EQ(h.transport.connects, (std::vector<std::size_t>{0, 1}));
+    ASSERT_EQ(h.spec.hosts.size(), 2u);
+    EXPECT_EQ(h.spec.hosts[1].max_load, 0.5) << "defaults' limits";
+    h.scheduler->step(); // b's connection, as the fake reports it
+    EXPECT_EQ(h.launched(), (std::vector<std::string>{"any[0]@a", "any[1]@b", "any[2]@b"}));
+    h.finish(0);
+    h.finish(1);
+    h.finish(2);
+    EXPECT_EQ(h.launched(3), (std::vector<std::string>{"labelled[0]@a"})) << "b has no label x";
+}
+
+TEST(Scheduler, AHostThatDoesNotFitInTheTableIsRefused) {
+    Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x}]\n");
+    std::string error;
+    HostSpec b;
+    b.name = "b";
+    h.scheduler->add_host(b, [&](const std::string& e) { error = e; });
+    h.scheduler->step();
+    EXPECT_EQ(error, "host 'b' not added: the run has no room for more hosts");
+    EXPECT_EQ(h.spec.hosts.size(), 1u);
+}
+
+TEST(Scheduler, ADrainedHostFinishesItsShardsTakesNoNewOneAndIsLetGo) {
+    Harness h("version: 1\nhosts: [2/a, 2/b]\njobs: [{name: j, command: x, shards: {count: 6}}]\n");
+    EXPECT_EQ(h.launched(), (std::vector<std::string>{"j[0]@a", "j[1]@b", "j[2]@a", "j[3]@b"}));
+    std::vector<std::string> answers;
+    auto answer = [&](const std::string& e) { answers.push_back(e); };
+    h.scheduler->drain_hosts({"a", "nope"}, true, "test", answer);
+    h.scheduler->drain_hosts({"bb"}, true, "test", answer);
+    h.scheduler->drain_hosts({"a"}, true, "sshard hosts drain", answer);
+    h.scheduler->step();
+    EXPECT_EQ(answers, (std::vector<std::string>{"the run has no host 'nope'",
+                                                 "the run has no host 'bb' (did you mean 'b'?)", ""}));
+    h.finish(0); // a: one shard left, no new one
+    EXPECT_EQ(h.transport.launches.size(), 4u);
+    EXPECT_TRUE(h.transport.disconnects.empty());
+    h.finish(2);
+    EXPECT_EQ(h.transport.disconnects, std::vector<std::size_t>{0});
+    h.finish(1);
+    h.finish(3);
+    EXPECT_EQ(h.launched(4), (std::vector<std::string>{"j[4]@b", "j[5]@b"}));
+    h.advance(1h);
+    EXPECT_EQ(h.transport.connects, (std::vector<std::size_t>{0, 1})) << "a drained host is not reconnected";
+    h.scheduler->drain_hosts({"a"}, false, "sshard hosts undrain", answer);
+    h.scheduler->step();
+    EXPECT_EQ(h.transport.connects, (std::vector<std::size_t>{0, 1, 0}));
+    EXPECT_EQ(h.recorder.log.front(), "host 0 held (drain): sshard hosts drain");
+    EXPECT_NE(std::find(h.recorder.log.begin(), h.recorder.log.end(), "host 0 free"), h.recorder.log.end());
+    h.finish(4);
+    h.finish(5);
+    EXPECT_TRUE(h.scheduler->finished());
+    EXPECT_EQ(h.job("j").succeeded, 6u);
 }
 
 } // namespace

@@ -244,6 +244,22 @@ const Case k_cases[] = {
     {"FilterLabelsMatchNoHost", "version: 1\nhosts: [a1]\njobs: [{name: a, command: x, hosts: {labels: gpu}}]\n",
      "jobs.yaml:3:37: error: job 'a' matches no host\n    jobs: [{name: a, command: x, hosts: {labels: gpu}}]\n"
      "                                        ^\n"},
+    {"ShardNeedsMoreCpusThanAnyHostHas", "version: 1\nhosts: [2/a, 4/b]\njobs: [{name: big, command: x, cpus: 8}]\n",
+     "jobs.yaml:3:38: error: job 'big': a shard needs 8 CPUs, more slots than any of its hosts has (the most: 4)\n"
+     "    jobs: [{name: big, command: x, cpus: 8}]\n"
+     "                                         ^\n"},
+    {"BadCpus", "  - {name: a, command: x, cpus: 0}\n",
+     "jobs.yaml:3:33: error: 'cpus' must be from 1 to 100000, not 0\n      - {name: a, command: x, cpus: 0}\n"
+     "                                    ^\n"},
+    {"BadMemory", "  - {name: a, command: x, memory: 2X}\n",
+     "jobs.yaml:3:35: error: bad size '2X' for 'memory' (write e.g. 512M, 2G or 1.5T; units are powers of 1024)\n"
+     "      - {name: a, command: x, memory: 2X}\n                                      ^\n"},
+    {"BadMaxLoad", "version: 1\nhosts: [{name: a, max_load: 1.5}]\njobs: [{name: a, command: x}]\n",
+     "jobs.yaml:2:29: error: bad 'max_load' value '1.5' (a share of the host's CPU time above 0 and up to 1, such as "
+     "0.9, or a percentage such as 90%)\n    hosts: [{name: a, max_load: 1.5}]\n                                ^\n"},
+    {"BadMinFreeMemory", "version: 1\ndefaults: {min_free_memory: lots}\njobs: [{name: a, command: x}]\n",
+     "jobs.yaml:2:29: error: bad size 'lots' for 'min_free_memory' (write e.g. 512M, 2G or 1.5T; units are powers "
+     "of 1024)\n    defaults: {min_free_memory: lots}\n                                ^\n"},
 };
 // clang-format on
 

@@ -123,6 +123,53 @@ TEST(SpecLoader, LocalAutoSlotsUseTheCpuCount) {
     EXPECT_EQ(spec.hosts[0].slots, 12);
 }
 
+TEST(SpecLoader, ResourcesPerJobAndHoldBackLimitsPerHostOrFromDefaults) {
+    Spec spec = load(R"(version: 1
+defaults: {cpus: 2, memory: 1G, max_load: 90%, min_free_memory: 512M}
+hosts:
+  - {name: a, slots: 8, max_load: 0.5}
+  - {name: b, slots: 8, min_free_memory: 2G}
+jobs:
+  - {name: x, command: x}
+  - {name: y, command: x, cpus: 4, memory: 1.5G}
+)");
+    EXPECT_EQ(spec.jobs[0].cpus, 2);
+    EXPECT_EQ(spec.jobs[0].memory, 1ull << 30);
+    EXPECT_EQ(spec.jobs[1].cpus, 4);
+    EXPECT_EQ(spec.jobs[1].memory, 3ull << 29);
+    EXPECT_EQ(spec.hosts[0].max_load, 0.5);
+    EXPECT_EQ(spec.hosts[0].min_free_memory, 512ull << 20);
+    EXPECT_EQ(spec.hosts[1].max_load, 0.9);
+    EXPECT_EQ(spec.hosts[1].min_free_memory, 2ull << 30);
+    Spec plain = load("version: 1\nhosts: [a]\njobs: [{name: a, command: x}]\n");
+    EXPECT_EQ(plain.jobs[0].cpus, 1);
+    EXPECT_FALSE(plain.jobs[0].memory);
+    EXPECT_FALSE(plain.hosts[0].max_load);
+    EXPECT_FALSE(plain.hosts[0].min_free_memory);
+}
+
+TEST(SpecLoader, AShardTooBigIsAnErrorOnlyWhereTheHostsSizesAreKnown) {
+    LoadOptions options;
+    options.local_cpus = 4;
+    options.local_memory = 8ull << 30;
+    auto spec = [](const std::string& hosts, const std::string& job) {
+        return "version: 1\nhosts: " + hosts + "\njobs: [{name: j, command: x, " + job + "}]\n";
+    };
+    // `slots: auto` over SSH and remote memory are known only on connect: the scheduler checks then.
+    EXPECT_EQ(spec_errors(spec("[{name: a, slots: auto}]", "cpus: 64"), options), "");
+    EXPECT_EQ(spec_errors(spec("[4/a]", "memory: 1T"), options), "");
+    EXPECT_EQ(spec_errors(spec("[{name: a, slots: 2}, {name: b, slots: auto}]", "cpus: 3"), options), "");
+    // A local host's slots and memory are this machine's.
+    EXPECT_EQ(spec_errors(spec("[{name: me, transport: local, slots: auto}]", "cpus: 4, memory: 8G"), options), "");
+    EXPECT_THAT(spec_errors(spec("[{name: me, transport: local, slots: auto}]", "cpus: 5"), options),
+                testing::HasSubstr("a shard needs 5 CPUs, more slots than any of its hosts has (the most: 4)"));
+    EXPECT_THAT(spec_errors(spec("[{name: me, transport: local}]", "memory: 9G"), options),
+                testing::HasSubstr("a shard needs 9 GiB of memory, more than any of its hosts has (the most: 8 GiB)"));
+    // Only the job's own hosts count.
+    EXPECT_THAT(spec_errors(spec("[2/a, 8/b]", "cpus: 4, hosts: [a]"), options),
+                testing::HasSubstr("job 'j': a shard needs 4 CPUs"));
+}
+
 TEST(SpecLoader, DefaultRunNameIsMadeSafeForADirectory) {
     EXPECT_EQ(load_spec_text("dir/my jobs (v2).yaml", "version: 1\njobs: [{name: a, command: x}]\n").name,
               "my-jobs--v2-");

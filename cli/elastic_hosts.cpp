@@ -1,0 +1,97 @@
+#include "cli/elastic_hosts.hpp"
+
+#include <chrono>
+#include <fmt/format.h>
+#include <future>
+#include <iostream>
+#include <unistd.h>
+
+#include "cli/terminal.hpp"
+#include "core/diagnostic.hpp"
+#include "core/error.hpp"
+
+namespace sshard::cli {
+
+namespace {
+
+constexpr std::chrono::seconds k_poll_interval{1};
+constexpr std::chrono::seconds k_answer_wait{5}; // for the scheduler, which handles its events within a step
+
+} // namespace
+
+ElasticHosts::ElasticHosts(core::Scheduler& scheduler, const std::string& run_dir, const std::string& host_file,
+                           const std::vector<std::string>& names)
+    : m_scheduler(scheduler) {
+    if (!host_file.empty()) {
+        m_watcher.emplace(host_file, names);
+        m_thread = std::thread([this] { watch(); });
+    }
+    try {
+        m_control = std::make_unique<core::ControlServer>(
+            run_dir, [this](const core::ControlRequest& request) { return handle(request); });
+    } catch (const core::Error& e) {
+        std::cerr << "sshard: warning: " << terminal_safe(e.what()) << ": 'sshard hosts drain' cannot reach this run\n";
+    }
+}
+
+ElasticHosts::~ElasticHosts() {
+    m_control.reset();
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_wake.notify_one();
+    if (m_thread.joinable()) {
+        m_thread.join();
+    }
+}
+
+// A host file that is rewritten with something that is not a host list keeps the run's hosts as they are.
+void ElasticHosts::watch() {
+    std::unique_lock lock(m_mutex);
+    while (!m_wake.wait_for(lock, k_poll_interval, [&] { return m_stop; })) {
+        lock.unlock();
+        try {
+            if (auto change = m_watcher->poll()) {
+                take(*change);
+            }
+        } catch (const core::SpecError& e) {
+            for (const auto& diagnostic : e.diagnostics()) {
+                std::cerr << core::format_diagnostic(e.file(), diagnostic, colour_enabled(STDERR_FILENO));
+            }
+            std::cerr << fmt::format("sshard: host file '{}' not taken: the run keeps its hosts\n",
+                                     terminal_safe(e.file()));
+        } catch (const core::Error& e) {
+            std::cerr << "sshard: error: " << terminal_safe(e.what()) << "; the run keeps its hosts\n";
+        }
+        lock.lock();
+    }
+}
+
+void ElasticHosts::take(const core::HostFileWatcher::Change& change) {
+    for (const auto& host : change.added) {
+        m_scheduler.add_host(host);
+    }
+    if (!change.removed.empty()) {
+        m_scheduler.drain_hosts(change.removed, true, fmt::format("removed from '{}'", m_watcher->path()), {});
+    }
+}
+
+// On the control socket's thread: waits for the scheduler's answer, which comes at its next step.
+std::string ElasticHosts::handle(const core::ControlRequest& request) {
+    auto answer = std::make_shared<std::promise<std::string>>();
+    std::future<std::string> done = answer->get_future();
+    m_scheduler.drain_hosts(request.hosts, request.drain,
+                            "sshard hosts " + std::string(request.drain ? "drain" : "undrain"),
+                            [answer](const std::string& error) { answer->set_value(error); });
+    try {
+        if (done.wait_for(k_answer_wait) == std::future_status::ready) {
+            return done.get();
+        }
+    } catch (const std::future_error&) {
+        // The run ended with the request unanswered.
+    }
+    return "the run did not answer in time (it may be ending)";
+}
+
+} // namespace sshard::cli

@@ -1,0 +1,46 @@
+// The hosts of a run as they change while it runs: its host file (`--hostfile`, the spec's `hosts_file`) read
+// again each second, and its control socket served for `sshard hosts drain` and `undrain`. Each tells the
+// scheduler, which adds, drains and undrains hosts on its own thread.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/host_file_watcher.hpp"
+#include "core/run_control.hpp"
+#include "core/scheduler.hpp"
+
+namespace sshard::cli {
+
+class ElasticHosts {
+public:
+    // Serves the control socket of the run in `run_dir`, and with a `host_file`, watches it: it listed `names`
+    // when the run loaded it. `scheduler` must outlive this. A socket that cannot be made is warned of, and the
+    // run goes on without.
+    ElasticHosts(core::Scheduler& scheduler, const std::string& run_dir, const std::string& host_file,
+                 const std::vector<std::string>& names);
+    // Stops watching and serving.
+    ~ElasticHosts();
+    ElasticHosts(const ElasticHosts&) = delete;
+    ElasticHosts& operator=(const ElasticHosts&) = delete;
+
+private:
+    void watch();
+    void take(const core::HostFileWatcher::Change& change);
+    std::string handle(const core::ControlRequest& request);
+
+    core::Scheduler& m_scheduler;
+    std::optional<core::HostFileWatcher> m_watcher;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_stop = false;
+    std::thread m_thread;
+    std::unique_ptr<core::ControlServer> m_control; // last: its thread calls handle()
+};
+
+} // namespace sshard::cli
