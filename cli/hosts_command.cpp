@@ -85,9 +85,6 @@ Command add_hosts_command(CLI::App& app) {
                 if (drain.chosen()) {
                     return drain.run();
                 }
-                if (options->spec.empty()) {
-                    throw CLI::RequiredError("SPEC");
-                }
                 return hosts_command(*options);
             }};
 }
