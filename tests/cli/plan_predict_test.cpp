@@ -8,7 +8,7 @@
 namespace sshard::test {
 namespace {
 
-using nlohmann::json;
+using Json = nlohmann::json;
 
 // Two jobs of 8 shards of 0.2 s, one after the other, on two local hosts of 2 slots: four rounds.
 constexpr const char* k_spec = R"(version: 1
@@ -22,24 +22,24 @@ jobs:
 class PlanPredict : public E2eTest {
 protected:
     // Runs `spec` into m_dir/run and returns the run's report as JSON.
-    json run(const std::string& spec) {
+    Json run(const std::string& spec) {
         Result r =
             run_sshard({"run", write_file("spec.yaml", spec), "--run-dir", m_dir + "/run", "--progress", "never"});
         Result report = run_sshard({"report", m_dir + "/run", "--format", "json"});
         EXPECT_EQ(report.exit_code, 0) << report.err;
-        return json::parse(report.out);
+        return Json::parse(report.out);
     }
-    json predict(std::vector<std::string> extra = {}) {
+    Json predict(std::vector<std::string> extra = {}) {
         std::vector<std::string> args = {"plan", "--predict", m_dir + "/run", "--format", "json"};
         args.insert(args.end(), extra.begin(), extra.end());
         Result r = run_sshard(args);
         EXPECT_EQ(r.exit_code, 0) << r.err;
-        return json::parse(r.out);
+        return Json::parse(r.out);
     }
 };
 
 TEST_F(PlanPredict, ReplaysTheRunsTimesWithItsOwnSpecAndOtherHosts) {
-    json report = run(k_spec);
+    Json report = run(k_spec);
     ASSERT_EQ(report["run"]["shards"]["succeeded"], 16);
     double shortest = 1e9;
     double longest = 0;
@@ -48,8 +48,8 @@ TEST_F(PlanPredict, ReplaysTheRunsTimesWithItsOwnSpecAndOtherHosts) {
         longest = std::max(longest, job["duration_s"]["max"].get<double>());
     }
 
-    json p = predict();
-    json predicted = p["predicted"];
+    Json p = predict();
+    Json predicted = p["predicted"];
     // The same shards on the same hosts: the same run time in all, and two rounds of each job.
     EXPECT_NEAR(predicted["t_total_s"].get<double>(), report["run"]["t_total_s"].get<double>(), 1e-3);
     double makespan = predicted["makespan_s"].get<double>();
@@ -74,7 +74,7 @@ TEST_F(PlanPredict, ReplaysTheRunsTimesWithItsOwnSpecAndOtherHosts) {
     EXPECT_EQ(predict({m_dir + "/spec.yaml"}), p);
 
     // Twice the hosts: one round of each job instead of two, about half the makespan.
-    json doubled = predict({"--hosts", "2/h[1-4]"});
+    Json doubled = predict({"--hosts", "2/h[1-4]"});
     double ratio = doubled["predicted"]["makespan_s"].get<double>() / makespan;
     EXPECT_GT(ratio, 0.35);
     EXPECT_LT(ratio, 0.65);
