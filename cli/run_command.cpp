@@ -213,8 +213,10 @@ std::unique_ptr<core::JoblogWriter> open_joblog(const RunOptions& options, const
 // What the scheduler needs beyond the plan and the places attempts are written to: the flags and what
 // earlier sessions did.
 core::SchedulerOptions scheduler_options(const RunOptions& options, const core::RunDir& dir,
-                                         const core::RecordedRun& previous, bool resuming) {
+                                         const core::RecordedRun& previous, bool resuming,
+                                         std::vector<core::HostSpec>& hosts) {
     core::SchedulerOptions scheduling;
+    scheduling.host_table = &hosts; // where hosts added during the run go
     scheduling.fail_fast = options.fail_fast;
     scheduling.max_parallel = options.max_parallel;
     scheduling.down_limit = parse_duration_flag("--down-limit", options.down_limit);
@@ -401,8 +403,7 @@ int run_command(const RunOptions& options) {
     core::ListenerList listeners(group ? std::vector<core::RunListener*>{&recorder, &*group, &display}
                                        : std::vector<core::RunListener*>{&recorder, &display});
     StreamPrinter stream(spec);
-    core::SchedulerOptions scheduling = scheduler_options(options, dir, previous, resumed.has_value());
-    scheduling.host_table = &loaded.spec.hosts;
+    auto scheduling = scheduler_options(options, dir, previous, resumed.has_value(), loaded.spec.hosts);
     route_attempts(scheduling, options, outputs, stream, joblog.get());
     core::Scheduler scheduler(plan, clock, listeners, std::move(scheduling));
     auto watching = journal_failure.watch(scheduler);
