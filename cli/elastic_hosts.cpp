@@ -24,7 +24,7 @@ ElasticHosts::ElasticHosts(core::Scheduler& scheduler, const std::string& run_di
     : m_scheduler(scheduler) {
     if (!host_file.empty()) {
         m_watcher.emplace(host_file, names);
-        m_thread = std::thread([this] { watch(); });
+        m_ticker.emplace(k_poll_interval, [this] { watch(); });
     }
     try {
         m_control = std::make_unique<core::ControlServer>(
@@ -34,37 +34,20 @@ ElasticHosts::ElasticHosts(core::Scheduler& scheduler, const std::string& run_di
     }
 }
 
-ElasticHosts::~ElasticHosts() {
-    m_control.reset();
-    {
-        std::lock_guard lock(m_mutex);
-        m_stop = true;
-    }
-    m_wake.notify_one();
-    if (m_thread.joinable()) {
-        m_thread.join();
-    }
-}
-
 // A host file that is rewritten with something that is not a host list keeps the run's hosts as they are.
 void ElasticHosts::watch() {
-    std::unique_lock lock(m_mutex);
-    while (!m_wake.wait_for(lock, k_poll_interval, [&] { return m_stop; })) {
-        lock.unlock();
-        try {
-            if (auto change = m_watcher->poll()) {
-                take(*change);
-            }
-        } catch (const core::SpecError& e) {
-            for (const auto& diagnostic : e.diagnostics()) {
-                std::cerr << core::format_diagnostic(e.file(), diagnostic, colour_enabled(STDERR_FILENO));
-            }
-            std::cerr << fmt::format("sshard: host file '{}' not taken: the run keeps its hosts\n",
-                                     terminal_safe(e.file()));
-        } catch (const core::Error& e) {
-            std::cerr << "sshard: error: " << terminal_safe(e.what()) << "; the run keeps its hosts\n";
+    try {
+        if (auto change = m_watcher->poll()) {
+            take(*change);
         }
-        lock.lock();
+    } catch (const core::SpecError& e) {
+        for (const auto& diagnostic : e.diagnostics()) {
+            std::cerr << core::format_diagnostic(e.file(), diagnostic, colour_enabled(STDERR_FILENO));
+        }
+        std::cerr << fmt::format("sshard: host file '{}' not taken: the run keeps its hosts\n",
+                                 terminal_safe(e.file()));
+    } catch (const core::Error& e) {
+        std::cerr << "sshard: error: " << terminal_safe(e.what()) << "; the run keeps its hosts\n";
     }
 }
 

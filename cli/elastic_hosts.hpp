@@ -3,17 +3,15 @@
 // scheduler, which adds, drains and undrains hosts on its own thread.
 #pragma once
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/host_file_watcher.hpp"
 #include "core/run_control.hpp"
 #include "core/scheduler.hpp"
+#include "core/ticker.hpp"
 
 namespace sshard::cli {
 
@@ -24,8 +22,6 @@ public:
     // run goes on without.
     ElasticHosts(core::Scheduler& scheduler, const std::string& run_dir, const std::string& host_file,
                  const std::vector<std::string>& names);
-    // Stops watching and serving.
-    ~ElasticHosts();
     ElasticHosts(const ElasticHosts&) = delete;
     ElasticHosts& operator=(const ElasticHosts&) = delete;
 
@@ -36,10 +32,7 @@ private:
 
     core::Scheduler& m_scheduler;
     std::optional<core::HostFileWatcher> m_watcher;
-    std::mutex m_mutex;
-    std::condition_variable m_wake;
-    bool m_stop = false;
-    std::thread m_thread;
+    std::optional<core::Ticker> m_ticker;           // after the watcher: its thread calls watch()
     std::unique_ptr<core::ControlServer> m_control; // last: its thread calls handle()
 };
 

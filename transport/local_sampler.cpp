@@ -19,13 +19,8 @@ std::optional<core::ProcReading> read_proc() {
 
 } // namespace
 
-LocalSampler::LocalSampler(core::TransportEvents& events) : m_events(events) {
-    m_thread = std::thread([this] { run(); });
-}
-
-LocalSampler::~LocalSampler() {
-    stop();
-}
+LocalSampler::LocalSampler(core::TransportEvents& events)
+    : m_events(events), m_previous(read_proc()), m_ticker(core::k_sample_interval, [this] { sample(); }) {}
 
 void LocalSampler::add(std::size_t host) {
     std::lock_guard lock(m_mutex);
@@ -35,28 +30,19 @@ void LocalSampler::add(std::size_t host) {
 }
 
 void LocalSampler::stop() {
-    {
-        std::lock_guard lock(m_mutex);
-        m_stop = true;
-    }
-    m_wake.notify_one();
-    if (m_thread.joinable()) {
-        m_thread.join();
-    }
+    m_ticker.stop();
 }
 
-void LocalSampler::run() {
-    auto previous = read_proc();
-    std::unique_lock lock(m_mutex);
-    while (!m_wake.wait_for(lock, core::k_sample_interval, [&] { return m_stop; })) {
-        lock.unlock();
-        auto reading = read_proc();
-        auto sample = previous && reading ? core::sample_between(*previous, *reading) : std::nullopt;
-        previous = reading;
-        lock.lock();
-        for (std::size_t host : sample ? m_hosts : std::vector<std::size_t>{}) {
-            m_events.on_host_sample(host, *sample);
-        }
+void LocalSampler::sample() {
+    auto reading = read_proc();
+    auto sample = m_previous && reading ? core::sample_between(*m_previous, *reading) : std::nullopt;
+    m_previous = reading;
+    if (!sample) {
+        return;
+    }
+    std::lock_guard lock(m_mutex);
+    for (std::size_t host : m_hosts) {
+        m_events.on_host_sample(host, *sample);
     }
 }
 

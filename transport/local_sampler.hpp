@@ -2,13 +2,12 @@
 // every core::k_sample_interval, and reports each sample for every local host that has connected.
 #pragma once
 
-#include <condition_variable>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "core/host_sample.hpp"
+#include "core/ticker.hpp"
 #include "core/transport.hpp"
 
 namespace sshard::transport {
@@ -16,10 +15,6 @@ namespace sshard::transport {
 class LocalSampler {
 public:
     explicit LocalSampler(core::TransportEvents& events);
-    // Stops the thread.
-    ~LocalSampler();
-    LocalSampler(const LocalSampler&) = delete;
-    LocalSampler& operator=(const LocalSampler&) = delete;
 
     // Starts reporting samples for `host`. Thread-safe.
     void add(std::size_t host);
@@ -27,14 +22,13 @@ public:
     void stop();
 
 private:
-    void run();
+    void sample();
 
     core::TransportEvents& m_events;
     std::mutex m_mutex;
-    std::condition_variable m_wake;
     std::vector<std::size_t> m_hosts;
-    bool m_stop = false;
-    std::thread m_thread;
+    std::optional<core::ProcReading> m_previous; // the ticker's
+    core::Ticker m_ticker;                       // last: its thread calls sample()
 };
 
 } // namespace sshard::transport
