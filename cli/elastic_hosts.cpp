@@ -19,9 +19,9 @@ constexpr std::chrono::seconds k_answer_wait{5}; // for the scheduler, which han
 
 } // namespace
 
-ElasticHosts::ElasticHosts(core::Scheduler& scheduler, const std::string& run_dir, const std::string& host_file,
-                           const std::vector<std::string>& names)
-    : m_scheduler(scheduler) {
+ElasticHosts::ElasticHosts(core::Scheduler& scheduler, RunDisplay& display, const std::string& run_dir,
+                           const std::string& host_file, const std::vector<std::string>& names)
+    : m_scheduler(scheduler), m_display(display) {
     if (!host_file.empty()) {
         m_watcher.emplace(host_file, names);
         m_ticker.emplace(k_poll_interval, [this] { watch(); });
@@ -30,7 +30,8 @@ ElasticHosts::ElasticHosts(core::Scheduler& scheduler, const std::string& run_di
         m_control = std::make_unique<core::ControlServer>(
             run_dir, [this](const core::ControlRequest& request) { return handle(request); });
     } catch (const core::Error& e) {
-        std::cerr << "sshard: warning: " << terminal_safe(e.what()) << ": 'sshard hosts drain' cannot reach this run\n";
+        m_display.print_above("sshard: warning: " + terminal_safe(e.what()) +
+                              ": 'sshard hosts drain' cannot reach this run");
     }
 }
 
@@ -41,13 +42,15 @@ void ElasticHosts::watch() {
             take(*change);
         }
     } catch (const core::SpecError& e) {
-        for (const auto& diagnostic : e.diagnostics()) {
-            std::cerr << core::format_diagnostic(e.file(), diagnostic, colour_enabled(STDERR_FILENO));
-        }
-        std::cerr << fmt::format("sshard: host file '{}' not taken: the run keeps its hosts\n",
-                                 terminal_safe(e.file()));
+        m_display.print_above([&e] {
+            for (const auto& diagnostic : e.diagnostics()) {
+                std::cerr << core::format_diagnostic(e.file(), diagnostic, colour_enabled(STDERR_FILENO));
+            }
+            std::cerr << fmt::format("sshard: host file '{}' not taken: the run keeps its hosts\n",
+                                     terminal_safe(e.file()));
+        });
     } catch (const core::Error& e) {
-        std::cerr << "sshard: error: " << terminal_safe(e.what()) << "; the run keeps its hosts\n";
+        m_display.print_above("sshard: error: " + terminal_safe(e.what()) + "; the run keeps its hosts");
     }
 }
 

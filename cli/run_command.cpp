@@ -312,7 +312,7 @@ core::RunSummary run_scheduler(core::Scheduler& scheduler, const core::Spec& spe
         names.push_back(host.name);
     }
     std::optional<ElasticHosts> elastic;
-    elastic.emplace(scheduler, dir.path(), spec.hosts_file, names);
+    elastic.emplace(scheduler, display, dir.path(), spec.hosts_file, names);
     core::RunSummary summary = core::run_to_end(scheduler, transport);
     elastic.reset();
     signals.set_handler({});
