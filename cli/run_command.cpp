@@ -90,13 +90,25 @@ constexpr std::size_t k_max_added_hosts = 4096;
 struct LoadedSpec {
     core::Spec spec;
     std::string text;
+    core::HostFlagsRecord host_flags; // what the hosts were taken from instead of the spec's, for the journal
 };
+
+// The hosts this session was told to use instead of its spec's: a resume given none of --hosts, --hostfile
+// and --local uses those of its last session.
+core::HostFlagsRecord session_host_flags(const RunOptions& options, const core::RecordedRun& previous) {
+    core::HostFlagsRecord flags{options.hosts.list, options.hosts.file, options.local};
+    return flags.any() || options.resume.empty() ? flags : previous.host_flags;
+}
 
 LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& resumed,
                 const core::RecordedRun& previous) {
-    core::LoadOptions load_options = host_load_options(options.hosts);
-    load_options.pass_env = options.pass_env;
     LoadedSpec loaded;
+    loaded.host_flags = session_host_flags(options, previous);
+    core::LoadOptions load_options = host_load_options({loaded.host_flags.list, loaded.host_flags.file});
+    if (loaded.host_flags.file) { // a later resume may start elsewhere
+        loaded.host_flags.file = std::filesystem::absolute(*loaded.host_flags.file).string();
+    }
+    load_options.pass_env = options.pass_env;
     std::string path = options.spec;
     if (options.spec_text) {
         loaded.text = *options.spec_text;
@@ -112,7 +124,7 @@ LoadedSpec load(const RunOptions& options, const std::optional<core::RunDir>& re
         // Hosts added from the file during the run go at the end, and what is running holds their addresses.
         loaded.spec.hosts.reserve(loaded.spec.hosts.size() + k_max_added_hosts);
     }
-    if (options.local) {
+    if (loaded.host_flags.local) {
         for (auto& host : loaded.spec.hosts) {
             host.transport = core::TransportKind::local;
             host.slots = host.auto_slots ? core::local_cpu_count() : host.slots;
@@ -145,17 +157,20 @@ void save_run_copies(const RunOptions& options, const LoadedSpec& loaded, bool r
     }
 }
 
-// The spec's path as the journal records it. A run whose runner died before it recorded its start ran
-// nothing: its resume starts it from its spec copy.
-std::string journal_spec_path(const RunOptions& options, const core::RunDir& dir,
-                              const std::optional<core::RunDir>& resumed, const core::RecordedRun& previous) {
+// What the journal's run_start records of this session. The spec's path is the first session's: a run whose
+// runner died before it recorded its start ran nothing, and its resume starts it from its spec copy.
+core::JournalRecorder::Session session_start(const RunOptions& options, const LoadedSpec& loaded,
+                                             const core::RunDir& dir, const std::optional<core::RunDir>& resumed,
+                                             const core::RecordedRun& previous) {
+    core::JournalRecorder::Session session{dir.id(), "", resumed.has_value(), options.max_parallel, loaded.host_flags};
     if (options.spec_text) {
-        return dir.spec_path();
+        session.spec_path = dir.spec_path();
+    } else if (!resumed) {
+        session.spec_path = std::filesystem::absolute(options.spec).string();
+    } else {
+        session.spec_path = previous.started ? previous.spec_path : resumed->spec_path();
     }
-    if (!resumed) {
-        return std::filesystem::absolute(options.spec).string();
-    }
-    return previous.started ? previous.spec_path : resumed->spec_path();
+    return session;
 }
 
 bool show_progress(const RunOptions& options) {
@@ -388,8 +403,7 @@ int run_command(const RunOptions& options) {
                                 [&](const std::string& message) { journal_failure.failed(message); });
     core::JournalRecorder recorder(journal, plan);
     core::SystemClock clock;
-    recorder.run_started(dir.id(), journal_spec_path(options, dir, resumed, previous), resumed.has_value(),
-                         options.max_parallel, clock.wall());
+    recorder.run_started(session_start(options, loaded, dir, resumed, previous), clock.wall());
     journal.sync();
 
     // 6. The run, each attempt told to the journal and the terminal, until every shard has settled or a signal

@@ -59,6 +59,15 @@ json encode(const RunStartEvent& e) {
                   {"name", e.name},       {"spec", e.spec}, {"spec_hash", e.spec_hash},
                   {"resume", e.resume},   {"hosts", hosts}, {"jobs", jobs}};
     put_optional(event, "max_parallel", e.max_parallel);
+    if (e.host_flags.any()) {
+        json flags = json::object();
+        put_optional(flags, "hosts", e.host_flags.list);
+        put_optional(flags, "hostfile", e.host_flags.file);
+        if (e.host_flags.local) {
+            flags["local"] = true;
+        }
+        event["host_flags"] = flags;
+    }
     return event;
 }
 
@@ -169,6 +178,11 @@ RunStartEvent decode_run_start(const json& j) {
     e.spec_hash = j.value("spec_hash", "");
     e.resume = j.value("resume", false);
     e.max_parallel = get_optional<std::uint64_t>(j, "max_parallel");
+    if (const auto flags = j.find("host_flags"); flags != j.end() && flags->is_object()) {
+        e.host_flags.list = get_optional<std::string>(*flags, "hosts");
+        e.host_flags.file = get_optional<std::string>(*flags, "hostfile");
+        e.host_flags.local = flags->value("local", false);
+    }
     for (const auto& h : j.value("hosts", json::array())) {
         e.hosts.push_back({h.at("name").get<std::string>(), h.value("slots", 1), h.value("auto_slots", false)});
     }

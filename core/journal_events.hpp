@@ -38,6 +38,16 @@ struct IndexRange {
     std::uint64_t to = 0;
 };
 
+// The hosts a session was told to use on its command line instead of its spec's: --hosts, --hostfile (an
+// absolute path), --local. A resume that is given none of them uses its last session's.
+struct HostFlagsRecord {
+    std::optional<std::string> list;
+    std::optional<std::string> file;
+    bool local = false;
+
+    bool any() const { return list || file || local; }
+};
+
 struct RunStartEvent {
     struct Host {
         std::string name;
@@ -58,6 +68,7 @@ struct RunStartEvent {
     std::vector<Host> hosts;
     std::vector<Job> jobs;
     std::optional<std::uint64_t> max_parallel; // the session's --max-parallel, when given
+    HostFlagsRecord host_flags;
 };
 
 struct HostUpEvent {

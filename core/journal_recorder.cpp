@@ -35,18 +35,18 @@ std::uint64_t count(const std::vector<IndexRange>& indices) {
 
 } // namespace
 
-void JournalRecorder::run_started(const std::string& run_id, const std::string& spec_path, bool resumed,
-                                  std::size_t max_parallel, WallTime time) {
+void JournalRecorder::run_started(const Session& session, WallTime time) {
     RunStartEvent event;
     event.time = unix_seconds(time);
-    event.run = run_id;
+    event.run = session.run_id;
     event.name = m_plan.spec->name;
-    event.spec = spec_path;
+    event.spec = session.spec_path;
     event.spec_hash = m_plan.spec->hash;
-    event.resume = resumed;
-    if (max_parallel != 0) {
-        event.max_parallel = max_parallel;
+    event.resume = session.resumed;
+    if (session.max_parallel != 0) {
+        event.max_parallel = session.max_parallel;
     }
+    event.host_flags = session.host_flags;
     for (const auto& host : m_plan.spec->hosts) {
         event.hosts.push_back({host.name, host.slots, host.auto_slots});
     }

@@ -16,10 +16,17 @@ public:
     // `journal` and `plan` must outlive the recorder.
     JournalRecorder(JournalWriter& journal, const Plan& plan) : m_journal(journal), m_plan(plan) {}
 
-    // Writes the run_start event: the run, its spec, hosts and jobs. `resumed` marks a resume of the run;
-    // `max_parallel` is the session's cap on shards in flight, 0 for none.
-    void run_started(const std::string& run_id, const std::string& spec_path, bool resumed, std::size_t max_parallel,
-                     WallTime time);
+    // What a session's run_start records besides the plan's hosts and jobs.
+    struct Session {
+        std::string run_id;
+        std::string spec_path;
+        bool resumed = false;
+        std::size_t max_parallel = 0; // the session's cap on shards in flight, 0 for none
+        HostFlagsRecord host_flags;
+    };
+
+    // Writes the run_start event: the run, its spec, hosts and jobs.
+    void run_started(const Session& session, WallTime time);
 
     void host_changed(std::size_t host, const HostState& state) override;
     void host_sampled(std::size_t host, const HostSample& sample) override;

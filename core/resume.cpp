@@ -23,6 +23,7 @@ RecordedRun read_recorded_run(const std::string& path) {
                                run.run_id = e.run;
                                run.spec_path = e.spec;
                            }
+                           run.host_flags = e.host_flags;
                        },
                        [&](const AttemptStartEvent& e) {
                            run.history.add_attempt(e.job, e.index, e.attempt);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/journal_events.hpp"
 #include "core/shard_history.hpp"
 
 namespace sshard::core {
@@ -12,7 +13,8 @@ namespace sshard::core {
 struct RecordedRun {
     bool started = false; // false for an empty journal: the runner died before it recorded its start
     std::string run_id;
-    std::string spec_path; // as the first run was given it
+    std::string spec_path;      // as the first run was given it
+    HostFlagsRecord host_flags; // the last session's
     ShardHistory history;
     std::uint64_t attempts = 0;        // attempt_end events read
     std::uint64_t last_attempt_id = 0; // the highest attempt id recorded: a resume's ids come after it

@@ -137,6 +137,44 @@ TEST_F(ResumeCommand, LinesFilesAreKeptWithTheRun) {
     EXPECT_EQ(read_file(run_dir() + "/inputs/j.lines"), "x\ny\nz\n");
 }
 
+// The hosts of the attempts that ended in the last session.
+std::set<std::string> last_session_hosts(const std::string& run_dir) {
+    std::set<std::string> hosts;
+    for (const auto& e : journal_events(run_dir)) {
+        if (e["event"] == "run_start") {
+            hosts.clear();
+        } else if (e["event"] == "attempt_end") {
+            hosts.insert(e["host"].get<std::string>());
+        }
+    }
+    return hosts;
+}
+
+TEST_F(ResumeCommand, AResumeRunsOnTheHostsItsRunWasGivenOnTheCommandLine) {
+    // The spec's own host is "here"; the run was told to use others. A resume without host flags must not fall
+    // back to the spec's host, and one with new flags uses those from then on.
+    std::string spec = write_spec("  - {name: j, command: '[ -e " + m_dir + "/fixed ]', shards: {count: 4}}\n");
+    std::ofstream(m_dir + "/hosts.txt") << "filed slots=2\n";
+    Result first = run_sshard({"run", spec, "--run-dir", run_dir(), "--hosts", "2/alpha,2/beta", "--local"});
+    ASSERT_EQ(first.exit_code, 1) << first.out << first.err;
+    EXPECT_EQ(last_session_hosts(run_dir()), (std::set<std::string>{"alpha", "beta"}));
+
+    Result same = run_sshard({"run", "--resume", run_dir(), "--retry-failed"});
+    EXPECT_EQ(same.exit_code, 1) << same.out << same.err;
+    EXPECT_EQ(last_session_hosts(run_dir()), (std::set<std::string>{"alpha", "beta"}));
+
+    fs::create_directory(m_dir + "/elsewhere");
+    Result other =
+        run_sshard({"run", "--resume", run_dir(), "--retry-failed", "--hostfile", "hosts.txt", "--local"}, m_dir);
+    EXPECT_EQ(other.exit_code, 1) << other.out << other.err;
+    EXPECT_EQ(last_session_hosts(run_dir()), std::set<std::string>{"filed"});
+
+    std::ofstream(m_dir + "/fixed") << "";
+    Result last = run_sshard({"run", "--resume", run_dir(), "--retry-failed"}, m_dir + "/elsewhere");
+    EXPECT_EQ(last.exit_code, 0) << last.out << last.err;
+    EXPECT_EQ(last_session_hosts(run_dir()), std::set<std::string>{"filed"}) << "the host file, from another directory";
+}
+
 TEST_F(ResumeCommand, TornLastLineIsIgnoredAndCutOffDamageElsewhereIsNamed) {
     std::string spec = write_spec("  - {name: j, command: 'echo {index}', shards: {count: 3}}\n");
     ASSERT_EQ(run_sshard({"run", spec, "--run-dir", run_dir()}).exit_code, 0);

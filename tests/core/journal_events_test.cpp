@@ -53,8 +53,13 @@ TEST(JournalEvents, AttemptEndRoundTripsEveryField) {
 }
 
 TEST(JournalEvents, OtherEventsRoundTrip) {
-    RunStartEvent start{1, "r-1", "n", "/s.yaml", "00ff", true, {{"a", 4, true}}, {{"j", 10, 2}}, 3};
+    RunStartEvent start{1, "r-1", "n", "/s.yaml", "00ff", true, {{"a", 4, true}}, {{"j", 10, 2}}, 3, {}};
     EXPECT_EQ(encode_event(round_trip(start)), encode_event(start));
+    EXPECT_EQ(encode_event(start).find("host_flags"), std::string::npos) << "written only when given";
+    start.host_flags = {"2/a,b", "/h.txt", true};
+    EXPECT_EQ(encode_event(round_trip(start)), encode_event(start));
+    EXPECT_EQ(round_trip(start).host_flags.file, "/h.txt");
+    start.host_flags = {};
     EXPECT_EQ(round_trip(start).max_parallel, 3u);
     start.max_parallel.reset();
     EXPECT_EQ(encode_event(start).find("max_parallel"), std::string::npos) << "written only when given";

@@ -32,7 +32,7 @@ TEST_F(Resume, ReadsBackWhatTheRecorderWrote) {
     {
         JournalWriter journal(m_path);
         JournalRecorder recorder(journal, plan);
-        recorder.run_started("run-1", "/specs/jobs.yaml", false, 0, std::chrono::system_clock::now());
+        recorder.run_started({"run-1", "/specs/jobs.yaml", false, 0, {}}, std::chrono::system_clock::now());
         HostState up;
         up.up = true;
         recorder.host_changed(0, up);
