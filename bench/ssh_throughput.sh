@@ -4,8 +4,8 @@
 # `xargs -P`, and prints shards per second for each, sshard's peak memory, and the CPU per shard of the hosts
 # (their sshd listeners' trees) and of the whole machine, then how much faster sshard was than each.
 # usage: bench/ssh_throughput.sh [N] [BUILD_DIR] [N_PLAIN]
-#   (default N=2000; N_PLAIN shards, default N, for plain GNU parallel, which opens a connection per shard and
-#   takes minutes for thousands; run as root: it starts sshd hosts)
+#   (default N=2000; N_PLAIN shards, default 200 or N if smaller, for plain GNU parallel, which opens a
+#   connection per shard and takes minutes for thousands; run as root: it starts sshd hosts)
 #
 # A figure is printed only for a run that did all its shards: the tool exited 0, its own record says every
 # shard succeeded (sshard's journal, GNU parallel's joblog; for xargs, which keeps none, each `ssh` that
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-2000}
 build=${2:-build}
-n_plain=${3:-$n}
+n_plain=${3:-$((n < 200 ? n : 200))}
 command -v parallel >/dev/null || { apt-get install -y -qq parallel >/dev/null; }
 work=$(mktemp -d)
 cluster="$work/cluster"
@@ -84,7 +84,7 @@ report() {
     "$shards" "$seconds")
   echo "  $rate shards/s ($seconds s for $shards shards)"
   echo "  hosts CPU ${cpu% *} ms/shard, machine CPU ${cpu#* } ms/shard"
-  echo "$shards $seconds" >"$summary.$tool"
+  echo "$shards $seconds ${cpu#* }" >"$summary.$tool"
 }
 
 cat >"$work/spec.yaml" <<YAML
@@ -127,8 +127,8 @@ echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ -f $summary.sshard ]]; then
   for other in parallel parallel_m xargs; do
     [[ -f $summary.$other ]] || continue
-    # shellcheck disable=SC2046 # each file holds two numbers: shards and seconds
-    python3 -c "import sys; n, s, m, t = map(float, sys.argv[2:]); print(f'sshard / {sys.argv[1]}: {n / s / (m / t):.1f}x')" \
+    # shellcheck disable=SC2046 # each file holds three numbers: shards, seconds, machine CPU ms per shard
+    python3 -c "import sys; n, s, c, m, t, d = map(float, sys.argv[2:]); print(f'sshard / {sys.argv[1]}: {n / s / (m / t):.1f}x the shards/s, {d / c:.1f}x less machine CPU per shard')" \
       "$other" $(cat "$summary.sshard" "$summary.$other")
   done
 fi

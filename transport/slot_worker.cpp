@@ -12,34 +12,45 @@ namespace sshard::transport {
 
 namespace {
 
-// The worker. The channel's shell (S) reads the marker, makes two FIFOs (requests for the runner, and the
-// exit codes of shards' shells), starts the runner (R) and passes requests on to it, "U"/"K" as signals.
+// The worker. The channel's shell (S) reads the marker, opens one FIFO, starts the runner (R) with the FIFO
+// as its stdin and passes requests on to it, "U"/"K" as signals. In bash 5 the FIFO is a pipe opened
+// read-write through a process substitution (one fork); elsewhere, or where /dev/fd cannot reopen a pipe, a
+// named FIFO (mktemp, mkfifo and rm: three programs per worker). `command` keeps a failed redirection from
+// ending a shell in POSIX mode.
 // A shell's `read` takes a pipe one byte at a time, a system call each (about 2 us a byte of a request, read
 // twice): in bash, `b` reads a request's line in one call (-N counts characters, hence LC_ALL=C, which the
 // prefix sets for that read alone, and reads a pipe at once outside POSIX mode); elsewhere, a line as usual.
-// R runs each shard in the background, so that its traps (the signals from S) run while it waits. A shard's
-// shell writes its exit code to the FIFO from an EXIT trap: a shard killed by a signal writes none, which is
-// how R tells `exit 143` from SIGTERM. A `wait` cut short by a trap returns the signal's status, and the shell
-// may have reaped the shard meanwhile: one more `wait` returns its real status (127 once it was returned).
+// R runs each shard (h) in the background, so that its traps (the signals from S) run while it waits. The
+// shard runs in a function so that the job's text, which bash's job control formats and prints (to R's
+// stderr, /dev/null) each time a job ends, is short. A `wait` status above 128 is a signal or an exit code
+// above 128: a shard's shell writes such an exit code to the FIFO from an EXIT trap, and a shard killed by
+// a signal writes none, so R then writes "-" and reads the first line back, which tells `exit 143` from
+// SIGTERM (nothing else reads or writes the FIFO while a shard runs: S passes on a request only when sshard
+// has seen the last one end). A `wait` cut short by a trap returns the signal's status, and the shell may
+// have reaped the shard meanwhile: one more `wait` returns its real status (127 once it was returned).
+// R's stdout is the channel's stderr, where all its records but one go, and its fd 6 the channel's stdout;
 // R's own stderr is /dev/null (its `wait` reports killed jobs there: not into the shard's output, and not
-// into a closed channel, where SIGPIPE would kill R before it kills the shard's group); the channel's stderr
-// is its fd 7. A signal for a shard whose group does not exist yet (it has not run setsid) goes to its
-// process. After the command, R KILLs the shard's group and waits (a bounded spin, without forking: zombies
-// count until init reaps them) until it is empty, so nothing of the shard writes after the end record.
+// into a closed channel, where SIGPIPE would kill R before it kills the shard's group). Every redirection
+// costs bash about eight system calls, so R's loop has one. A signal for a shard whose group does not exist
+// yet (it has not run setsid) goes to its process. After the command, R KILLs the shard's group and waits (a
+// bounded spin, without forking: zombies count until init reaps them) until it is empty, so nothing of the
+// shard writes after the end record.
 // A shard's own process group, with SIGINT and SIGQUIT at their defaults, costs two programs per shard in a
 // plain sh (setsid(1), and env(1)'s --default-signal, since a background job of a shell without job control
 // starts with both ignored) but none in bash, whose job control gives each background job both: the worker
 // runs in bash when the host has it (worker_command) and S checks that job control works there (bash 5, a
 // job in a group of its own), else it falls back to setsid and env. With job control, `wait` also returns once
 // when the shard stops, and the next `wait` waits on (`wait -f`, which would wait through the stop, was seen
-// looping for ever on "no record of process" under load). When S's
-// stdin closes it TERMs R, which TERMs the shard's group and exits when the shard ends; after the grace a
-// sleeper KILLs the group, then the worker's own.
+// looping for ever on "no record of process" under load). /bin/sh needs no `command -v` check before the
+// exec: it is the shell the worker itself assumes. When S's stdin closes it TERMs R, which TERMs the shard's
+// group and exits when the shard ends; after the grace a sleeper KILLs the group, then the worker's own.
 constexpr std::string_view k_script = R"~(IFS= read -r m || exit 1
-d=$(mktemp -d) && mkfifo "$d/q" "$d/s" && exec 4<>"$d/q" 5<>"$d/s" && rm -r "$d" || exit 1
+f=
+case ${BASH_VERSION-} in [5-9].*) command eval 'command exec 4<> <(:)' 2>/dev/null && echo >&4 && IFS= read -r f <&4 && f=1;; esac
+[ -n "$f" ] || { d=$(mktemp -d) && mkfifo "$d/q" && exec 4<>"$d/q" && rm -r "$d"; } || exit 1
 j=
 case ${BASH_VERSION-} in [5-9].*) set -m 2>/dev/null &&
-{ (IFS= read -r j <&5) & kill -0 -"$!" 2>/dev/null && j=1; echo >&5; wait "$!"; set +m; };; esac
+{ (IFS= read -r j <&4) & kill -0 -"$!" 2>/dev/null && j=1; echo >&4; wait "$!"; set +m; };; esac
 e=
 if [ -z "$j" ]; then
 command -v setsid >/dev/null || { echo 'sshard: no setsid(1) on this host' >&2; exit 1; }
@@ -51,33 +62,33 @@ b() { LC_ALL=C IFS= read -r -N "$1" "$2" && IFS= read -r y; }
 fi
 sshard_nl='
 '
+h() { eval "$q"
+[ -z "$sshard_w" ] || cd "$sshard_w" 2>/dev/null || { printf 'sshard: cannot change to directory %s\n' "'$sshard_w'" >&2; exit 127; }
+[ "$sshard_s" = /bin/sh ] || command -v "$sshard_s" >/dev/null 2>&1 || { printf 'sshard: no shell %s on this host\n' "'$sshard_s'" >&2; exit 127; }
+exec $e "$sshard_s" -c 'trap "s=\$?; [ \$s -lt 129 ] || echo \$s >&5" EXIT; eval "$1" 5>&-' sh "$sshard_c" </dev/null 5>&4 4>&-; }
 (k() { { kill -$1 -"$p" || kill -$1 "$p"; } 2>/dev/null; }
 trap '[ -z "$p" ] || k TERM' USR1
 trap '[ -z "$p" ] || k KILL' USR2
 trap 'z=1; [ -n "$p" ] && k TERM || exit 0' TERM
 [ -z "$j" ] || set -m
 p=
-while IFS= read -r n <&4 && b "$n" q <&4; do
-(eval "$q"
-[ -z "$sshard_w" ] || cd "$sshard_w" 2>/dev/null || { printf 'sshard: cannot change to directory %s\n' "'$sshard_w'" >&2; exit 127; }
-command -v "$sshard_s" >/dev/null 2>&1 || { printf 'sshard: no shell %s on this host\n' "'$sshard_s'" >&2; exit 127; }
-exec $e "$sshard_s" -c 'trap "echo \$? >&5" EXIT; eval "$1" 5>&-' sh "$sshard_c" </dev/null 4>&-) 2>&7 7>&- &
+while IFS= read -r n && b "$n" q; do
+h 2>&1 >&6 6>&- &
 p=$!
-printf '%s S %s\n' "$m" "$p" >&7
+printf '%s S %s\n' "$m" "$p"
 while wait "$p"; s=$?; kill -0 "$p"; do :; done
 wait "$p"; t=$?; [ $t = 127 ] || s=$t
 g=$p; p=; i=0
 kill -KILL -"$g" && while kill -0 -"$g" && [ $i -lt 1000 ]; do i=$((i+1)); done
-echo - >&5; IFS= read -r x <&5
-if [ "$x" != - ]; then IFS= read -r y <&5; s=$x; elif [ "$s" -gt 128 ]; then s=k$((s-128)); fi
+if [ "$s" -gt 128 ]; then echo - >&4; IFS= read -r x; if [ "$x" != - ]; then IFS= read -r y; s=$x; else s=k$((s-128)); fi; fi
 [ -z "$z" ] || exit 0
-printf '%s\n' "$m"
-printf '%s E %s ' "$m" "$s" >&7; times >&7
-done) 7>&2 2>/dev/null &
+printf '%s\n' "$m" >&6
+printf '%s E %s ' "$m" "$s"; times
+done) <&4 6>&1 1>&2 2>/dev/null &
 r=$!
-exec 5>&-
 printf '%s R\n' "$m"
-while IFS= read -r l; do case $l in U) kill -USR1 $r;; K) kill -USR2 $r;; Q*) b "${l#Q}" q || break; printf '%s\n%s\n' "${l#Q}" "$q" >&4;; esac; done
+exec >&4 4>&-
+while IFS= read -r l; do case $l in U) kill -USR1 $r;; K) kill -USR2 $r;; Q*) b "${l#Q}" q || break; printf '%s\n%s\n' "${l#Q}" "$q";; esac; done
 kill -TERM $r 2>/dev/null
 (sleep "$1"; kill -USR2 $r 2>/dev/null; sleep 1; kill -KILL 0) &
 wait $r

@@ -46,6 +46,7 @@ public:
             dup2(in[0], 0);
             dup2(out[1], 1);
             dup2(err[1], 2);
+            close_range(3, ~0U, 0); // as sshd starts a session: nothing open but the three streams
             execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
             _exit(127);
         }
@@ -220,6 +221,42 @@ TEST_P(SlotWorker, ExitCodesSignalsWorkdirAndCpuTimes) {
     EXPECT_GT(*busy.outcome.cpu_user_s + *busy.outcome.cpu_sys_s, 0.0);
     Shard idle = worker.run(launch("true"));
     EXPECT_LT(*idle.outcome.cpu_user_s, *busy.outcome.cpu_user_s) << "times are per shard, not cumulative";
+}
+
+// Exit codes above 128 and deaths by signal go through the FIFO that also carries the requests: each must be
+// read back before the next request, or the next shard would read a stale code as its request.
+TEST_P(SlotWorker, ExitCodesAbove128AndSignalsKeepTheWorkerInStep) {
+    LocalWorker worker(GetParam(), make_marker());
+    struct Case {
+        std::string command;
+        core::Outcome::Kind kind;
+        int value;
+    };
+    const std::vector<Case> cases = {{"exit 129", core::Outcome::Kind::exited, 129},
+                                     {"kill -KILL $$", core::Outcome::Kind::signaled, SIGKILL},
+                                     {"exit 0", core::Outcome::Kind::exited, 0},
+                                     {"exit 255", core::Outcome::Kind::exited, 255},
+                                     {"exit 255", core::Outcome::Kind::exited, 255},
+                                     {"kill -INT $$", core::Outcome::Kind::signaled, SIGINT},
+                                     {"kill -TERM $$", core::Outcome::Kind::signaled, SIGTERM},
+                                     {"exit 7", core::Outcome::Kind::exited, 7}};
+    for (const auto& c : cases) {
+        Shard shard = worker.run(launch(c.command));
+        ASSERT_TRUE(shard.ended) << c.command << ": " << shard.err;
+        EXPECT_EQ(shard.outcome.kind, c.kind) << c.command;
+        EXPECT_EQ(c.kind == core::Outcome::Kind::exited ? shard.outcome.exit_code : shard.outcome.signal, c.value)
+            << c.command;
+    }
+}
+
+// A shard's commands hold no descriptor of the worker's (its FIFO of requests): only stdin (/dev/null),
+// stdout and stderr, and the directory `ls` opens to list them.
+TEST_P(SlotWorker, AShardHoldsOnlyItsThreeStreams) {
+    LocalWorker worker(GetParam(), make_marker());
+    Shard shard = worker.run(launch("ls /proc/self/fd | tr '\\n' ' '; readlink /proc/self/fd/0"));
+    ASSERT_TRUE(shard.ended) << shard.err;
+    EXPECT_EQ(shard.out, "0 1 2 3 /dev/null\n");
+    EXPECT_EQ(worker.run(launch("echo next")).out, "next\n");
 }
 
 TEST_P(SlotWorker, ABackgroundedWriterEndsWithItsShardAndNeverReachesTheNext) {
