@@ -136,6 +136,17 @@ core::RunDir open_run_dir(const RunOptions& options, const LoadedSpec& loaded,
 
 // The copies of the spec and its `lines` files that this session runs, kept in the run directory so that a
 // later resume without a spec runs the same.
+// Local files' hashes are kept beside the run directory, so that the next run stages an unchanged tree without
+// reading it again.
+void share_stage_hashes(const core::Plan& plan, const core::RunDir& dir) {
+    auto hashes = std::make_shared<core::StageHashCache>(core::stage_hash_cache_path(dir.path()));
+    for (const auto& job : plan.jobs) {
+        if (job.stage) {
+            job.stage->use_hash_cache(hashes);
+        }
+    }
+}
+
 void save_run_copies(const RunOptions& options, const LoadedSpec& loaded, bool resuming, core::RunDir& dir) {
     if (resuming && !options.spec.empty()) {
         dir.replace_spec(loaded.text);
@@ -380,6 +391,7 @@ int run_command(const RunOptions& options) {
     core::RunDir dir = open_run_dir(options, loaded, resumed, lock);
     core::OpenDir outputs = dir.open_outputs();
     save_run_copies(options, loaded, resumed.has_value(), dir);
+    share_stage_hashes(plan, dir);
 
     // 5. The journal, and in it the run's start, on disk before anything is dispatched: a runner killed from
     //    here on leaves a run that resumes.
