@@ -280,7 +280,8 @@ nlohmann::ordered_json collect_json(const core::JobSpec& job) {
 
 } // namespace
 
-void print_plan_json(std::ostream& out, const core::Plan& plan, bool show_env) {
+void print_plan_json(std::ostream& out, const core::Plan& plan, bool show_env,
+                     const nlohmann::ordered_json& stage_check) {
     core::JsonWriter json(out);
     json.begin_object();
     json.field("name", plan.spec->name);
@@ -311,6 +312,9 @@ void print_plan_json(std::ostream& out, const core::Plan& plan, bool show_env) {
         json.end_object();
     }
     json.end_array();
+    if (!stage_check.is_null()) {
+        json.field("stage_check", stage_check);
+    }
     json.end_object();
     out << '\n';
 }

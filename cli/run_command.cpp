@@ -134,8 +134,6 @@ core::RunDir open_run_dir(const RunOptions& options, const LoadedSpec& loaded,
     return made;
 }
 
-// The copies of the spec and its `lines` files that this session runs, kept in the run directory so that a
-// later resume without a spec runs the same.
 // Local files' hashes are kept beside the run directory, so that the next run stages an unchanged tree without
 // reading it again.
 void share_stage_hashes(const core::Plan& plan, const core::RunDir& dir) {
@@ -147,13 +145,17 @@ void share_stage_hashes(const core::Plan& plan, const core::RunDir& dir) {
     }
 }
 
-void save_run_copies(const RunOptions& options, const LoadedSpec& loaded, bool resuming, core::RunDir& dir) {
+// The copies of the spec and its `lines` files that this session runs, kept in the run directory so that a
+// later resume without a spec runs the same; and the stage hashes kept beside it.
+void save_run_copies(const RunOptions& options, const LoadedSpec& loaded, const core::Plan& plan, bool resuming,
+                     core::RunDir& dir) {
     if (resuming && !options.spec.empty()) {
         dir.replace_spec(loaded.text);
     }
     if (!resuming || !options.spec.empty()) {
         core::save_inputs(dir.path(), loaded.spec);
     }
+    share_stage_hashes(plan, dir);
 }
 
 // The spec's path as the journal records it. A run whose runner died before it recorded its start ran
@@ -390,8 +392,7 @@ int run_command(const RunOptions& options) {
     // 4. The run directory: made (and locked) or the resumed one, with this session's spec and inputs.
     core::RunDir dir = open_run_dir(options, loaded, resumed, lock);
     core::OpenDir outputs = dir.open_outputs();
-    save_run_copies(options, loaded, resumed.has_value(), dir);
-    share_stage_hashes(plan, dir);
+    save_run_copies(options, loaded, plan, resumed.has_value(), dir);
 
     // 5. The journal, and in it the run's start, on disk before anything is dispatched: a runner killed from
     //    here on leaves a run that resumes.

@@ -86,6 +86,17 @@ std::string file_hash(const std::string& path) {
     }
 }
 
+std::set<std::string> manifest_lines(const std::optional<std::string>& held) {
+    std::set<std::string> lines;
+    for (std::size_t start = 0; held && start < held->size();) {
+        std::size_t end = held->find('\n', start);
+        end = end == std::string::npos ? held->size() : end + 1;
+        lines.insert(held->substr(start, end - start));
+        start = end;
+    }
+    return lines;
+}
+
 std::string join(const std::string& dir, const std::string& path) {
     return path.empty() ? dir : dir + "/" + path;
 }
@@ -216,6 +227,23 @@ void StageSet::write_manifest(std::size_t i, StageTarget& target, const std::str
     }
 }
 
+StageSent StageSet::pending(std::size_t i, StageTarget& target) {
+    const Local& files = local(i);
+    auto held = target.read_text(manifest_path(m_entries[i].to), k_manifest_limit);
+    StageSent missing;
+    if (held == files.manifest) {
+        return missing;
+    }
+    std::set<std::string> present = manifest_lines(held);
+    for (std::size_t f = 0; f < files.files.size(); ++f) {
+        if (!present.contains(manifest_line(files.files[f], files.hashes[f]))) {
+            ++missing.files;
+            missing.bytes += files.files[f].size;
+        }
+    }
+    return missing;
+}
+
 void StageSet::stage(std::size_t i, StageTarget& target, StageSent& sent) {
     const Local& files = local(i);
     const std::string& to = m_entries[i].to;
@@ -223,13 +251,7 @@ void StageSet::stage(std::size_t i, StageTarget& target, StageSent& sent) {
     if (held == files.manifest) {
         return;
     }
-    std::set<std::string, std::less<>> present;
-    for (std::size_t start = 0; held && start < held->size();) {
-        std::size_t end = held->find('\n', start);
-        end = end == std::string::npos ? held->size() : end + 1;
-        present.insert(held->substr(start, end - start));
-        start = end;
-    }
+    std::set<std::string> present = manifest_lines(held);
     make_directories(i, target);
     std::vector<bool> placed(files.files.size());
     std::vector<std::size_t> missing;

@@ -79,6 +79,10 @@ public:
     // when the target still takes its write.
     void stage(std::size_t i, StageTarget& target, StageSent& sent);
 
+    // What stage(i, target) would send now: the files whose line the target's manifest lacks. Throws Error as
+    // stage().
+    StageSent pending(std::size_t i, StageTarget& target);
+
     // A file's line in a manifest: "<hash> <size> <mode> <mtime_ns> <path>".
     static std::string manifest_line(const StageFile& file, const std::string& hash);
 

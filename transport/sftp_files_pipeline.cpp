@@ -50,6 +50,21 @@ std::string get_string(std::string_view in, std::size_t at) {
     return in.size() < at + 4 + size ? std::string() : std::string(in.substr(at + 4, size));
 }
 
+// What a request that failed was doing, for its error message.
+const char* failed_step(std::uint8_t type) {
+    switch (type) {
+    case SSH_FXP_OPEN:
+        return "cannot open";
+    case SSH_FXP_SETSTAT:
+        return "cannot set the mode and time of";
+    case SSH_FXP_WRITE:
+    case SSH_FXP_CLOSE:
+        return "cannot write";
+    default:
+        return "cannot rename";
+    }
+}
+
 std::string attributes(unsigned mode, std::int64_t mtime_ns) {
     std::string out;
     put_u32(out, SSH_FILEXFER_ATTR_PERMISSIONS | (mtime_ns >= 0 ? SSH_FILEXFER_ATTR_ACMODTIME : 0));
@@ -216,12 +231,7 @@ void SftpPipeline::answer(const std::vector<core::StageWrite>& files, const Repl
         // The old file before a rename that cannot replace it: there may be none.
     } else if (!ok) {
         slot.closed = slot.closed || request.type == SSH_FXP_OPEN;
-        fail(request.type == SSH_FXP_OPEN      ? "cannot open"
-             : request.type == SSH_FXP_SETSTAT ? "cannot set the mode and time of"
-             : request.type == SSH_FXP_WRITE   ? "cannot write"
-             : request.type == SSH_FXP_CLOSE   ? "cannot write"
-                                               : "cannot rename",
-             file.part, reply);
+        fail(failed_step(request.type), file.part, reply);
     } else if (slot.step == Step::renaming && slot.pending == 0) {
         slot.step = Step::done;
         --m_active;

@@ -111,6 +111,30 @@ TEST_F(SshStage, AFullDiskFailsThatHostsStagingAlone) {
     }
 }
 
+// plan --check reads each host's manifest: a changed file is all a host that staged the tree would be sent, and
+// a host without a manifest would be sent the whole tree.
+TEST_F(SshStage, PlanCheckSaysWhatEachHostWouldBeSent) {
+    std::string path = spec();
+    Result first = run({"run", path});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    write_file("tree/small/7", "seven!!!!");
+    fs::remove(m_dir + "/h2/w/.tree.sshard-manifest");
+    Result plan = run_sshard({"plan", path, "--check", "--format", "json", "--ssh-config", k_cluster + "/ssh_config"});
+    ASSERT_EQ(plan.exit_code, 0) << plan.err;
+    std::map<std::string, std::uint64_t> bytes;
+    auto doc = nlohmann::json::parse(plan.out);
+    for (const auto& c : doc["stage_check"]) {
+        ASSERT_FALSE(c.contains("error")) << c.dump();
+        bytes[c["job"].get<std::string>() + " " + c["to"].get<std::string>()] = c["bytes"];
+    }
+    EXPECT_EQ(bytes["n1 w/tree"], 9u) << "only the changed file";
+    EXPECT_EQ(bytes["n1 w/tool"], 0u);
+    EXPECT_EQ(bytes["n2 w/tree"], m_tree_bytes + 9 - 7);
+    EXPECT_EQ(bytes["n2 w/tool"], 0u);
+    Result text = run_sshard({"plan", path, "--check", "--ssh-config", k_cluster + "/ssh_config"});
+    EXPECT_NE(text.out.find("  n1 tree -> w/tree on node1: 1 file, 9 bytes to send\n"), std::string::npos) << text.out;
+}
+
 // The manifest follows the files as they land: a stage cut short by a full disk, run again with room, sends only
 // what the first one did not place.
 TEST_F(SshStage, AStageCutShortSendsOnlyWhatIsMissingWhenRunAgain) {
