@@ -29,9 +29,13 @@ constexpr double k_axis_height = 24;
 constexpr double k_top = 8;
 
 // An attempt as drawn: its journal event, where it stands in the journal and the lane it takes.
+// Its lane holds the attempt from its staging, which ends at its start, to its collecting, which begins at its
+// end.
 struct DrawnAttempt : core::AttemptEndEvent {
     std::uint64_t seq = 0; // journal order, to break ties in start
     std::size_t lane = 0;
+    double from() const { return start - transfer.send_s; }
+    double to() const { return end + transfer.receive_s; }
 };
 
 struct Attempts {
@@ -55,7 +59,7 @@ struct Scale {
 };
 
 bool earlier(const DrawnAttempt& a, const DrawnAttempt& b) {
-    return std::tie(a.start, a.seq) < std::tie(b.start, b.seq);
+    return std::make_tuple(a.from(), a.seq) < std::make_tuple(b.from(), b.seq);
 }
 
 // The event without what the chart does not show, which can be long.
@@ -102,11 +106,11 @@ std::map<std::string, std::size_t> assign_lanes(std::vector<DrawnAttempt>& attem
     std::map<std::string, std::vector<double>> lane_ends;
     for (auto& a : attempts) {
         auto& ends = lane_ends[a.host];
-        auto free = std::find_if(ends.begin(), ends.end(), [&](double end) { return end <= a.start; });
+        auto free = std::find_if(ends.begin(), ends.end(), [&](double end) { return end <= a.from(); });
         if (free == ends.end()) {
-            free = ends.insert(ends.end(), a.end);
+            free = ends.insert(ends.end(), a.to());
         }
-        *free = a.end;
+        *free = a.to();
         a.lane = static_cast<std::size_t>(free - ends.begin());
     }
     std::map<std::string, std::size_t> lanes;
@@ -224,6 +228,15 @@ std::string tooltip(const DrawnAttempt& a) {
     return reason.empty() ? text : text + " (" + reason + ")";
 }
 
+// A staging or collecting bar: a file transfer, not shard work.
+void print_transfer(std::ostream& out, const char* kind, double x, double x_end, double y, std::uint64_t files,
+                    std::uint64_t bytes, double seconds) {
+    fmt::print(out,
+               "<rect class=\"{0}\" x=\"{1:.1f}\" y=\"{2:.1f}\" width=\"{3:.1f}\" height=\"{4:.1f}\">"
+               "<title>{0}: {5} file{6}, {7} bytes in {8:.3f} s</title></rect>\n",
+               kind, x, y, std::max(1.0, x_end - x), k_lane_height, files, files == 1 ? "" : "s", bytes, seconds);
+}
+
 void print_attempts(std::ostream& out, const std::vector<DrawnAttempt>& attempts, const std::vector<HostBand>& bands,
                     const Scale& scale, const std::map<std::string, std::string>& colours) {
     std::map<std::string, double> band_y;
@@ -239,6 +252,14 @@ void print_attempts(std::ostream& out, const std::vector<DrawnAttempt>& attempts
                    "<rect class=\"{}\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\">"
                    "<title>{}</title></rect>\n",
                    attempt_class(a.verdict), x, y, width, k_lane_height, colours.at(a.job), html_escape(tooltip(a)));
+        if (a.transfer.send_s > 0) {
+            print_transfer(out, "staging", scale.x(a.from()), x, y, a.transfer.sent_files, a.transfer.sent_bytes,
+                           a.transfer.send_s);
+        }
+        if (a.transfer.receive_s > 0) {
+            print_transfer(out, "collecting", scale.x(a.end), scale.x(a.to()), y, a.transfer.received_files,
+                           a.transfer.received_bytes, a.transfer.receive_s);
+        }
     }
 }
 
@@ -249,7 +270,9 @@ void print_legend(std::ostream& out, const std::map<std::string, std::string>& c
                    html_escape(j.name));
     }
     out << "<li><span class=\"swatch failed\"></span>failed, retried or unfinished</li>\n"
-        << "<li><span class=\"swatch requeued\"></span>requeued</li>\n</ul>\n";
+        << "<li><span class=\"swatch requeued\"></span>requeued</li>\n"
+        << "<li><span class=\"swatch staging\"></span>staging</li>\n"
+        << "<li><span class=\"swatch collecting\"></span>collecting</li>\n</ul>\n";
 }
 
 } // namespace

@@ -2,9 +2,11 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli/common_options.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/plan_check.hpp"
 #include "cli/plan_printer.hpp"
 #include "cli/prediction_printer.hpp"
 #include "core/plan.hpp"
@@ -28,6 +30,11 @@ Command add_plan_command(CLI::App& app) {
     command->add_option("--format", options->format, "Output format")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
+    command
+        ->add_flag("--check", options->check,
+                   "Connect to the hosts and say how many bytes each job's stage would send to each")
+        ->excludes("--predict");
+    add_ssh_options(*command, options->ssh);
     return {command, [options] {
                 if (options->spec.empty() && options->predict.empty()) {
                     throw CLI::RequiredError("SPEC (or --predict RUN_DIR)");
@@ -72,10 +79,18 @@ int plan_command(const PlanOptions& options) {
     }
     core::Spec spec = load_spec_with_hosts(options.spec, options.hosts, options.pass_env);
     core::Plan plan = core::make_plan(spec);
+    std::optional<std::vector<StageCheck>> checks;
+    if (options.check) {
+        checks = check_stages(plan, ssh_options(options.ssh));
+    }
     if (options.format == "json") {
-        print_plan_json(std::cout, plan, options.show_env);
+        print_plan_json(std::cout, plan, options.show_env,
+                        checks ? stage_checks_json(*checks) : nlohmann::ordered_json());
     } else {
         print_plan_text(std::cout, plan, options.show_env);
+        if (checks) {
+            print_stage_checks_text(std::cout, *checks);
+        }
     }
     std::cout.flush();
     return std::cout ? k_exit_ok : k_exit_cannot_proceed;

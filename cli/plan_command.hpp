@@ -17,6 +17,8 @@ struct PlanOptions {
     std::string format = "text"; // text, json
     bool show_env = false;
     std::vector<std::string> pass_env; // --env
+    bool check = false;                // --check: read the hosts' stage manifests
+    SshFlags ssh;
 };
 
 // Declares `plan` and its options on `app`.

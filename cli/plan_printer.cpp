@@ -108,20 +108,33 @@ std::string backoff_text(const core::Backoff& b) {
     return fmt::format("{} x{:g} up to {}", core::format_duration(b.initial), b.factor, core::format_duration(b.max));
 }
 
+// The files and bytes of a stage's tree as it is now, or why it cannot be read.
+struct TreeSize {
+    std::uint64_t files = 0;
+    std::uint64_t bytes = 0;
+    std::string error;
+};
+
+TreeSize tree_size(const core::StageSpec& stage) {
+    TreeSize size;
+    try {
+        for (const auto& file : core::scan_stage_tree(stage.source)) {
+            ++size.files;
+            size.bytes += file.size;
+        }
+    } catch (const core::Error& e) {
+        size.error = e.what();
+    }
+    return size;
+}
+
 // What the job stages, with the size of each tree as it is now, and what it collects.
 void print_transfers(std::ostream& out, const core::JobSpec& job) {
     for (const auto& stage : job.stage) {
-        std::string size;
-        try {
-            std::uint64_t bytes = 0;
-            auto files = core::scan_stage_tree(stage.source);
-            for (const auto& file : files) {
-                bytes += file.size;
-            }
-            size = fmt::format("{} file{}, {} bytes", files.size(), files.size() == 1 ? "" : "s", bytes);
-        } catch (const core::Error& e) {
-            size = e.what();
-        }
+        TreeSize tree = tree_size(stage);
+        std::string size = !tree.error.empty()
+                               ? tree.error
+                               : fmt::format("{} file{}, {} bytes", tree.files, tree.files == 1 ? "" : "s", tree.bytes);
         fmt::print(out, "  stage:    {} -> {} ({}{})\n", stage.from, stage.to, size,
                    stage.mode ? fmt::format(", mode {:04o}", *stage.mode) : "");
     }
@@ -237,9 +250,38 @@ nlohmann::ordered_json job_settings_json(const core::Plan& plan, const core::Pla
             {"shard_count", planned.shards.size()}};
 }
 
+// Each stage entry with its tree's files and bytes as they are now (or the error that reading it gave).
+nlohmann::ordered_json stage_json(const core::JobSpec& job) {
+    nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+    for (const auto& stage : job.stage) {
+        TreeSize tree = tree_size(stage);
+        nlohmann::ordered_json entry = {{"from", stage.from}, {"to", stage.to}};
+        if (stage.mode) {
+            entry["mode"] = fmt::format("{:04o}", *stage.mode);
+        }
+        if (tree.error.empty()) {
+            entry["files"] = tree.files;
+            entry["bytes"] = tree.bytes;
+        } else {
+            entry["error"] = tree.error;
+        }
+        entries.push_back(std::move(entry));
+    }
+    return entries;
+}
+
+nlohmann::ordered_json collect_json(const core::JobSpec& job) {
+    nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+    for (const auto& collect : job.collect) {
+        entries.push_back({{"from", collect.from}, {"to", collect.to}, {"optional", collect.optional}});
+    }
+    return entries;
+}
+
 } // namespace
 
-void print_plan_json(std::ostream& out, const core::Plan& plan, bool show_env) {
+void print_plan_json(std::ostream& out, const core::Plan& plan, bool show_env,
+                     const nlohmann::ordered_json& stage_check) {
     core::JsonWriter json(out);
     json.begin_object();
     json.field("name", plan.spec->name);
@@ -258,6 +300,9 @@ void print_plan_json(std::ostream& out, const core::Plan& plan, bool show_env) {
         for (const auto& [name, value] : settings.items()) {
             json.field(name, value);
         }
+        json.field("stage", stage_json(*planned.job));
+        json.field("collect", collect_json(*planned.job));
+        json.field("collect_on_failure", planned.job->collect_on_failure);
         json.key("shards");
         json.begin_array();
         for (std::uint64_t i = 0; i < planned.shards.size(); ++i) {
@@ -267,6 +312,9 @@ void print_plan_json(std::ostream& out, const core::Plan& plan, bool show_env) {
         json.end_object();
     }
     json.end_array();
+    if (!stage_check.is_null()) {
+        json.field("stage_check", stage_check);
+    }
     json.end_object();
     out << '\n';
 }

@@ -1,6 +1,7 @@
 // Prints a plan for people (text) or programs (JSON).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 
@@ -19,7 +20,8 @@ const char* transport_name(core::TransportKind transport);
 void print_plan_text(std::ostream& out, const core::Plan& plan, bool show_env);
 
 // One JSON document: {"name", "spec", "hosts": [...], "jobs": [{..., "shards": [{"index", "command"}]}]}
-// with every shard, streamed.
-void print_plan_json(std::ostream& out, const core::Plan& plan, bool show_env);
+// with every shard, streamed; then `stage_check` (plan --check) when it is not null.
+void print_plan_json(std::ostream& out, const core::Plan& plan, bool show_env,
+                     const nlohmann::ordered_json& stage_check = nlohmann::ordered_json());
 
 } // namespace sshard::cli

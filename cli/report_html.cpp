@@ -109,6 +109,9 @@ pre { margin: 0; text-align: left; font-size: 90%; }
 .attempt { stroke: #fff; stroke-width: 0.5; }
 .attempt.failed { stroke: #d62728; stroke-width: 2; }
 .attempt.requeued { stroke: #555; stroke-width: 1.5; stroke-dasharray: 3 2; }
+.staging, .collecting { stroke: #fff; stroke-width: 0.5; }
+.staging, .swatch.staging { fill: #555; background: #555; }
+.collecting, .swatch.collecting { fill: #aaa; background: #aaa; }
 .resume { stroke: #333; stroke-width: 1.5; stroke-dasharray: 4 3; }
 )";
 

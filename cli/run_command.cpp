@@ -146,15 +146,28 @@ core::RunDir open_run_dir(const RunOptions& options, const LoadedSpec& loaded,
     return made;
 }
 
+// Local files' hashes are kept beside the run directory, so that the next run stages an unchanged tree without
+// reading it again.
+void share_stage_hashes(const core::Plan& plan, const core::RunDir& dir) {
+    auto hashes = std::make_shared<core::StageHashCache>(core::stage_hash_cache_path(dir.path()));
+    for (const auto& job : plan.jobs) {
+        if (job.stage) {
+            job.stage->use_hash_cache(hashes);
+        }
+    }
+}
+
 // The copies of the spec and its `lines` files that this session runs, kept in the run directory so that a
-// later resume without a spec runs the same.
-void save_run_copies(const RunOptions& options, const LoadedSpec& loaded, bool resuming, core::RunDir& dir) {
+// later resume without a spec runs the same; and the stage hashes kept beside it.
+void save_run_copies(const RunOptions& options, const LoadedSpec& loaded, const core::Plan& plan, bool resuming,
+                     core::RunDir& dir) {
     if (resuming && !options.spec.empty()) {
         dir.replace_spec(loaded.text);
     }
     if (!resuming || !options.spec.empty()) {
         core::save_inputs(dir.path(), loaded.spec);
     }
+    share_stage_hashes(plan, dir);
 }
 
 // What the journal's run_start records of this session. The spec's path is the first session's: a run whose
@@ -394,7 +407,7 @@ int run_command(const RunOptions& options) {
     // 4. The run directory: made (and locked) or the resumed one, with this session's spec and inputs.
     core::RunDir dir = open_run_dir(options, loaded, resumed, lock);
     core::OpenDir outputs = dir.open_outputs();
-    save_run_copies(options, loaded, resumed.has_value(), dir);
+    save_run_copies(options, loaded, plan, resumed.has_value(), dir);
 
     // 5. The journal, and in it the run's start, on disk before anything is dispatched: a runner killed from
     //    here on leaves a run that resumes.

@@ -18,6 +18,9 @@ namespace {
 
 constexpr std::size_t k_hash_chunk = 1 << 20;
 constexpr std::size_t k_manifest_limit = 64 << 20;
+// A stage's manifest is brought up to date after each batch of files sent.
+constexpr std::size_t k_batch_files = 256;
+constexpr std::uint64_t k_batch_bytes = 32 << 20;
 
 // FNV-1a in four lanes over 8-byte words: a content hash fast enough (GB/s) to take a tree of hundreds of
 // megabytes on every run. It tells changed files from unchanged ones; it is no defence against an adversary.
@@ -83,11 +86,37 @@ std::string file_hash(const std::string& path) {
     }
 }
 
+std::set<std::string> manifest_lines(const std::optional<std::string>& held) {
+    std::set<std::string> lines;
+    for (std::size_t start = 0; held && start < held->size();) {
+        std::size_t end = held->find('\n', start);
+        end = end == std::string::npos ? held->size() : end + 1;
+        lines.insert(held->substr(start, end - start));
+        start = end;
+    }
+    return lines;
+}
+
 std::string join(const std::string& dir, const std::string& path) {
     return path.empty() ? dir : dir + "/" + path;
 }
 
 } // namespace
+
+void StageTarget::put_files(const std::vector<StageWrite>& files, const std::function<void(std::size_t)>& placed) {
+    for (std::size_t f = 0; f < files.size(); ++f) {
+        const StageWrite& file = files[f];
+        try {
+            write_file(file.local, file.size, file.part, file.mode);
+            set_mtime(file.part, file.mtime_ns);
+            rename(file.part, file.dest);
+        } catch (const Error&) {
+            remove(file.part);
+            throw;
+        }
+        placed(f);
+    }
+}
 
 std::string manifest_path(const std::string& to) {
     auto slash = to.rfind('/');
@@ -109,17 +138,45 @@ const StageSet::Local& StageSet::local(std::size_t i) {
     }
     const StageSpec& entry = m_entries[i];
     Local local;
-    local.files = scan_stage_tree(entry.source);
+    local.files = scan_stage_tree(entry.source, &local.directories);
+    for (const auto& dir : local.directories) {
+        if (dir.find('\n') != std::string::npos) {
+            throw Error(fmt::format("cannot stage '{}': its name holds a line break", join(entry.source, dir)));
+        }
+        local.manifest += "directory " + dir + "\n";
+    }
     for (auto& file : local.files) {
         if (file.path.find('\n') != std::string::npos) {
             throw Error(fmt::format("cannot stage '{}': its name holds a line break", join(entry.source, file.path)));
         }
         file.mode = entry.mode.value_or(file.mode);
-        local.hashes.push_back(file_hash(join(entry.source, file.path)));
+        local.hashes.push_back(hash_of(join(entry.source, file.path)));
         local.manifest += manifest_line(file, local.hashes.back());
+    }
+    if (m_hashes) {
+        m_hashes->save();
     }
     m_local[i] = std::move(local);
     return *m_local[i];
+}
+
+void StageSet::use_hash_cache(std::shared_ptr<StageHashCache> cache) {
+    std::lock_guard lock(m_mutex);
+    m_hashes = std::move(cache);
+}
+
+std::string StageSet::hash_of(const std::string& path) {
+    auto stamp = m_hashes ? StageHashCache::stamp(path) : std::nullopt;
+    if (stamp) {
+        if (auto known = m_hashes->find(path, *stamp)) {
+            return *known;
+        }
+    }
+    std::string hash = file_hash(path);
+    if (stamp) {
+        m_hashes->insert(path, *stamp, hash);
+    }
+    return hash;
 }
 
 std::string StageSet::key(std::size_t i) {
@@ -132,21 +189,9 @@ std::string StageSet::part_name(const std::string& path) {
     return fmt::format("{}.{}-{}-{}.sshard-part", path, ::getpid(), static_cast<const void*>(this), m_parts++);
 }
 
-StageSent StageSet::stage(std::size_t i, StageTarget& target) {
+void StageSet::make_directories(std::size_t i, StageTarget& target) {
     const Local& files = local(i);
     const std::string& to = m_entries[i].to;
-    std::string manifest = manifest_path(to);
-    auto held = target.read_text(manifest, k_manifest_limit);
-    if (held == files.manifest) {
-        return {};
-    }
-    std::set<std::string> present;
-    for (std::size_t start = 0; held && start < held->size();) {
-        std::size_t end = held->find('\n', start);
-        end = end == std::string::npos ? held->size() : end + 1;
-        present.insert(held->substr(start, end - start));
-        start = end;
-    }
     bool one_file = files.files.size() == 1 && files.files[0].path.empty();
     std::string top = one_file ? to.substr(0, to.rfind('/') == std::string::npos ? 0 : to.rfind('/')) : to;
     for (auto slash = top.find('/'); !top.empty(); slash = top.find('/', slash + 1)) {
@@ -155,37 +200,101 @@ StageSent StageSet::stage(std::size_t i, StageTarget& target) {
             break;
         }
     }
-    for (const auto& dir : stage_directories(files.files)) {
+    for (const auto& dir : files.directories) {
         target.make_directory(join(to, dir));
     }
-    StageSent sent;
+}
+
+std::string StageSet::held_manifest(const Local& files, const std::vector<bool>& placed) {
+    std::string manifest;
     for (std::size_t f = 0; f < files.files.size(); ++f) {
-        const StageFile& file = files.files[f];
-        if (present.contains(manifest_line(file, files.hashes[f]))) {
-            continue;
+        if (placed[f]) {
+            manifest += manifest_line(files.files[f], files.hashes[f]);
         }
-        std::string dest = join(to, file.path);
-        std::string part = part_name(dest);
-        try {
-            target.write_file(join(m_entries[i].source, file.path), file.size, part, file.mode);
-            target.set_mtime(part, file.mtime_ns);
-            target.rename(part, dest);
-        } catch (const Error&) {
-            target.remove(part);
-            throw;
-        }
-        ++sent.files;
-        sent.bytes += file.size;
     }
+    return manifest;
+}
+
+void StageSet::write_manifest(std::size_t i, StageTarget& target, const std::string& text) {
+    std::string manifest = manifest_path(m_entries[i].to);
     std::string part = part_name(manifest);
     try {
-        target.write_text(part, files.manifest);
+        target.write_text(part, text);
         target.rename(part, manifest);
     } catch (const Error&) {
         target.remove(part);
         throw;
     }
-    return sent;
+}
+
+StageSent StageSet::pending(std::size_t i, StageTarget& target) {
+    const Local& files = local(i);
+    auto held = target.read_text(manifest_path(m_entries[i].to), k_manifest_limit);
+    StageSent missing;
+    if (held == files.manifest) {
+        return missing;
+    }
+    std::set<std::string> present = manifest_lines(held);
+    for (std::size_t f = 0; f < files.files.size(); ++f) {
+        if (!present.contains(manifest_line(files.files[f], files.hashes[f]))) {
+            ++missing.files;
+            missing.bytes += files.files[f].size;
+        }
+    }
+    return missing;
+}
+
+void StageSet::stage(std::size_t i, StageTarget& target, StageSent& sent) {
+    const Local& files = local(i);
+    const std::string& to = m_entries[i].to;
+    auto held = target.read_text(manifest_path(to), k_manifest_limit);
+    if (held == files.manifest) {
+        return;
+    }
+    std::set<std::string> present = manifest_lines(held);
+    make_directories(i, target);
+    std::vector<bool> placed(files.files.size());
+    std::vector<std::size_t> missing;
+    for (std::size_t f = 0; f < files.files.size(); ++f) {
+        placed[f] = present.contains(manifest_line(files.files[f], files.hashes[f]));
+        if (!placed[f]) {
+            missing.push_back(f);
+        }
+    }
+    // In batches, each followed by the manifest of what the host holds so far: a stage cut short (a crash, a
+    // full disk) sends again only what no manifest recorded.
+    for (std::size_t first = 0; first < missing.size();) {
+        std::vector<StageWrite> batch;
+        std::uint64_t bytes = 0;
+        for (; first < missing.size() && batch.size() < k_batch_files && (batch.empty() || bytes < k_batch_bytes);
+             ++first) {
+            const StageFile& file = files.files[missing[first]];
+            std::string dest = join(to, file.path);
+            batch.push_back(
+                {join(m_entries[i].source, file.path), file.size, file.mode, file.mtime_ns, part_name(dest), dest});
+            bytes += file.size;
+        }
+        std::size_t offset = first - batch.size();
+        try {
+            target.put_files(batch, [&](std::size_t b) {
+                placed[missing[offset + b]] = true;
+                ++sent.files;
+                sent.bytes += batch[b].size;
+            });
+        } catch (const Error&) {
+            // Records what this batch placed before the failure, if the host still takes a write; the failure
+            // is what the user must see, not that of this clean-up.
+            try {
+                write_manifest(i, target, held_manifest(files, placed));
+            } catch (const Error&) {
+            }
+            throw;
+        }
+        if (first < missing.size()) {
+            write_manifest(i, target, held_manifest(files, placed));
+        }
+    }
+    write_manifest(i, target, files.manifest);
 }
 
 } // namespace sshard::core

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -13,9 +14,21 @@
 #include <vector>
 
 #include "core/spec.hpp"
+#include "core/stager_hash_cache.hpp"
 #include "core/transfer_paths.hpp"
 
 namespace sshard::core {
+
+// A file to put on a host: local file `local` (`size` bytes) written to `part`, a fresh temporary name, given
+// permission bits `mode` and modification time `mtime_ns`, then renamed over `dest`.
+struct StageWrite {
+    std::string local;
+    std::uint64_t size = 0;
+    unsigned mode = 0;
+    std::int64_t mtime_ns = 0;
+    std::string part;
+    std::string dest;
+};
 
 // A host's files, as a transport reaches them. Paths are relative to the job's workdir (or absolute where the
 // workdir is). Each call throws Error with a message naming the path and the host's reason.
@@ -37,6 +50,10 @@ public:
     virtual void rename(const std::string& from, const std::string& to) = 0;
     // Removes file `path` if it exists; never throws (a clean-up after a failure).
     virtual void remove(const std::string& path) noexcept = 0;
+    // Puts each of `files` in place and calls `placed(i)` once file i is there, in any order. Throws Error at the
+    // first failure, once the part files it leaves are removed; the files placed stay. This one puts one file
+    // after another with the calls above; a target over a network keeps several in flight.
+    virtual void put_files(const std::vector<StageWrite>& files, const std::function<void(std::size_t)>& placed);
 };
 
 // What a stage sent.
@@ -52,12 +69,19 @@ public:
     StageSet(std::vector<StageSpec> entries, std::string workdir);
 
     const std::vector<StageSpec>& entries() const { return m_entries; }
+    // Takes local files' hashes from `cache`, and records there those computed, before any use.
+    void use_hash_cache(std::shared_ptr<StageHashCache> cache);
     // Identifies what entry `i` puts where: its destination and its content. Hosts stage a key once per run,
     // whichever job asks. Throws Error as manifest().
     std::string key(std::size_t i);
-    // Sends what entry `i`'s target lacks and updates its manifest there. Throws Error (the local tree or the
-    // target failed); files already renamed into place stay.
-    StageSent stage(std::size_t i, StageTarget& target);
+    // Sends what entry `i`'s target lacks and updates its manifest there, adding what it sent to `sent`. Throws
+    // Error (the local tree or the target failed); the files already in place stay, and are in the manifest
+    // when the target still takes its write.
+    void stage(std::size_t i, StageTarget& target, StageSent& sent);
+
+    // What stage(i, target) would send now: the files whose line the target's manifest lacks. Throws Error as
+    // stage().
+    StageSent pending(std::size_t i, StageTarget& target);
 
     // A file's line in a manifest: "<hash> <size> <mode> <mtime_ns> <path>".
     static std::string manifest_line(const StageFile& file, const std::string& hash);
@@ -65,17 +89,23 @@ public:
 private:
     struct Local {
         std::vector<StageFile> files;
+        std::vector<std::string> directories;
         std::vector<std::string> hashes;
         std::string manifest;
     };
     const Local& local(std::size_t i);
     std::string part_name(const std::string& path);
+    std::string hash_of(const std::string& path);
+    void make_directories(std::size_t i, StageTarget& target);
+    static std::string held_manifest(const Local& files, const std::vector<bool>& placed);
+    void write_manifest(std::size_t i, StageTarget& target, const std::string& text);
 
     std::vector<StageSpec> m_entries;
     std::string m_workdir;
     std::mutex m_mutex;
     std::vector<std::optional<Local>> m_local;
     std::atomic<std::uint64_t> m_parts{0};
+    std::shared_ptr<StageHashCache> m_hashes;
 };
 
 // Where entry `to`'s manifest is kept: `.NAME.sshard-manifest` in the directory of `to`.

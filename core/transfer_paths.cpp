@@ -5,7 +5,6 @@
 #include <cstring>
 #include <dirent.h>
 #include <fmt/format.h>
-#include <set>
 #include <sys/stat.h>
 
 #include "core/error.hpp"
@@ -74,7 +73,8 @@ std::string errno_text(const std::string& path) {
     return fmt::format("'{}': {}", path, std::strerror(errno));
 }
 
-void scan(const std::string& root, const std::string& relative, std::vector<StageFile>& files) {
+void scan(const std::string& root, const std::string& relative, std::vector<StageFile>& files,
+          std::vector<std::string>* directories) {
     std::string path = relative.empty() ? root : root + "/" + relative;
     struct stat st {};
     if (lstat(path.c_str(), &st) != 0) {
@@ -103,9 +103,12 @@ void scan(const std::string& root, const std::string& relative, std::vector<Stag
         }
     }
     closedir(dir);
+    if (directories != nullptr && !relative.empty()) {
+        directories->push_back(relative);
+    }
     std::sort(names.begin(), names.end());
     for (const auto& name : names) {
-        scan(root, relative.empty() ? name : relative + "/" + name, files);
+        scan(root, relative.empty() ? name : relative + "/" + name, files, directories);
     }
 }
 
@@ -125,20 +128,10 @@ std::string fill_path(std::string_view path, const std::function<std::string(std
     return filled;
 }
 
-std::vector<StageFile> scan_stage_tree(const std::string& source) {
+std::vector<StageFile> scan_stage_tree(const std::string& source, std::vector<std::string>* directories) {
     std::vector<StageFile> files;
-    scan(source, "", files);
+    scan(source, "", files, directories);
     return files;
-}
-
-std::vector<std::string> stage_directories(const std::vector<StageFile>& files) {
-    std::set<std::string> dirs;
-    for (const auto& file : files) {
-        for (auto slash = file.path.find('/'); slash != std::string::npos; slash = file.path.find('/', slash + 1)) {
-            dirs.insert(file.path.substr(0, slash));
-        }
-    }
-    return {dirs.begin(), dirs.end()}; // in order, a parent sorts before its children
 }
 
 } // namespace sshard::core

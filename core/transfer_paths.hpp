@@ -35,11 +35,9 @@ struct StageFile {
 };
 
 // The regular files under `source` (a file or a directory), each directory's entries in name order, without
-// following any link. Throws Error naming the path for a symbolic link (it could point out of the tree), a
-// device, socket or FIFO, and anything that cannot be read.
-std::vector<StageFile> scan_stage_tree(const std::string& source);
-
-// The directories under `source` that a staged copy needs, parents first, relative to it ("" excluded).
-std::vector<std::string> stage_directories(const std::vector<StageFile>& files);
+// following any link; with `directories`, also every directory under `source` (empty ones too) relative to it,
+// parents first. Throws Error naming the path for a symbolic link (it could point out of the tree), a device,
+// socket or FIFO, and anything that cannot be read.
+std::vector<StageFile> scan_stage_tree(const std::string& source, std::vector<std::string>* directories = nullptr);
 
 } // namespace sshard::core

@@ -27,6 +27,11 @@ public:
     SmallDisk& operator=(const SmallDisk&) = delete;
 
     bool mounted() const { return m_mounted; }
+    // Makes room: the mount grows to `bytes`, keeping its files. Returns whether it did.
+    bool grow(std::size_t bytes) {
+        std::string options = "size=" + std::to_string(bytes);
+        return ::mount("tmpfs", m_path.c_str(), "tmpfs", MS_REMOUNT | MS_NOSUID | MS_NODEV, options.c_str()) == 0;
+    }
 
 private:
     std::string m_path;

@@ -21,24 +21,6 @@ namespace sshard::transport {
 
 namespace {
 
-const char* status_text(int status) {
-    switch (status) {
-    case SSH_FX_NO_SUCH_FILE:
-        return "no such file";
-    case SSH_FX_PERMISSION_DENIED:
-        return "permission denied";
-    case SSH_FX_FAILURE:
-        return "failure (a full disk, or what the server would not say)";
-    case SSH_FX_FILE_ALREADY_EXISTS:
-        return "it exists";
-    case SSH_FX_NO_CONNECTION:
-    case SSH_FX_CONNECTION_LOST:
-        return "the connection is lost";
-    default:
-        return nullptr;
-    }
-}
-
 struct FileCloser {
     void operator()(sftp_file file) const { sftp_close(file); }
 };
@@ -60,6 +42,7 @@ SftpFiles::SftpFiles(ssh_session session, std::string host, std::string workdir)
         set_nodelay(false);
         throw core::Error(fmt::format("{}: cannot start SFTP: {}", m_host, why));
     }
+    m_pipeline.emplace(m_sftp, m_host, [this](const std::string& path) { return full(path); });
 }
 
 SftpFiles::~SftpFiles() {
@@ -77,7 +60,7 @@ std::string SftpFiles::full(const std::string& path) const {
 }
 
 void SftpFiles::fail(const std::string& what, const std::string& path) const {
-    const char* status = status_text(sftp_get_error(m_sftp));
+    const char* status = sftp_status_text(static_cast<std::uint32_t>(sftp_get_error(m_sftp)));
     throw core::Error(fmt::format("{} '{}' on {}: {}", what, full(path), m_host,
                                   status != nullptr ? status : ssh_get_error(m_session)));
 }
@@ -179,8 +162,11 @@ void SftpFiles::set_mtime(const std::string& path, std::int64_t mtime_ns) {
 }
 
 void SftpFiles::rename(const std::string& from, const std::string& to) {
-    // An SFTP version 3 rename (libssh 0.10 has no posix-rename) refuses to replace a file: the old one goes
-    // first. A shard may then find no file for that moment, but never half of one.
+    if (m_pipeline->posix_rename(from, to)) {
+        return;
+    }
+    // An SFTP version 3 rename refuses to replace a file: the old one goes first. A shard may then find no file
+    // for that moment, but never half of one.
     if (sftp_rename(m_sftp, full(from).c_str(), full(to).c_str()) == SSH_OK) {
         return;
     }
@@ -188,6 +174,10 @@ void SftpFiles::rename(const std::string& from, const std::string& to) {
         sftp_rename(m_sftp, full(from).c_str(), full(to).c_str()) != SSH_OK) {
         fail("cannot rename", from);
     }
+}
+
+void SftpFiles::put_files(const std::vector<core::StageWrite>& files, const std::function<void(std::size_t)>& placed) {
+    m_pipeline->put(files, placed);
 }
 
 void SftpFiles::remove(const std::string& path) noexcept {

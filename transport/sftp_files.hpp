@@ -1,14 +1,16 @@
 // A host's files over SFTP on an existing libssh session, for staging and collecting (core/stager.hpp,
 // core/collector.hpp): no new connection, no scp process. The SFTP subsystem opens a channel of the session; the
-// session's blocking timeout bounds each request. libssh 0.10 has no asynchronous write, so a file goes as
-// sequential writes of k_chunk bytes: memory stays bounded whatever the file's size.
+// session's blocking timeout bounds each request. Staged files go through an SftpPipeline (several files and
+// writes in flight); the rest, one request at a time through libssh. Memory stays bounded whatever the size.
 #pragma once
 
 #include <libssh/sftp.h>
+#include <optional>
 #include <string>
 
 #include "core/collector.hpp"
 #include "core/stager.hpp"
+#include "transport/sftp_files_pipeline.hpp"
 
 namespace sshard::transport {
 
@@ -28,6 +30,7 @@ public:
     void set_mtime(const std::string& path, std::int64_t mtime_ns) override;
     void rename(const std::string& from, const std::string& to) override;
     void remove(const std::string& path) noexcept override;
+    void put_files(const std::vector<core::StageWrite>& files, const std::function<void(std::size_t)>& placed) override;
 
     Kind kind(const std::string& path) override;
     std::uint64_t copy_to(const std::string& path, int fd) override;
@@ -45,6 +48,7 @@ private:
     sftp_session m_sftp = nullptr;
     std::string m_host;
     std::string m_workdir;
+    std::optional<SftpPipeline> m_pipeline;
 };
 
 } // namespace sshard::transport

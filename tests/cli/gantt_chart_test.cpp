@@ -57,6 +57,25 @@ TEST(GanttChart, SequentialAttemptsShareOneLane) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(GanttChart, StagingAndCollectingAreBarsOfTheirOwnInTheAttemptsLane) {
+    char name[] = "/tmp/sshard_html_XXXXXX";
+    std::string dir = mkdtemp(name);
+    std::ofstream(dir + "/journal.jsonl")
+        << R"({"event":"run_start","time":0,"run":"r","name":"n","hosts":[{"name":"a","slots":4}],"jobs":[{"name":"j","shards":2}]})"
+           "\n"
+        << R"({"event":"attempt_end","job":"j","index":0,"attempt":1,"host":"a","start":2,"end":3,"verdict":"succeeded","transfer":{"sent_bytes":4096,"sent_files":2,"send_s":2,"received_bytes":10,"received_files":1,"receive_s":0.5}})"
+           "\n"
+        << R"({"event":"attempt_end","job":"j","index":1,"attempt":1,"host":"a","start":3.5,"end":4,"verdict":"succeeded"})"
+           "\n";
+    std::string page = render(dir);
+    EXPECT_EQ(count(page, "<rect class=\"staging\""), 1u);
+    EXPECT_EQ(count(page, "<rect class=\"collecting\""), 1u);
+    EXPECT_NE(page.find("<title>staging: 2 files, 4096 bytes in 2.000 s</title>"), std::string::npos);
+    EXPECT_NE(page.find("<title>collecting: 1 file, 10 bytes in 0.500 s</title>"), std::string::npos);
+    EXPECT_EQ(count(page, "class=\"lane\" data-host=\"a\""), 1u) << "j[1] starts once j[0] has collected";
+    std::filesystem::remove_all(dir);
+}
+
 TEST(GanttChart, EscapesUserText) {
     char name[] = "/tmp/sshard_html_XXXXXX";
     std::string dir = mkdtemp(name);

@@ -96,6 +96,21 @@ TEST_F(Transfer, CollectsAFilePerShardAndReportsTheBytes) {
     EXPECT_EQ(doc["jobs"][0]["transfer"]["sent_bytes"], 5006);
     Result text = run_sshard({"report", m_dir + "/r"});
     EXPECT_NE(text.out.find("host localhost"), std::string::npos) << text.out;
+    Result html = run_sshard({"report", m_dir + "/r", "--format", "html"});
+    EXPECT_NE(html.out.find("<title>collecting: 1 file, 6 bytes in "), std::string::npos) << html.out;
+    EXPECT_NE(html.out.find("<title>staging: 2 files, 5006 bytes in "), std::string::npos) << html.out;
+}
+
+TEST_F(Transfer, PlanJsonListsWhatEachJobStagesAndCollects) {
+    std::string path = spec("    collect:\n      - {from: \"out-{index}.txt\", to: \"results/{index}.txt\"}\n");
+    Result r = run_sshard({"plan", path, "--format", "json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto job = nlohmann::json::parse(r.out)["jobs"][0];
+    EXPECT_EQ(job["stage"], nlohmann::json::parse(R"([{"from": "tree", "to": "staged/tree", "files": 2,
+                                                      "bytes": 5006}])"));
+    EXPECT_EQ(job["collect"], nlohmann::json::parse(R"([{"from": "out-{index}.txt", "to": "results/{index}.txt",
+                                                        "optional": false}])"));
+    EXPECT_EQ(job["collect_on_failure"], false);
 }
 
 TEST_F(Transfer, RefusesHostilePathsAndMissingFiles) {

@@ -17,6 +17,7 @@ protected:
     void SetUp() override {
         SshFixture::SetUp();
         fs::create_directories(m_dir + "/tree/small");
+        fs::create_directories(m_dir + "/tree/empty/deeper");
         write_file("tree/big", std::string(3 << 20, 'x'));
         for (int i = 0; i < 40; ++i) {
             write_file("tree/small/" + std::to_string(i), std::string(static_cast<std::size_t>(i), 's'));
@@ -67,6 +68,7 @@ TEST_F(SshStage, StagesATreeOnceAHostThenOnlyWhatChanged) {
                       std::to_string(3 << 20) + "\n40\n");
         }
         EXPECT_EQ(sent()["node" + std::to_string(h)], m_tree_bytes + 3);
+        EXPECT_TRUE(fs::is_directory(m_dir + "/h" + std::to_string(h) + "/w/tree/empty/deeper"));
     }
     fs::remove_all(m_dir + "/run");
     Result second = run({"run", path});
@@ -107,6 +109,59 @@ TEST_F(SshStage, AFullDiskFailsThatHostsStagingAlone) {
     for (const auto& entry : fs::recursive_directory_iterator(small)) {
         EXPECT_EQ(entry.path().string().find("sshard-part"), std::string::npos) << entry.path();
     }
+}
+
+// plan --check reads each host's manifest: a changed file is all a host that staged the tree would be sent, and
+// a host without a manifest would be sent the whole tree.
+TEST_F(SshStage, PlanCheckSaysWhatEachHostWouldBeSent) {
+    std::string path = spec();
+    Result first = run({"run", path});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    write_file("tree/small/7", "seven!!!!");
+    fs::remove(m_dir + "/h2/w/.tree.sshard-manifest");
+    Result plan = run_sshard({"plan", path, "--check", "--format", "json", "--ssh-config", k_cluster + "/ssh_config"});
+    ASSERT_EQ(plan.exit_code, 0) << plan.err;
+    std::map<std::string, std::uint64_t> bytes;
+    auto doc = nlohmann::json::parse(plan.out);
+    for (const auto& c : doc["stage_check"]) {
+        ASSERT_FALSE(c.contains("error")) << c.dump();
+        bytes[c["job"].get<std::string>() + " " + c["to"].get<std::string>()] = c["bytes"];
+    }
+    EXPECT_EQ(bytes["n1 w/tree"], 9u) << "only the changed file";
+    EXPECT_EQ(bytes["n1 w/tool"], 0u);
+    EXPECT_EQ(bytes["n2 w/tree"], m_tree_bytes + 9 - 7);
+    EXPECT_EQ(bytes["n2 w/tool"], 0u);
+    Result text = run_sshard({"plan", path, "--check", "--ssh-config", k_cluster + "/ssh_config"});
+    EXPECT_NE(text.out.find("  n1 tree -> w/tree on node1: 1 file, 9 bytes to send\n"), std::string::npos) << text.out;
+}
+
+// The manifest follows the files as they land: a stage cut short by a full disk, run again with room, sends only
+// what the first one did not place.
+TEST_F(SshStage, AStageCutShortSendsOnlyWhatIsMissingWhenRunAgain) {
+    std::string small = m_dir + "/small";
+    SmallDisk disk(small, 2 << 20); // 512 pages: the small files fit, z does not
+    if (!disk.mounted()) {
+        GTEST_SKIP() << "mounting a tmpfs needs root";
+    }
+    fs::permissions(small, fs::perms::all);
+    fs::create_directories(m_dir + "/cut");
+    for (int i = 0; i < 300; ++i) {
+        write_file("cut/a" + std::to_string(1000 + i), std::string(1000, 'a'));
+    }
+    write_file("cut/z", std::string(3 << 20, 'z'));
+    std::uint64_t total = 300 * 1000 + (3 << 20);
+    std::string path = write_spec("version: 1\nhosts: [node1]\njobs:\n  - name: c\n    workdir: " + small +
+                                  "\n    stage: [{from: cut, to: cut}]\n    command: cmp cut/z " + m_dir + "/cut/z\n");
+    Result first = run({"run", path});
+    EXPECT_EQ(first.exit_code, 1) << first.err;
+    std::uint64_t placed = sent()["node1"];
+    EXPECT_GE(placed, 256u * 1000) << "the first batch, at least, was recorded";
+    EXPECT_LT(placed, total);
+    ASSERT_TRUE(disk.grow(16 << 20));
+    fs::remove_all(m_dir + "/run");
+    Result second = run({"run", path});
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    EXPECT_EQ(placed + sent()["node1"], total) << "no file sent twice";
 }
 
 TEST_F(SshStage, CollectsAFilePerShardAndRefusesHostilePaths) {
