@@ -66,6 +66,7 @@ bool earlier(const DrawnAttempt& a, const DrawnAttempt& b) {
 DrawnAttempt attempt_from(const core::AttemptEndEvent& e, std::uint64_t seq) {
     DrawnAttempt a;
     static_cast<core::AttemptEndEvent&>(a) = e;
+    a.host = core::report_host(e); // its row: a Slurm task's compute node, as in the report
     a.command.clear();
     a.key.clear();
     a.inputs.clear();

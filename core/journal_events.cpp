@@ -105,6 +105,11 @@ json encode(const AttemptStartEvent& e) {
             {"index", e.index},         {"attempt", e.attempt}, {"host", e.host}};
 }
 
+json encode(const AttemptSubmittedEvent& e) {
+    return {{"event", "attempt_submitted"}, {"time", e.time}, {"id", e.id},        {"job", e.job}, {"index", e.index},
+            {"attempt", e.attempt},         {"host", e.host}, {"handle", e.handle}};
+}
+
 json encode(const AttemptEndEvent& e) {
     json j = {{"event", "attempt_end"},
               {"time", e.time},
@@ -128,6 +133,10 @@ json encode(const AttemptEndEvent& e) {
     put_optional(j, "cpu_user_s", e.cpu_user_s);
     put_optional(j, "cpu_sys_s", e.cpu_sys_s);
     put_optional(j, "output_error", e.output_error);
+    if (!e.node.empty()) {
+        j["node"] = e.node;
+    }
+    put_optional(j, "node_cpus", e.node_cpus);
     if (!e.transfer.empty()) {
         j["transfer"] = {{"sent_bytes", e.transfer.sent_bytes},
                          {"sent_files", e.transfer.sent_files},
@@ -218,6 +227,8 @@ AttemptEndEvent decode_attempt_end(const json& j) {
     e.index = j.at("index").get<std::uint64_t>();
     e.attempt = j.value("attempt", 1);
     e.host = j.at("host").get<std::string>();
+    e.node = j.value("node", "");
+    e.node_cpus = get_optional<int>(j, "node_cpus");
     e.start = j.value("start", 0.0);
     e.end = std::max(e.start, j.value("end", e.start));
     e.outcome = enum_from<OutcomeKind>(k_outcomes, j.value("outcome", "exited"), "outcome");
@@ -304,6 +315,15 @@ JournalEvent decode_kind(const std::string& kind, const json& j) {
     }
     if (kind == "attempt_start") {
         return decode_attempt_start(j);
+    }
+    if (kind == "attempt_submitted") {
+        return AttemptSubmittedEvent{0,
+                                     j.value("id", std::uint64_t{0}),
+                                     j.at("job").get<std::string>(),
+                                     j.at("index").get<std::uint64_t>(),
+                                     j.value("attempt", 1),
+                                     j.at("host").get<std::string>(),
+                                     j.at("handle").get<std::string>()};
     }
     if (kind == "attempt_end") {
         return decode_attempt_end(j);

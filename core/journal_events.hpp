@@ -120,6 +120,18 @@ struct AttemptStartEvent {
     std::string host;
 };
 
+// An attempt handed to a system that runs it without the runner (a Slurm job array's task): `handle` is what
+// the transport needs to follow it again, so that a resume re-attaches instead of running it twice.
+struct AttemptSubmittedEvent {
+    double time = 0;
+    std::uint64_t id = 0;
+    std::string job;
+    std::uint64_t index = 0;
+    int attempt = 1;
+    std::string host;
+    std::string handle;
+};
+
 struct AttemptEndEvent {
     double time = 0;
     std::uint64_t id = 0;
@@ -127,6 +139,8 @@ struct AttemptEndEvent {
     std::uint64_t index = 0;
     int attempt = 1;
     std::string host;
+    std::string node;             // where inside the host it ran (a Slurm compute node), where the transport knows
+    std::optional<int> node_cpus; // that node's CPUs, where known
     double start = 0;
     double end = 0;
     OutcomeKind outcome = OutcomeKind::exited;
@@ -160,8 +174,9 @@ struct RunEndEvent {
     std::vector<JobSummary> jobs;
 };
 
-using JournalEvent = std::variant<RunStartEvent, HostUpEvent, HostDownEvent, HostSampleEvent, HostAddedEvent,
-                                  HostHoldEvent, AttemptStartEvent, AttemptEndEvent, ShardsNotRunEvent, RunEndEvent>;
+using JournalEvent =
+    std::variant<RunStartEvent, HostUpEvent, HostDownEvent, HostSampleEvent, HostAddedEvent, HostHoldEvent,
+                 AttemptStartEvent, AttemptSubmittedEvent, AttemptEndEvent, ShardsNotRunEvent, RunEndEvent>;
 
 // One JSON object, without a line break; bytes that are not UTF-8 become U+FFFD.
 std::string encode_event(const JournalEvent& event);

@@ -84,6 +84,11 @@ void JournalRecorder::attempt_started(const Attempt& attempt) {
                                        attempt.number, m_plan.spec->hosts[attempt.host].name});
 }
 
+void JournalRecorder::attempt_submitted(const Attempt& attempt, const std::string& handle) {
+    m_journal.append(AttemptSubmittedEvent{now(), attempt.id, attempt.job->name, attempt.index, attempt.number,
+                                           m_plan.spec->hosts[attempt.host].name, handle});
+}
+
 void JournalRecorder::attempt_finished(const Attempt& attempt, const AttemptEnd& end) {
     const Outcome& outcome = end.outcome;
     AttemptEndEvent event;
@@ -93,6 +98,8 @@ void JournalRecorder::attempt_finished(const Attempt& attempt, const AttemptEnd&
     event.index = attempt.index;
     event.attempt = attempt.number;
     event.host = m_plan.spec->hosts[attempt.host].name;
+    event.node = outcome.node;
+    event.node_cpus = outcome.node_cpus;
     event.start = unix_seconds(outcome.start);
     event.end = unix_seconds(outcome.end);
     event.outcome = outcome_kind(end);

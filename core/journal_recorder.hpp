@@ -33,6 +33,7 @@ public:
     void host_held(std::size_t host, const HostHold& hold) override;
     void host_added(std::size_t host) override;
     void attempt_started(const Attempt& attempt) override;
+    void attempt_submitted(const Attempt& attempt, const std::string& handle) override;
     void attempt_finished(const Attempt& attempt, const AttemptEnd& end) override;
     void shards_not_run(const JobSpec& job, const std::vector<IndexRange>& indices, bool failed,
                         const std::string& reason) override;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "core/journal.hpp"
 #include "core/overloaded.hpp"
@@ -79,6 +80,7 @@ private:
     std::map<std::string, JobTally> m_jobs;
     std::vector<std::string> m_host_order;
     std::map<std::string, HostTally> m_hosts;
+    std::set<std::string> m_node_parents; // hosts some of whose attempts ran on a node they named
     std::map<std::pair<std::string, std::uint64_t>, FailedShard> m_failed; // shards whose last try failed
     std::map<std::pair<std::string, std::uint64_t>, std::pair<std::vector<std::string>, int>> m_tries;
     std::optional<Span> m_session;
@@ -119,6 +121,7 @@ void Collector::visit(const JournalEvent& event) {
                        h.report.slots = e.slots;
                    },
                    [](const AttemptStartEvent&) {},
+                   [](const AttemptSubmittedEvent&) {},
                    [&](const AttemptEndEvent& e) { attempt_end(e); },
                    [&](const ShardsNotRunEvent& e) { shards_not_run(e); },
                    [&](const RunEndEvent& e) { m_report.run.interrupted = e.interrupted; },
@@ -216,7 +219,11 @@ void Collector::end_holds() {
 void Collector::attempt_end(const AttemptEndEvent& e) {
     double d = e.end - e.start;
     JobTally& j = job(e.job);
-    HostTally& h = host(e.host);
+    HostTally& h = host(report_host(e));
+    if (!e.node.empty()) {
+        h.report.slots = std::max(h.report.slots, e.node_cpus.value_or(1));
+        m_node_parents.insert(e.host);
+    }
     count_in_run(e, d);
     count_in_job(j, e, d);
     count_on_host(h, e, d);
@@ -295,8 +302,8 @@ void Collector::shard_ended(JobTally& j, const AttemptEndEvent& e) {
     } else {
         // Only shards with an unsuccessful try are tracked, so memory follows the failures, not the run.
         auto& [hosts, tries] = m_tries[key];
-        if (std::find(hosts.begin(), hosts.end(), e.host) == hosts.end()) {
-            hosts.push_back(e.host);
+        if (std::find(hosts.begin(), hosts.end(), report_host(e)) == hosts.end()) {
+            hosts.push_back(report_host(e));
         }
         tries = std::max(tries, e.attempt);
         if (e.verdict == Verdict::failed) {
@@ -382,7 +389,12 @@ Report Collector::finish() {
         finish_job(m_jobs.at(name));
     }
     for (const auto& name : m_host_order) {
-        finish_host(m_hosts.at(name).report);
+        HostReport& h = m_hosts.at(name).report;
+        // A Slurm host whose every attempt ran on a node it named: its nodes are its rows and slots.
+        if (h.shards == 0 && m_node_parents.contains(name)) {
+            continue;
+        }
+        finish_host(h);
     }
     if (m_max_parallel) {
         run.slots = std::min(run.slots, *m_max_parallel);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/journal_events.hpp"
 #include "core/transfer_stats.hpp"
 
 namespace sshard::core {
@@ -148,6 +149,12 @@ Report build_report(const std::string& run_dir);
 // Where wall time `t` falls on the run's active time: seconds from the first session's start, leaving out the
 // pauses between sessions (a time within a pause falls at the next session's start).
 double active_seconds(const std::vector<Span>& sessions, double t);
+
+// The host an attempt counts on in the report: the node inside its host where it ran (a Slurm compute node,
+// whose CPUs are its slots), else its host.
+inline const std::string& report_host(const AttemptEndEvent& e) {
+    return e.node.empty() ? e.host : e.node;
+}
 
 // The value below which `p` (0..1) of `sorted` lie, by the nearest-rank method; 0 for an empty list.
 double percentile(const std::vector<double>& sorted, double p);

@@ -25,7 +25,7 @@ void fill_timelines(const std::string& journal, Report& report) {
         if (e == nullptr) {
             return;
         }
-        HostReport* h = hosts.at(e->host);
+        HostReport* h = hosts.at(report_host(*e));
         double start = active_seconds(sessions, e->start);
         double end = active_seconds(sessions, e->end);
         auto first = static_cast<std::size_t>(std::clamp(start / slice, 0.0, k_timeline_slices - 1.0));

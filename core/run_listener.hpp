@@ -47,6 +47,9 @@ public:
     // Host `host` is held back from new shards by its load or memory limits, or is free again.
     virtual void host_held(std::size_t /*host*/, const HostHold& /*hold*/) {}
     virtual void attempt_started(const Attempt& /*attempt*/) {}
+    // The transport handed the attempt to a system that runs it without the runner (Slurm); `handle` lets a
+    // resume follow it again (Launch::resume).
+    virtual void attempt_submitted(const Attempt& /*attempt*/, const std::string& /*handle*/) {}
     virtual void attempt_finished(const Attempt& /*attempt*/, const AttemptEnd& /*end*/) {}
     // The shards `indices` of `job` will not run: counted as failed (no eligible host stayed up, or --fail-fast
     // stopped their retry) or as skipped (a needed job failed, --fail-fast).
@@ -83,6 +86,11 @@ public:
     void attempt_started(const Attempt& attempt) override {
         for (auto* l : m_listeners) {
             l->attempt_started(attempt);
+        }
+    }
+    void attempt_submitted(const Attempt& attempt, const std::string& handle) override {
+        for (auto* l : m_listeners) {
+            l->attempt_submitted(attempt, handle);
         }
     }
     void attempt_finished(const Attempt& attempt, const AttemptEnd& end) override {

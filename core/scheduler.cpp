@@ -60,6 +60,9 @@ std::optional<SteadyTime> Scheduler::step() {
         case QueuedEvent::Kind::started:
             m_impl->handle_started(event.attempt);
             break;
+        case QueuedEvent::Kind::submitted:
+            m_impl->handle_submitted(event.attempt, event.by);
+            break;
         case QueuedEvent::Kind::host_state:
             m_impl->handle_host_state(event.host, event.state);
             break;
@@ -125,6 +128,13 @@ void Scheduler::on_finished(std::uint64_t attempt, Outcome outcome) {
 void Scheduler::on_started(std::uint64_t attempt) {
     QueuedEvent event{QueuedEvent::Kind::started};
     event.attempt = attempt;
+    m_events.post(std::move(event));
+}
+
+void Scheduler::on_submitted(std::uint64_t attempt, std::string handle) {
+    QueuedEvent event{QueuedEvent::Kind::submitted};
+    event.attempt = attempt;
+    event.by = std::move(handle);
     m_events.post(std::move(event));
 }
 

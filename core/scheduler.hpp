@@ -91,6 +91,7 @@ public:
     // TransportEvents: queue the report for step(). Thread-safe.
     void on_finished(std::uint64_t attempt, Outcome outcome) override;
     void on_started(std::uint64_t attempt) override;
+    void on_submitted(std::uint64_t attempt, std::string handle) override;
     void on_host_state(std::size_t host, HostState state) override;
     void on_host_sample(std::size_t host, HostSample sample) override;
 
@@ -100,7 +101,7 @@ private:
     bool m_finished = false;
 
     struct QueuedEvent {
-        enum class Kind { finished, started, host_state, host_sample, interrupt, add_host, drain };
+        enum class Kind { finished, started, submitted, host_state, host_sample, interrupt, add_host, drain };
         explicit QueuedEvent(Kind kind_) : kind(kind_) {}
         Kind kind;
         std::uint64_t attempt = 0;
@@ -111,7 +112,7 @@ private:
         HostSpec added;                 // add_host
         std::vector<std::string> names; // drain
         bool drain = true;
-        std::string by;
+        std::string by; // drain; the handle of submitted
         std::function<void(const std::string&)> done;
     };
     Mailbox<QueuedEvent> m_events;

@@ -86,6 +86,7 @@ void Scheduler::Impl::dispatch_job(JobRun& job) {
         shard.index = job.cursor++;
         if (options.history != nullptr) {
             shard.next_attempt = options.history->attempts(job.summary.name, shard.index) + 1;
+            recall_submitted(job, shard, host);
         }
         if (host) {
             launch(job_index, std::move(shard), *host);
@@ -94,6 +95,16 @@ void Scheduler::Impl::dispatch_job(JobRun& job) {
             shard.ready_at = now;
             job.queued[shard.index] = std::move(shard);
         }
+    }
+}
+
+// A shard whose last attempt an earlier session handed to its host's transport (Slurm) and never saw end
+// continues that attempt, where it goes to the same host: the transport follows it instead of running it again.
+void Scheduler::Impl::recall_submitted(const JobRun& job, Shard& shard, std::optional<std::size_t> host) const {
+    const SubmittedAttempt* submitted = options.history->submitted(job.summary.name, shard.index);
+    if (submitted != nullptr && host && plan.spec->hosts[*host].name == submitted->host) {
+        shard.resume = submitted->handle;
+        shard.next_attempt = submitted->attempt;
     }
 }
 
@@ -147,6 +158,7 @@ void Scheduler::Impl::launch(std::size_t job_index, Shard shard, std::size_t hos
     launch.stage = job.planned->stage;
     launch.collect = collect_files(job, run.attempt);
     launch.collect_on_failure = job.planned->job->collect_on_failure;
+    launch.resume = std::exchange(run.shard.resume, {});
     if (options.make_output) {
         launch.output = options.make_output(run.attempt);
         run.output = launch.output;
@@ -206,6 +218,13 @@ void Scheduler::Impl::handle_started(std::uint64_t id) {
     auto it = running.find(id);
     if (it != running.end() && it->second.deadline && !it->second.timed_out) {
         it->second.deadline = clock.now() + *jobs[it->second.job].planned->job->timeout;
+    }
+}
+
+void Scheduler::Impl::handle_submitted(std::uint64_t id, const std::string& handle) {
+    auto it = running.find(id);
+    if (it != running.end()) {
+        listener.attempt_submitted(it->second.attempt, handle);
     }
 }
 

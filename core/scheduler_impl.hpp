@@ -26,6 +26,7 @@ struct Scheduler::Impl {
         int requeues = 0;
         std::vector<std::size_t> failed_hosts;
         SteadyTime ready_at{};
+        std::string resume; // an earlier session's handle for its unfinished attempt (Launch::resume)
     };
 
     // A job as the run goes: waiting for its needs, active, or done.
@@ -58,6 +59,7 @@ struct Scheduler::Impl {
     void start(Transport& transport_);
     void handle_finished(std::uint64_t id, const Outcome& outcome);
     void handle_started(std::uint64_t id);
+    void handle_submitted(std::uint64_t id, const std::string& handle);
     void handle_host_state(std::size_t host, const HostState& state);
     void handle_host_sample(std::size_t host, const HostSample& sample);
     std::string add_host(HostSpec spec);
@@ -79,6 +81,7 @@ private:
     bool check_fit(JobRun& job);
     bool capped() const { return options.max_parallel != 0 && running.size() >= options.max_parallel; }
     void launch(std::size_t job_index, Shard shard, std::size_t host);
+    void recall_submitted(const JobRun& job, Shard& shard, std::optional<std::size_t> host) const;
     std::vector<std::pair<std::string, std::string>> environment(const JobRun& job, const Attempt& attempt) const;
     std::vector<CollectFile> collect_files(const JobRun& job, const Attempt& attempt) const;
     std::string close_records(Running& run, const Outcome& outcome);

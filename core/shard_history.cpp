@@ -50,6 +50,15 @@ void ShardHistory::add_finished(std::string_view job, std::uint64_t index, const
     (succeeded ? m_succeeded : m_failed).push_back(identity_hash(job, index, inputs, key));
 }
 
+void ShardHistory::add_submitted(std::string_view job, std::uint64_t index, SubmittedAttempt submitted) {
+    m_submitted.insert_or_assign(shard_hash(job, index), std::move(submitted));
+}
+
+const SubmittedAttempt* ShardHistory::submitted(std::string_view job, std::uint64_t index) const {
+    auto it = m_submitted.find(shard_hash(job, index));
+    return it == m_submitted.end() ? nullptr : &it->second;
+}
+
 void ShardHistory::seal() {
     for (auto* list : {&m_succeeded, &m_failed}) {
         std::sort(list->begin(), list->end());

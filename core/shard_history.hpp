@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -15,6 +17,13 @@
 #include "core/journal_events.hpp"
 
 namespace sshard::core {
+
+// A shard's last attempt as handed to its host's transport (attempt_submitted) and never seen to end.
+struct SubmittedAttempt {
+    int attempt = 1;
+    std::string host;
+    std::string handle;
+};
 
 class ShardHistory {
 public:
@@ -24,6 +33,8 @@ public:
     // that a later resume reran with success).
     void add_finished(std::string_view job, std::uint64_t index, const ShardInputs& inputs, std::string_view key,
                       bool succeeded);
+    // Records that the shard's last attempt was submitted as `submitted` and did not end.
+    void add_submitted(std::string_view job, std::uint64_t index, SubmittedAttempt submitted);
     // Sorts for lookup; call once after the last add.
     void seal();
 
@@ -32,12 +43,15 @@ public:
                              std::string_view key) const;
     // The highest attempt number recorded for the shard; 0 when it never started.
     int attempts(std::string_view job, std::uint64_t index) const;
+    // The shard's unfinished submitted attempt, or null.
+    const SubmittedAttempt* submitted(std::string_view job, std::uint64_t index) const;
     bool empty() const { return m_succeeded.empty() && m_failed.empty() && m_attempts.empty(); }
 
 private:
     std::vector<std::uint64_t> m_succeeded;
     std::vector<std::uint64_t> m_failed;
     std::vector<std::pair<std::uint64_t, int>> m_attempts; // by shard_hash(job, index)
+    std::map<std::uint64_t, SubmittedAttempt> m_submitted; // by shard_hash(job, index): a few, those in flight
 };
 
 } // namespace sshard::core

@@ -47,6 +47,8 @@ struct Outcome {
     WallTime end{};
     std::optional<double> cpu_user_s; // where the transport can measure it
     std::optional<double> cpu_sys_s;
+    std::string node;             // where inside the host it ran (a Slurm compute node), where the transport knows
+    std::optional<int> node_cpus; // that node's CPUs, where known
     TransferStats transfer;
     // A stage or collect that failed, for humans: the attempt failed whatever its command did (a failed stage
     // means the command never ran). Empty when none failed.
@@ -89,6 +91,9 @@ struct Launch {
     // Collected after the command: host paths relative to `workdir`, local ones absolute in the run directory.
     std::vector<CollectFile> collect;
     bool collect_on_failure = false;
+    // On resume: the handle an earlier session's transport gave for this attempt (on_submitted). The transport
+    // follows what that handle names instead of running `command` again; "" for a fresh start.
+    std::string resume;
 };
 
 // A host's connection state, as found by Transport::connect.
@@ -111,6 +116,9 @@ public:
     // When an attempt's command has started on its host, where the transport knows (SSH): its timeout counts
     // from here, not from start(). Transports that start commands at once need not call it.
     virtual void on_started(std::uint64_t /*attempt*/) {}
+    // When an attempt has been handed to a system that runs it without the runner (a Slurm array task): `handle`
+    // names it there, for a resumed run's Launch::resume should the runner die before the attempt ends.
+    virtual void on_submitted(std::uint64_t /*attempt*/, std::string /*handle*/) {}
     // After each connect(), and whenever a host that was up is lost.
     virtual void on_host_state(std::size_t host, HostState state) = 0;
     // Every k_sample_interval while a host is up, where it can be measured (Linux /proc).

@@ -69,6 +69,20 @@ std::vector<QueueRow> parse_queue(std::string_view text) {
     return rows;
 }
 
+std::map<std::string, int> parse_node_cpus(std::string_view text) {
+    std::map<std::string, int> nodes;
+    while (!text.empty()) {
+        std::size_t newline = std::min(text.find('\n'), text.size());
+        auto fields = words(text.substr(0, newline));
+        text.remove_prefix(std::min(newline + 1, text.size()));
+        std::uint64_t cpus = 0;
+        if (fields.size() == 2 && parse_number(fields[1], cpus) && cpus > 0 && cpus < 1'000'000) {
+            nodes[std::string(fields[0])] = static_cast<int>(cpus);
+        }
+    }
+    return nodes;
+}
+
 bool is_final_state(std::string_view state) {
     constexpr std::array<std::string_view, 10> k_final = {"COMPLETED",     "FAILED",    "CANCELLED", "TIMEOUT",
                                                           "NODE_FAIL",     "PREEMPTED", "BOOT_FAIL", "DEADLINE",
@@ -104,6 +118,29 @@ std::optional<TaskStatus> parse_task_status(std::string_view text) {
             std::chrono::duration_cast<core::WallTime::duration>(std::chrono::duration<double>(seconds)));
     }
     return result;
+}
+
+std::string format_task_handle(const TaskHandle& handle) {
+    return fmt::format("{}_{} {} {}", handle.job, handle.index, handle.marker, handle.dir);
+}
+
+std::optional<TaskHandle> parse_task_handle(std::string_view text) {
+    std::size_t first = text.find(' ');
+    std::size_t second = first == std::string_view::npos ? first : text.find(' ', first + 1);
+    if (second == std::string_view::npos) {
+        return std::nullopt;
+    }
+    std::string_view id = text.substr(0, first);
+    std::size_t underscore = id.find('_');
+    TaskHandle handle;
+    handle.marker = text.substr(first + 1, second - first - 1);
+    handle.dir = text.substr(second + 1);
+    if (underscore == std::string_view::npos || !parse_number(id.substr(0, underscore), handle.job) ||
+        !parse_number(id.substr(underscore + 1), handle.index) || handle.job == 0 || handle.marker.empty() ||
+        !handle.dir.starts_with('/')) {
+        return std::nullopt;
+    }
+    return handle;
 }
 
 core::Outcome task_outcome(int status, std::optional<double> cpu_user_s, std::optional<double> cpu_sys_s) {

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,9 @@ struct QueueRow {
 // The rows of squeue's output; lines that are not "<job> <task> <state> [node]" are skipped.
 std::vector<QueueRow> parse_queue(std::string_view text);
 
+// The rows of `sinfo -h -N -o '%N %c'`: each node's CPUs, by name; lines that are not "<node> <cpus>" are skipped.
+std::map<std::string, int> parse_node_cpus(std::string_view text);
+
 // Whether a state is one a job ends in (COMPLETED, FAILED, CANCELLED, TIMEOUT...): the task will not run again.
 bool is_final_state(std::string_view state);
 
@@ -59,6 +63,18 @@ struct TaskStatus {
     core::WallTime end{};
 };
 std::optional<TaskStatus> parse_task_status(std::string_view text);
+
+// What names a submitted task for a resumed run (core::Launch::resume): its array's job id and index, the
+// wrapper's marker in its stderr, and its batch directory. As text: "<job>_<index> <marker> <dir>".
+struct TaskHandle {
+    std::uint64_t job = 0;
+    std::uint64_t index = 0;
+    std::string marker;
+    std::string dir;
+};
+std::string format_task_handle(const TaskHandle& handle);
+// nullopt when `text` is not a handle format_task_handle() made.
+std::optional<TaskHandle> parse_task_handle(std::string_view text);
 
 // The outcome of a task whose wrapper ended with `status`: with the wrapper's CPU times (it ran its EXIT trap)
 // the command exited with `status`; without them, a status of 129 to 192 is the wrapper killed by a signal.

@@ -115,18 +115,9 @@ bool SlurmTransport::handle(Request& request) {
     case Request::Kind::connect:
         check_host(request.host);
         return true;
-    case Request::Kind::start: {
-        std::uint64_t attempt = request.launch.attempt;
-        std::size_t host = request.launch.host;
-        Task task;
-        task.launch = std::move(request.launch);
-        task.start = std::chrono::system_clock::now();
-        m_tasks.emplace(attempt, std::move(task));
-        m_queued[host].push_back(attempt);
-        m_last_queued = Clock::now();
-        m_first_queued = m_first_queued.value_or(m_last_queued);
+    case Request::Kind::start:
+        accept(std::move(request.launch));
         return true;
-    }
     case Request::Kind::cancel:
         cancel_task(request.attempt);
         return true;
@@ -136,6 +127,38 @@ bool SlurmTransport::handle(Request& request) {
     return false;
 }
 
+void SlurmTransport::accept(core::Launch launch) {
+    std::uint64_t attempt = launch.attempt;
+    std::size_t host = launch.host;
+    Task task;
+    task.launch = std::move(launch);
+    task.start = std::chrono::system_clock::now();
+    auto& added = m_tasks.emplace(attempt, std::move(task)).first->second;
+    if (adopt(attempt, added)) {
+        return;
+    }
+    m_queued[host].push_back(attempt);
+    m_last_queued = Clock::now();
+    m_first_queued = m_first_queued.value_or(m_last_queued);
+}
+
+// A task an earlier session submitted is followed from here as if this one had: the next polls see whether it
+// still waits or runs, and one that ended meanwhile has left its status.
+bool SlurmTransport::adopt(std::uint64_t attempt, Task& task) {
+    auto handle = task.launch.resume.empty() ? std::nullopt : parse_task_handle(task.launch.resume);
+    if (!handle) {
+        return false;
+    }
+    task.job = handle->job;
+    task.index = handle->index;
+    task.marker = handle->marker;
+    task.dir = handle->dir;
+    task.adopted = true;
+    m_events.on_submitted(attempt, task.launch.resume);
+    finish_from_files(attempt, task);
+    return true;
+}
+
 void SlurmTransport::check_host(std::size_t host) {
     const auto& spec = m_hosts.at(host);
     core::HostState state;
@@ -143,7 +166,7 @@ void SlurmTransport::check_host(std::size_t host) {
     if (::mkdir(m_dir.c_str(), 0700) != 0 && errno != EEXIST) {
         state.reason = fmt::format("cannot make the batch directory '{}': {}", m_dir, std::strerror(errno));
     } else {
-        state.reason = partition_problem(spec.slurm);
+        state.reason = !m_unshared.empty() ? m_unshared : partition_problem(spec.slurm);
         state.up = state.reason.empty();
     }
     state.setup_s = std::chrono::duration<double>(Clock::now() - start).count();
@@ -209,8 +232,10 @@ void SlurmTransport::submit(std::size_t host, std::vector<std::uint64_t> attempt
     auto id = sbatch.out.substr(0, sbatch.out.find_first_of(";\n"));
     if (sbatch.ok() && std::from_chars(id.data(), id.data() + id.size(), job).ec == std::errc() && job != 0) {
         m_retry_wait = std::chrono::milliseconds(1000);
-        for (std::size_t i = 0; i < attempts.size(); ++i) {
-            m_tasks.at(attempts[i]).job = job;
+        for (auto attempt : attempts) {
+            Task& task = m_tasks.at(attempt);
+            task.job = job;
+            m_events.on_submitted(attempt, format_task_handle({job, task.index, task.marker, task.dir}));
         }
         return;
     }
@@ -261,6 +286,8 @@ bool SlurmTransport::write_batch(const std::string& dir, const std::vector<std::
 std::vector<std::string> SlurmTransport::sbatch_args(std::size_t host, const std::string& dir,
                                                      const std::vector<std::uint64_t>& attempts) const {
     const auto& slurm = m_hosts.at(host).slurm;
+    // --no-requeue: NODE_FAIL and the like end the task, and sshard requeues it at once, where Slurm's requeue
+    // would hold it for minutes.
     std::vector<std::string> args = {"sbatch",
                                      "--parsable",
                                      fmt::format("--array=0-{}", attempts.size() - 1),
@@ -268,7 +295,8 @@ std::vector<std::string> SlurmTransport::sbatch_args(std::size_t host, const std
                                      "--output=" + dir + "/%a.out",
                                      "--error=" + dir + "/%a.err",
                                      "--ntasks=1",
-                                     "--kill-on-invalid-dep=yes"};
+                                     "--kill-on-invalid-dep=yes",
+                                     "--no-requeue"};
     if (!slurm.partition.empty()) {
         args.push_back("--partition=" + slurm.partition);
     }
@@ -311,8 +339,27 @@ void SlurmTransport::finish(std::uint64_t attempt, core::Outcome outcome) {
     if (it == m_tasks.end()) {
         return;
     }
+    if (outcome.node.empty()) {
+        outcome.node = it->second.node;
+    }
+    if (!outcome.node.empty()) {
+        outcome.node_cpus = node_cpus(outcome.node);
+    }
     m_tasks.erase(it);
     m_events.on_finished(attempt, std::move(outcome));
+}
+
+// One sinfo for every node when a node is first seen: the report counts a node's use against its CPUs.
+std::optional<int> SlurmTransport::node_cpus(const std::string& node) {
+    auto known = m_node_cpus.find(node);
+    if (known != m_node_cpus.end()) {
+        return known->second;
+    }
+    CommandResult sinfo = run_program({"sinfo", "-h", "-N", "-o", "%N %c"});
+    for (const auto& [name, cpus] : parse_node_cpus(sinfo.ok() ? sinfo.out : "")) {
+        m_node_cpus[name] = cpus;
+    }
+    return m_node_cpus[node]; // nullopt, and not asked again, where sinfo did not say
 }
 
 } // namespace sshard::transport

@@ -68,7 +68,8 @@ private:
         std::uint64_t job = 0; // the array's job id once submitted
         bool running = false;
         bool cancelled = false;
-        int final_polls = 0; // polls that found it ended without its I.rc
+        bool adopted = false; // submitted by an earlier session (core::Launch::resume)
+        int final_polls = 0;  // polls that found it ended without its I.rc
         std::string node;
         core::WallTime start{};
     };
@@ -76,6 +77,8 @@ private:
     void post(Request request);
     void run();
     bool handle(Request& request);
+    void accept(core::Launch launch);
+    bool adopt(std::uint64_t attempt, Task& task);
     void check_host(std::size_t host);
     void cancel_task(std::uint64_t attempt);
     void submit_due(Clock::time_point now);
@@ -89,6 +92,7 @@ private:
     void follow(std::uint64_t attempt, Task& task, const QueueRow* row);
     bool finish_from_files(std::uint64_t attempt, Task& task);
     void finish(std::uint64_t attempt, core::Outcome outcome);
+    std::optional<int> node_cpus(const std::string& node);
     void stop_all();
     std::string new_batch_dir();
 
@@ -107,6 +111,9 @@ private:
     std::chrono::milliseconds m_retry_wait{1000};
     std::vector<std::string> m_to_cancel; // "<job>_<task>", for the next scancel
     std::uint64_t m_batches = 0;
+    std::map<std::string, std::optional<int>> m_node_cpus; // from sinfo, once per node seen
+    bool m_seen_status = false; // some task of this session wrote its status: the run directory is shared
+    std::string m_unshared;     // why the run directory is not shared, once the first task said so
 
     bool m_stop_posted = false; // touched by the calling thread only
     std::thread m_thread;       // last: it starts once everything above exists

@@ -57,7 +57,9 @@ void SlurmTransport::poll() {
         list += (list.empty() ? "" : ",") + std::to_string(job);
     }
     CommandResult squeue = run_program({"squeue", "-h", "-r", "--states=all", "-j", list, "-o", "%F %K %T %N"});
-    if (!squeue.ok()) {
+    // With one job id, squeue fails for a job slurmctld no longer holds (MinJobAge after its end): no rows.
+    bool forgotten = !squeue.ok() && squeue.err.find("Invalid job id") != std::string::npos;
+    if (!squeue.ok() && !forgotten) {
         // slurmctld busy or restarting: the tasks' own files still say which have ended.
         for (auto it = m_tasks.begin(); it != m_tasks.end();) {
             auto& [attempt, task] = *it++;
@@ -111,11 +113,22 @@ void SlurmTransport::follow(std::uint64_t attempt, Task& task, const QueueRow* r
     if (++task.final_polls < k_final_polls) {
         return;
     }
+    if (task.adopted) {
+        // An earlier session's task that left no status (cancelled, or lost with its node): it runs again.
+        finish(attempt, core::Outcome::transport_failure(
+                            fmt::format("Slurm task {}_{} of an earlier session ended ({}) without its status",
+                                        task.job, task.index, state),
+                            task.start, std::chrono::system_clock::now()));
+        return;
+    }
     // It ended without its status: the run directory is not the one the node sees, or the task could not
     // start (slurmd's log on the node says why).
     std::string why = fmt::format("Slurm task {}_{} ended ({}) on {} without writing its status to '{}': is the "
                                   "run directory on a filesystem the compute nodes share?",
                                   task.job, task.index, state, task.node.empty() ? "no node" : task.node, task.dir);
+    if (!m_seen_status) {
+        m_unshared = why; // no task has written its status: the host stays down for this run
+    }
     core::HostState down;
     down.reason = why;
     m_events.on_host_state(task.launch.host, std::move(down));
@@ -145,6 +158,8 @@ bool SlurmTransport::finish_from_files(std::uint64_t attempt, Task& task) {
     bool timed = status->start != core::WallTime{} && status->end != core::WallTime{};
     outcome.start = timed ? status->start : task.start;
     outcome.end = timed ? status->end : std::chrono::system_clock::now();
+    outcome.node = status->node;
+    m_seen_status = true;
     for (const char* suffix : {".sh", ".env", ".out", ".err", ".rc"}) {
         ::unlink((base + suffix).c_str());
     }

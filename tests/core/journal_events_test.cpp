@@ -31,6 +31,8 @@ TEST(JournalEvents, AttemptEndRoundTripsEveryField) {
     e.index = 3;
     e.attempt = 2;
     e.host = "h";
+    e.node = "n7";
+    e.node_cpus = 64;
     e.start = 10;
     e.end = 12.5;
     e.outcome = OutcomeKind::timed_out;
@@ -47,6 +49,8 @@ TEST(JournalEvents, AttemptEndRoundTripsEveryField) {
     EXPECT_EQ(encode_event(back), encode_event(e));
     EXPECT_EQ(back.inputs, e.inputs);
     EXPECT_EQ(back.output_error, e.output_error);
+    EXPECT_EQ(back.node, "n7");
+    EXPECT_EQ(back.node_cpus, 64);
     EXPECT_EQ(back.exit_code, std::nullopt);
     EXPECT_EQ(back.verdict, Verdict::retry);
     EXPECT_EQ(back.outcome, OutcomeKind::timed_out);
@@ -72,6 +76,9 @@ TEST(JournalEvents, OtherEventsRoundTrip) {
     EXPECT_EQ(encode_event(round_trip(up)), encode_event(up));
     AttemptStartEvent attempt{5, 9, "j", 1, 3, "a"};
     EXPECT_EQ(encode_event(round_trip(attempt)), encode_event(attempt));
+    AttemptSubmittedEvent submitted{5, 9, "j", 1, 3, "a", "41_7 M /d"};
+    EXPECT_EQ(encode_event(round_trip(submitted)), encode_event(submitted));
+    EXPECT_EQ(round_trip(submitted).handle, "41_7 M /d");
     HostHoldEvent held{6, "a", true, "load", "CPU 95% busy, over max_load 90%"};
     EXPECT_EQ(encode_event(round_trip(held)), encode_event(held));
     HostHoldEvent released{7, "a", false, "load", ""};

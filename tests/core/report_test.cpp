@@ -98,6 +98,38 @@ TEST(Report, CountsUsableSlotsAndNothingUnmeasured) {
     EXPECT_FALSE(r.jobs[1].cpu_efficiency);
 }
 
+// A Slurm host's attempts count on the compute nodes they name, each with its CPUs as slots; the host itself,
+// whose every attempt named a node, has no row. Other hosts keep theirs.
+TEST(Report, SlurmAttemptsCountOnTheirNodes) {
+    char name[] = "/tmp/sshard_report_XXXXXX";
+    std::string dir = mkdtemp(name);
+    std::ofstream(dir + "/journal.jsonl")
+        << R"({"event":"run_start","time":0,"run":"r","name":"n","hosts":[{"name":"hpc","slots":256},{"name":"q","slots":64}],"jobs":[{"name":"j","shards":4}]})"
+           "\n"
+        << R"({"event":"attempt_end","job":"j","index":0,"attempt":1,"host":"hpc","node":"n1","node_cpus":4,"start":0,"end":10,"verdict":"succeeded"})"
+           "\n"
+        << R"({"event":"attempt_end","job":"j","index":1,"attempt":1,"host":"hpc","node":"n2","node_cpus":2,"start":0,"end":5,"verdict":"succeeded"})"
+           "\n"
+        << R"({"event":"attempt_end","job":"j","index":2,"attempt":1,"host":"hpc","node":"n1","node_cpus":4,"start":0,"end":10,"verdict":"failed"})"
+           "\n"
+        << R"({"event":"attempt_end","job":"j","index":3,"attempt":1,"host":"q","start":0,"end":1,"verdict":"succeeded"})"
+           "\n";
+    Report r = build_report(dir);
+    std::filesystem::remove_all(dir);
+    ASSERT_EQ(r.hosts.size(), 3u);
+    EXPECT_EQ(r.hosts[0].name, "q");
+    EXPECT_EQ(r.hosts[1].name, "n1");
+    EXPECT_EQ(r.hosts[1].slots, 4);
+    EXPECT_EQ(r.hosts[1].shards, 2u);
+    EXPECT_DOUBLE_EQ(*r.hosts[1].idle_s, 4 * 10.0 - 20.0);
+    EXPECT_DOUBLE_EQ(*r.hosts[1].utilization, 0.5);
+    EXPECT_EQ(r.hosts[2].name, "n2");
+    EXPECT_DOUBLE_EQ(*r.hosts[2].utilization, 5.0 / 20.0);
+    EXPECT_EQ(r.run.slots, 64u + 4u + 2u);
+    ASSERT_EQ(r.failures.size(), 1u);
+    EXPECT_EQ(r.failures[0].hosts, std::vector<std::string>{"n1"});
+}
+
 TEST(Report, ResumedRunCountsEachSessionsSpanAndLaterSuccess) {
     char name[] = "/tmp/sshard_report_XXXXXX";
     std::string dir = mkdtemp(name);

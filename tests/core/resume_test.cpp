@@ -65,6 +65,33 @@ TEST_F(Resume, ReadsBackWhatTheRecorderWrote) {
     EXPECT_EQ(run.history.attempts("j", 2), 1);
 }
 
+// A submitted attempt that never ended is recalled with its handle; one that ended, or whose shard ended in a
+// later attempt, is not.
+TEST_F(Resume, RecallsSubmittedAttemptsThatDidNotEnd) {
+    std::ofstream(m_path)
+        << R"({"event":"run_start","run":"r","spec":"s"})"
+        << "\n"
+        << R"({"event":"attempt_submitted","id":1,"job":"j","index":0,"attempt":1,"host":"hpc","handle":"5_0 M /d"})"
+        << "\n"
+        << R"({"event":"attempt_submitted","id":2,"job":"j","index":1,"attempt":1,"host":"hpc","handle":"5_1 M /d"})"
+        << "\n"
+        << R"({"event":"attempt_end","id":2,"job":"j","index":1,"attempt":1,"host":"hpc","verdict":"retry"})"
+        << "\n"
+        << R"({"event":"attempt_submitted","id":3,"job":"j","index":1,"attempt":2,"host":"hpc","handle":"6_0 M /d"})"
+        << "\n";
+    RecordedRun run = read_recorded_run(m_path);
+    const SubmittedAttempt* first = run.history.submitted("j", 0);
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(first->handle, "5_0 M /d");
+    EXPECT_EQ(first->host, "hpc");
+    EXPECT_EQ(first->attempt, 1);
+    const SubmittedAttempt* second = run.history.submitted("j", 1);
+    ASSERT_NE(second, nullptr);
+    EXPECT_EQ(second->handle, "6_0 M /d") << "the retry's task, not the ended one";
+    EXPECT_EQ(second->attempt, 2);
+    EXPECT_EQ(run.history.submitted("j", 2), nullptr);
+}
+
 TEST_F(Resume, JournalMustStartWithRunStart) {
     std::ofstream(m_path) << R"({"event":"host_down","host":"a"})"
                           << "\n";

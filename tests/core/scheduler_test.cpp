@@ -447,6 +447,30 @@ TEST(Scheduler, ResumeSkipsRecordedShards) {
     EXPECT_EQ(h.job("j").recalled, 2u);
 }
 
+// A shard whose last attempt was submitted and never ended continues that attempt on its host, once: lost
+// again, it starts afresh. On another host it starts afresh at once.
+TEST(Scheduler, ResumeFollowsSubmittedAttemptsOnTheirHost) {
+    ShardHistory history;
+    history.add_attempt("j", 0, 2);
+    history.add_submitted("j", 0, SubmittedAttempt{2, "a", "7_0 M /d"});
+    history.add_attempt("j", 1, 1);
+    history.add_submitted("j", 1, SubmittedAttempt{1, "elsewhere", "7_1 M /d"});
+    history.seal();
+    SchedulerOptions options;
+    options.history = &history;
+    Harness h("version: 1\nhosts: [8/a]\njobs: [{name: j, command: 'run {attempt}', shards: {count: 2}}]\n", options);
+    ASSERT_EQ(h.launched(), (std::vector<std::string>{"j[0]@a", "j[1]@a"}));
+    EXPECT_EQ(h.transport.launches[0].resume, "7_0 M /d");
+    EXPECT_EQ(h.transport.launches[0].command, "run 2") << "the same attempt, not a new one";
+    EXPECT_EQ(h.transport.launches[1].resume, "") << "recorded on another host";
+    EXPECT_EQ(h.transport.launches[1].command, "run 2");
+    h.lose_host(0);
+    h.advance(std::chrono::seconds(60));
+    ASSERT_EQ(h.launched(2), (std::vector<std::string>{"j[0]@a"}));
+    EXPECT_EQ(h.transport.launches[2].resume, "");
+    EXPECT_EQ(h.transport.launches[2].command, "run 3");
+}
+
 TEST(Scheduler, ResumeFindsShardsThatShareOneCommandByIndex) {
     ShardHistory history;
     history.add_finished("j", 0, {}, "work", true);

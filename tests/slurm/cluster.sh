@@ -9,21 +9,28 @@
 #   DIR/slurmctld.{pid,log}    the controller
 #   DIR/slurmd.{pid,log}       the node's daemon
 #   DIR/env                    SLURM_CONF=DIR/slurm.conf, for scripts to source
+#   DIR/db/                    with --accounting: MariaDB's data, socket, pid and log
+#   DIR/slurmdbd.{conf,pid,log} with --accounting: the accounting daemon
 #
 # Usage:
-#   cluster.sh start DIR     start the cluster (stops one already running in DIR first); returns once sinfo
-#                            shows the node idle
+#   cluster.sh start [--accounting] DIR
+#                            start the cluster (stops one already running in DIR first); returns once sinfo
+#                            shows the node idle. With --accounting, slurmdbd on a MariaDB of its own too, the
+#                            cluster added with sacctmgr, and jobacct_gather/linux, so that sacct reports MaxRSS
 #   cluster.sh stop DIR      cancel every job, stop the daemons and every process of a job; never fails when
 #                            nothing runs
 #
 # The node is "node1" on 127.0.0.1 with 8 CPUs, whatever the machine has (SlurmdParameters=config_overrides),
-# in the partition "debug". slurmctld listens on $SSHARD_SLURM_PORT, slurmd on the port after it; when unset,
+# in the partition "debug". slurmctld listens on $SSHARD_SLURM_PORT, slurmd on the port after it, MariaDB (TCP
+# on 127.0.0.1, user slurm with a password) on the next and slurmdbd on the one after; when unset,
 # SSHARD_CLUSTER_PORT + 1000 (22022 + 1000 when that is unset too), so that checkouts on one machine differ.
 #
 # What a daemon-less start needs (found by trial on Slurm 22.05): munged --force with a key of its own and
 # its socket directory mode 755; proctrack/linuxproc and task/none (no cgroups); select/cons_tres with CR_CPU;
 # sched_interval=2,bf_interval=1 (the default 60 s delays work that is requeued); every descriptor above 2
-# closed in the daemons (a daemon holding an inherited lock file hangs the next start).
+# closed in the daemons (a daemon holding an inherited lock file hangs the next start). For accounting:
+# AccountingStoragePass= the munge socket, slurmdbd to MariaDB over TCP with a password user, and the cluster
+# added with `sacctmgr -i add cluster` before slurmctld starts.
 #
 # Needs root. Sends traffic to 127.0.0.1 only.
 set -euo pipefail
@@ -32,6 +39,7 @@ readonly START_TIMEOUT_S=20
 readonly STOP_TIMEOUT_S=10
 readonly NODE=node1
 readonly CPUS=8
+readonly DB_PASSWORD=sshard-test-only
 
 prog=${0##*/}
 
@@ -41,7 +49,7 @@ die() {
 }
 
 usage() {
-  printf 'usage: %s start|stop DIR\n' "$prog" >&2
+  printf 'usage: %s start [--accounting] DIR | stop DIR\n' "$prog" >&2
   exit 2
 }
 
@@ -104,12 +112,23 @@ KillWait=2
 ReturnToService=2
 MpiDefault=none
 SwitchType=switch/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 NodeName=$NODE NodeAddr=127.0.0.1 NodeHostname=$host CPUs=$CPUS State=UNKNOWN
 PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 EOF
+  if ((accounting)); then
+    cat >>"$cluster/slurm.conf" <<EOF
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=127.0.0.1
+AccountingStoragePort=$((port + 3))
+AccountingStoragePass=$cluster/munge/munge.socket.2
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=task=1
+EOF
+  else
+    printf 'AccountingStorageType=accounting_storage/none\nJobAcctGatherType=jobacct_gather/none\n' \
+      >>"$cluster/slurm.conf"
+  fi
   printf 'SLURM_CONF=%s/slurm.conf\nexport SLURM_CONF\n' "$cluster" >"$cluster/env"
 }
 
@@ -124,6 +143,59 @@ start_munge() {
   eventually 5 test -S "$m/munge.socket.2" || die "munged made no socket in $m"
 }
 
+# MariaDB for slurmdbd: a database of its own under DIR/db, on a socket there and TCP 127.0.0.1:PORT, with the
+# user slurm (password DB_PASSWORD) that slurmdbd logs in as.
+start_mariadb() {
+  local port=$1 db=$cluster/db
+  mkdir -p "$db"
+  if [[ ! -d $db/data/mysql ]]; then
+    mariadb-install-db --no-defaults --datadir="$db/data" --user=root --skip-test-db \
+      --auth-root-authentication-method=socket >"$db/install.log" 2>&1 ||
+      die "mariadb-install-db failed (see $db/install.log)"
+  fi
+  # setsid -f: mariadbd does not go to the background by itself.
+  run_clean setsid -f mariadbd --no-defaults --datadir="$db/data" --socket="$db/mysqld.sock" --port="$port" \
+    --bind-address=127.0.0.1 --pid-file="$db/mariadbd.pid" --log-error="$db/mariadbd.log" --user=root \
+    --tmpdir="$db" --skip-name-resolve --skip-log-bin --innodb-buffer-pool-size=32M \
+    --innodb-flush-log-at-trx-commit=0
+  eventually 20 mariadb --no-defaults --socket="$db/mysqld.sock" -u root -e 'select 1' >/dev/null 2>&1 ||
+    die "MariaDB did not start (see $db/mariadbd.log)"
+  mariadb --no-defaults --socket="$db/mysqld.sock" -u root -e "
+    CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
+    GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';" || die "cannot make MariaDB's user slurm"
+}
+
+start_slurmdbd() {
+  local port=$1 host
+  host=$(hostname -s)
+  (
+    umask 077
+    cat >"$cluster/slurmdbd.conf" <<EOF
+AuthType=auth/munge
+AuthInfo=socket=$cluster/munge/munge.socket.2
+DbdHost=$host
+DbdAddr=127.0.0.1
+DbdPort=$((port + 3))
+SlurmUser=root
+PidFile=$cluster/slurmdbd.pid
+LogFile=$cluster/slurmdbd.log
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$((port + 2))
+StorageUser=slurm
+StoragePass=$DB_PASSWORD
+StorageLoc=slurm_acct_db
+EOF
+  )
+  run_clean slurmdbd || die "slurmdbd did not start (see $cluster/slurmdbd.log)"
+  eventually 20 cluster_added || die "sacctmgr cannot add the cluster (see $cluster/slurmdbd.log)"
+}
+
+cluster_added() {
+  [[ $(sacctmgr -n -P list cluster format=cluster 2>/dev/null) == sshard ]] ||
+    sacctmgr -i add cluster sshard >/dev/null 2>&1
+}
+
 node_idle() {
   [[ $(sinfo -h -n "$NODE" -o %t 2>/dev/null) == idle ]]
 }
@@ -135,6 +207,10 @@ start() {
   write_config "$port"
   export SLURM_CONF=$cluster/slurm.conf
   start_munge
+  if ((accounting)); then
+    start_mariadb $((port + 2))
+    start_slurmdbd "$port"
+  fi
   # -i: start afresh, ignoring the state of a previous cluster in DIR (its jobs are gone).
   run_clean slurmctld -i || die "slurmctld did not start (see $cluster/slurmctld.log)"
   run_clean slurmd -N "$NODE" || die "slurmd did not start (see $cluster/slurmd.log)"
@@ -162,7 +238,8 @@ stop() {
     eventually 5 no_jobs || true
   fi
   local f pid
-  for f in "$cluster/slurmd.pid" "$cluster/slurmctld.pid" "$cluster/munge/munged.pid"; do
+  for f in "$cluster/slurmd.pid" "$cluster/slurmctld.pid" "$cluster/slurmdbd.pid" "$cluster/db/mariadbd.pid" \
+    "$cluster/munge/munged.pid"; do
     pid=$(cat "$f" 2>/dev/null) || continue
     kill -TERM "$pid" 2>/dev/null || true
   done
@@ -178,13 +255,21 @@ stop() {
     sleep 0.1
   done
   [[ -z $(holders) ]] || die "processes still hold files in $cluster: $(holders | tr '\n' ' ')"
-  rm -f "$cluster"/*.pid "$cluster/munge/munged.pid" "$cluster/munge/munge.socket.2"*
+  rm -f "$cluster"/*.pid "$cluster/munge/munged.pid" "$cluster/munge/munge.socket.2"* "$cluster/db/mariadbd.pid" \
+    "$cluster/db/mysqld.sock"*
 }
 
-[[ $# -eq 2 ]] || usage
-mkdir -p "$2"
-cluster=$(cd "$2" && pwd -P)
-case $1 in
+accounting=0
+command=${1:-}
+shift || true
+if [[ $command == start && ${1:-} == --accounting ]]; then
+  accounting=1
+  shift
+fi
+[[ $# -eq 1 ]] || usage
+mkdir -p "$1"
+cluster=$(cd "$1" && pwd -P)
+case $command in
 start) start ;;
 stop) stop ;;
 *) usage ;;

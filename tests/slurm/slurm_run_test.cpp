@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <sys/wait.h>
 
 #include "tests/cli/binary.hpp"
@@ -28,6 +29,19 @@ std::string queue() {
     fs::remove_all(fs::path(path).parent_path());
     return text;
 }
+
+// Runs a shell command; its exit status, 0 for success.
+int shell(const std::string& command) {
+    return std::system(command.c_str());
+}
+
+// Sets node1 back to service when it goes out of scope, whatever the test did to it.
+struct NodeResumer {
+    NodeResumer() = default;
+    NodeResumer(const NodeResumer&) = delete;
+    NodeResumer& operator=(const NodeResumer&) = delete;
+    ~NodeResumer() { shell("scontrol update nodename=node1 state=resume >/dev/null 2>&1"); }
+};
 
 class SlurmRun : public E2eTest {
 protected:
@@ -143,6 +157,140 @@ TEST_F(SlurmRun, TimeoutAndInterruptLeaveNothingInTheQueue) {
     EXPECT_EQ(r.exit_code, 130) << r.err;
     EXPECT_EQ(queue(), "");
     EXPECT_EQ(ends()["slow/0"]["outcome"], "timed_out") << ends()["slow/0"].dump();
+}
+
+// The runner killed with SIGKILL while its tasks run, then --resume: the resumed run follows the tasks still
+// running and takes the status of those that ended meanwhile from their files; no shard runs twice, and the
+// report counts every shard once.
+TEST_F(SlurmRun, ResumeAfterKillReattachesToItsTasks) {
+    std::string log = m_dir + "/ran";
+    spec(R"(  - name: work
+    command: 'echo start {index} >>)" +
+         log + R"(; if [ {index} -lt 3 ]; then sleep 1; else sleep 6; fi; echo end {index} >>)" + log + R"('
+    shards: {count: 6}
+)");
+    auto lines = [&](const std::string& word) {
+        std::istringstream in(fs::exists(log) ? read_file(log) : "");
+        std::map<std::string, int> seen;
+        for (std::string kind, index; in >> kind >> index;) {
+            seen[index] += kind == word ? 1 : 0;
+        }
+        std::erase_if(seen, [](const auto& entry) { return entry.second == 0; });
+        return seen;
+    };
+    Spawned spawned = spawn_sshard({"run", m_dir + "/jobs.yaml", "--run-dir", m_dir + "/run"}, m_dir);
+    bool all_submitted = eventually(
+        [&] {
+            return lines("start").size() == 6 &&
+                   count_events(journal_events(m_dir + "/run"), "attempt_submitted") == 6 && lines("end").empty();
+        },
+        60s);
+    ::kill(spawned.pid, SIGKILL);
+    wait_sshard(spawned);
+    ASSERT_TRUE(all_submitted) << queue();
+    // Shards 0 to 2 end while no runner watches them; 3 to 5 still run when the resume begins.
+    ASSERT_TRUE(eventually([&] { return lines("end").size() == 3; }, 30s)) << read_file(log);
+    ASSERT_NE(queue(), "");
+    Result r = run_sshard({"run", "--resume", m_dir + "/run"}, m_dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto started = lines("start");
+    auto ended = lines("end");
+    EXPECT_EQ(started.size(), 6u) << read_file(log);
+    for (const auto& [index, count] : started) {
+        EXPECT_EQ(count, 1) << "shard " << index << " ran " << count << " times";
+        EXPECT_EQ(ended[index], 1) << "shard " << index;
+    }
+    auto last = ends();
+    ASSERT_EQ(last.size(), 6u);
+    for (const auto& [shard, event] : last) {
+        EXPECT_EQ(event["verdict"], "succeeded") << event.dump();
+        EXPECT_EQ(event["attempt"], 1) << event.dump();
+        EXPECT_EQ(event["node"], "node1") << event.dump();
+    }
+    Result report = run_sshard({"report", m_dir + "/run", "--format", "json"}, m_dir);
+    ASSERT_EQ(report.exit_code, 0) << report.err;
+    auto json = nlohmann::json::parse(report.out);
+    EXPECT_EQ(json["run"]["shards"]["succeeded"], 6) << report.out;
+    EXPECT_EQ(json["run"]["shards"]["total"], 6) << report.out;
+    EXPECT_EQ(queue(), "");
+}
+
+// The node fails under a running task (set down): Slurm ends the task NODE_FAIL, and the shard runs again once
+// the node is back, without using a retry (the job has none).
+TEST_F(SlurmRun, NodeFailRequeuesWithoutARetry) {
+    std::string flag = m_dir + "/flag";
+    spec("  - name: one\n    command: '[ -e " + flag + " ] || { touch " + flag + "; sleep 120; }; echo done'\n");
+    Spawned spawned = spawn_sshard({"run", m_dir + "/jobs.yaml", "--run-dir", m_dir + "/run"}, m_dir);
+    bool running = eventually([&] { return fs::exists(flag); }, 60s);
+    NodeResumer resumer;
+    EXPECT_EQ(shell("scontrol update nodename=node1 state=down reason=sshard-test"), 0);
+    auto requeued = [&] { return count_events(journal_events(m_dir + "/run"), "attempt_end", "requeued") == 1; };
+    bool was_requeued = eventually(requeued, 30s);
+    // Back in service (unless slurmd's next registration has brought it back already: ReturnToService=2).
+    shell("scontrol update nodename=node1 state=resume >/dev/null 2>&1");
+    Result r = wait_sshard(spawned);
+    ASSERT_TRUE(running) << queue();
+    EXPECT_TRUE(was_requeued) << queue();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<nlohmann::json> attempts;
+    for (const auto& event : journal_events(m_dir + "/run")) {
+        if (event["event"] == "attempt_end") {
+            attempts.push_back(event);
+        }
+    }
+    ASSERT_EQ(attempts.size(), 2u) << r.err;
+    EXPECT_EQ(attempts[0]["outcome"], "transport_failed");
+    EXPECT_NE(attempts[0]["reason"].get<std::string>().find("NODE_FAIL"), std::string::npos) << attempts[0].dump();
+    EXPECT_EQ(attempts[1]["verdict"], "succeeded");
+    EXPECT_EQ(read_file(m_dir + "/run/out/one/0.2.out"), "done\n");
+}
+
+// "Temporarily unable to accept job" (here from an sbatch ahead on PATH that refuses once, as Slurm does at
+// MaxJobCount) is a back-off: the same shards go again, no retry is used, nothing fails.
+TEST_F(SlurmRun, TemporaryRefusalIsABackOff) {
+    std::string bin = m_dir + "/bin";
+    fs::create_directory(bin);
+    write_file("bin/sbatch", "#!/bin/sh\n"
+                             "echo x >>\"$0.calls\"\n"
+                             "[ -e \"$0.refused\" ] && exec /usr/bin/sbatch \"$@\"\n"
+                             ": >\"$0.refused\"\n"
+                             "echo 'sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying' >&2\n"
+                             "echo 'sbatch: error: Batch job submission failed: Resource temporarily unavailable' >&2\n"
+                             "exit 1\n");
+    fs::permissions(bin + "/sbatch", fs::perms::owner_all);
+    spec("  - name: two\n    command: echo {index}\n    shards: {count: 2}\n");
+    std::string path = bin + ":" + std::getenv("PATH");
+    std::string saved = std::getenv("PATH");
+    ::setenv("PATH", path.c_str(), 1);
+    Result r = run({"run", m_dir + "/jobs.yaml"});
+    ::setenv("PATH", saved.c_str(), 1);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(bin + "/sbatch.calls"), "x\nx\n") << "refused once, then one array for both shards";
+    for (const auto& [shard, event] : ends()) {
+        EXPECT_EQ(event["verdict"], "succeeded") << event.dump();
+        EXPECT_EQ(event["attempt"], 1) << event.dump();
+    }
+    EXPECT_EQ(ends().size(), 2u);
+}
+
+// A run directory that the compute node does not see (here: a tmpfs mounted over its parent in the runner's
+// own mount namespace) leaves the first task without a status: the host is down for the run with a message
+// that says why, and the run stops once --down-limit has passed (exit 3: no host stayed up).
+TEST_F(SlurmRun, RunDirectoryTheNodeCannotSeeIsNamed) {
+    std::string hidden = m_dir + "/hidden";
+    fs::create_directory(hidden);
+    spec("  - name: lost\n    command: 'true'\n");
+    std::string command = "unshare -m sh -c 'mount -t tmpfs -o size=16m tmpfs \"$1\" && exec \"$2\" run \"$3\" "
+                          "--run-dir \"$1/run\" --down-limit 1s' sh " +
+                          hidden + " " + SSHARD_BINARY + " " + m_dir + "/jobs.yaml >" + m_dir + "/out 2>" + m_dir +
+                          "/err";
+    int status = shell(command);
+    std::string err = read_file(m_dir + "/err");
+    ASSERT_TRUE(WIFEXITED(status)) << err;
+    EXPECT_EQ(WEXITSTATUS(status), 3) << "no host stayed up: " << err;
+    EXPECT_NE(err.find("without writing its status"), std::string::npos) << err;
+    EXPECT_NE(err.find("is the run directory on a filesystem the compute nodes share?"), std::string::npos) << err;
+    EXPECT_EQ(queue(), "");
 }
 
 } // namespace

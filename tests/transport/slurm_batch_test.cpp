@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
 #include <sstream>
 
 namespace sshard::transport {
@@ -21,6 +22,11 @@ TEST(SlurmBatch, ParsesSqueueRowsAndSkipsOthers) {
     EXPECT_EQ(rows[2].task, 2u);
 }
 
+TEST(SlurmBatch, ParsesNodeCpus) {
+    auto nodes = parse_node_cpus("node1 8\nnode2 128\nsinfo: error\nnode3 0\nnode4 x\n");
+    EXPECT_EQ(nodes, (std::map<std::string, int>{{"node1", 8}, {"node2", 128}}));
+}
+
 TEST(SlurmBatch, StatesAndRefusals) {
     EXPECT_TRUE(is_final_state("COMPLETED"));
     EXPECT_TRUE(is_final_state("NODE_FAIL"));
@@ -30,6 +36,20 @@ TEST(SlurmBatch, StatesAndRefusals) {
     EXPECT_FALSE(is_machine_failure("FAILED"));
     EXPECT_TRUE(is_temporary_refusal("sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying"));
     EXPECT_FALSE(is_temporary_refusal("sbatch: error: invalid partition specified: nope"));
+}
+
+TEST(SlurmBatch, TaskHandlesRoundTripAndRefuseDamage) {
+    TaskHandle handle{41, 7, "SSHARD-abc", "/runs/r 1/slurm/3"};
+    EXPECT_EQ(format_task_handle(handle), "41_7 SSHARD-abc /runs/r 1/slurm/3");
+    auto back = parse_task_handle(format_task_handle(handle));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->job, 41u);
+    EXPECT_EQ(back->index, 7u);
+    EXPECT_EQ(back->marker, "SSHARD-abc");
+    EXPECT_EQ(back->dir, "/runs/r 1/slurm/3");
+    for (const char* bad : {"", "41_7", "41_7 m", "41 m /d", "0_1 m /d", "41_x m /d", "41_7 m relative", "41_7  /d"}) {
+        EXPECT_FALSE(parse_task_handle(bad)) << bad;
+    }
 }
 
 TEST(SlurmBatch, TimeIsWholeMinutesRoundedUp) {
