@@ -112,6 +112,8 @@ void AgentTransport::handle(Request& request) {
     case Request::Kind::connect:
         if (node == m_nodes.end()) {
             launch_step(request.host);
+        } else if (node->second->ending) {
+            node->second->reconnect = true; // once the step that is ending has ended
         }
         break;
     case Request::Kind::start:
@@ -315,8 +317,11 @@ void AgentTransport::finish_ended() {
         std::string reason = "the agent on " + m_hosts.at(host).name + " ended (" + node.problem + "; " + how + ")";
         fail_host_attempts(host, reason);
         bool report = !node.quiet && !m_stopping;
+        bool reconnect = node.reconnect && !m_stopping;
         it = m_nodes.erase(it);
-        if (report) {
+        if (reconnect) {
+            launch_step(host);
+        } else if (report) {
             m_events.on_host_state(host, host_down(reason));
         }
     }

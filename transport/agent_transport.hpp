@@ -67,6 +67,7 @@ private:
         bool ending = false;          // its input is closed
         bool killed = false;          // srun was sent KILL at the deadline
         bool quiet = false;           // disconnected on purpose: its end is not a host failure
+        bool reconnect = false;       // connected again while it was ending: a new step follows once it has ended
         Clock::time_point deadline{}; // to be ready, or to end after its input closed
         std::string problem;          // why it is being ended, for the host's state
     };
