@@ -126,6 +126,30 @@ jobs:
     EXPECT_NE(report.out.find("node1"), std::string::npos) << report.out;
 }
 
+// A step that dies (here its agent, killed by the shard) fails its shard as a transport failure: the node gets
+// a new step and the shard runs again without using a retry.
+TEST_F(SlurmAllocation, AStepThatDiesCostsNoRetry) {
+    std::string flag = m_dir + "/flag";
+    std::string spec =
+        write_file("jobs.yaml", "version: 1\nhosts: slurm_allocation\njobs:\n  - name: once\n"
+                                "    command: '[ -e " +
+                                    flag + " ] || { touch " + flag + "; kill -KILL $PPID; sleep 30; }; echo again'\n");
+    std::string run = m_dir + "/run";
+    std::string command = "cd " + m_dir + " && salloc --quiet --nodes=1 --ntasks=2 " + SSHARD_BINARY + " run " + spec +
+                          " --run-dir " + run + " --progress never";
+    EXPECT_EQ(std::system((command + " >" + m_dir + "/out 2>" + m_dir + "/err").c_str()), 0)
+        << read_file(m_dir + "/err");
+    std::vector<std::string> outcomes;
+    for (const auto& event : journal_events(run)) {
+        if (event["event"] == "attempt_end") {
+            outcomes.push_back(event["outcome"].get<std::string>());
+        }
+    }
+    EXPECT_EQ(outcomes, (std::vector<std::string>{"transport_failed", "exited"}));
+    EXPECT_EQ(ends(run)["once/0"]["exit_code"], 0);
+    EXPECT_EQ(read_file(run + "/out/once/0.2.out"), "again\n");
+}
+
 // Outside an allocation the spec is in error, and says why.
 TEST_F(SlurmAllocation, OutsideAnAllocationIsAClearError) {
     ::unsetenv("SLURM_JOB_NODELIST");
