@@ -16,13 +16,13 @@ std::string allocation_error(const char* nodelist, const char* cpus) {
     return "";
 }
 
-TEST(SlurmAllocation, CpusPerNodeFoldsRuns) {
+TEST(AllocationHosts, CpusPerNodeFoldsRuns) {
     EXPECT_EQ(expand_cpus_per_node("2(x3),1"), (std::vector<int>{2, 2, 2, 1}));
     EXPECT_EQ(expand_cpus_per_node("8"), std::vector<int>{8});
     EXPECT_EQ(expand_cpus_per_node("1,4(x2)"), (std::vector<int>{1, 4, 4}));
 }
 
-TEST(SlurmAllocation, NodesWithTheirCpusAsSlots) {
+TEST(AllocationHosts, NodesWithTheirCpusAsSlots) {
     auto hosts = allocation_hosts("node[1-3],gpu05", "2(x3),16");
     ASSERT_EQ(hosts.size(), 4u);
     EXPECT_EQ(hosts[0].name, "node1");
@@ -32,7 +32,7 @@ TEST(SlurmAllocation, NodesWithTheirCpusAsSlots) {
     EXPECT_EQ(hosts[3].transport, TransportKind::slurm_agent);
 }
 
-TEST(SlurmAllocation, OutsideAnAllocationOrMalformedIsAClearError) {
+TEST(AllocationHosts, OutsideAnAllocationOrMalformedIsAClearError) {
     EXPECT_EQ(allocation_error(nullptr, "2"), "'slurm_allocation' needs a Slurm allocation, and SLURM_JOB_NODELIST is "
                                               "not set: run sshard inside salloc or sbatch, or use 'sshard submit'");
     EXPECT_EQ(allocation_error("n[1-2]", "2"), "SLURM_JOB_NODELIST 'n[1-2]' has 2 nodes but SLURM_JOB_CPUS_PER_NODE "
