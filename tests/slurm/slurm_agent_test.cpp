@@ -162,9 +162,9 @@ TEST_F(SlurmAllocation, OutsideAnAllocationIsAClearError) {
         << r.err;
 }
 
-// The runner killed with SIGKILL while shards run leaves no agent and no shard behind: the agent reads the end
-// of its input and kills them.
-TEST_F(SlurmAllocation, KilledRunnerLeavesNoAgentOrShard) {
+// The runner stopped by Ctrl-C (it ends the run in order, exit 130) or killed with SIGKILL while shards run
+// leaves no agent and no shard behind: either way the agent reads the end of its input and kills them.
+TEST_F(SlurmAllocation, StoppedOrKilledRunnerLeavesNoAgentOrShard) {
     std::string name = "sshard-kill-" + fs::path(m_dir).filename().string();
     ASSERT_EQ(std::system(("salloc --no-shell --quiet --nodes=1 --ntasks=2 --job-name=" + name).c_str()), 0);
     std::string job = shell_output("squeue -h -o %i -n " + name);
@@ -173,19 +173,23 @@ TEST_F(SlurmAllocation, KilledRunnerLeavesNoAgentOrShard) {
     ::setenv("SLURM_JOB_ID", job.c_str(), 1);
     ::setenv("SLURM_JOB_NODELIST", "node1", 1);
     ::setenv("SLURM_JOB_CPUS_PER_NODE", "2", 1);
-    std::string marker = m_dir + "/marker";
-    std::string spec = write_file("jobs.yaml", "version: 1\nhosts: slurm_allocation\njobs:\n  - name: long\n    "
-                                               "command: 'sleep 300 # " +
-                                                   marker + "'\n    shards: {count: 4}\n");
     std::string binary = SSHARD_BINARY;
     std::string agent_pattern = "[" + binary.substr(0, 1) + "]" + binary.substr(1) + " agent";
-    Spawned runner = spawn_sshard({"run", spec, "--run-dir", m_dir + "/run", "--progress", "never"}, m_dir);
-    bool running = eventually([&] { return processes_matching("[s]leep 300 # " + marker) == 2; }, 30s);
-    ::kill(runner.pid, SIGKILL);
-    Result r = wait_sshard(runner);
-    EXPECT_TRUE(running) << r.err;
-    EXPECT_TRUE(eventually([&] { return processes_matching("[s]leep 300 # " + marker) == 0; }, 20s));
-    EXPECT_TRUE(eventually([&] { return processes_matching(agent_pattern) == 0; }, 20s));
+    for (int signal : {SIGINT, SIGKILL}) {
+        std::string marker = m_dir + "/marker" + std::to_string(signal);
+        std::string spec = write_file("jobs.yaml", "version: 1\nhosts: slurm_allocation\njobs:\n  - name: long\n    "
+                                                   "command: 'sleep 300 # " +
+                                                       marker + "'\n    shards: {count: 4}\n");
+        std::string run = m_dir + "/run" + std::to_string(signal);
+        Spawned runner = spawn_sshard({"run", spec, "--run-dir", run, "--progress", "never"}, m_dir);
+        bool running = eventually([&] { return processes_matching("[s]leep 300 # " + marker) == 2; }, 30s);
+        ::kill(runner.pid, signal);
+        Result r = wait_sshard(runner);
+        EXPECT_TRUE(running) << r.err;
+        EXPECT_EQ(r.exit_code, signal == SIGINT ? 130 : 128 + SIGKILL) << r.err;
+        EXPECT_TRUE(eventually([&] { return processes_matching("[s]leep 300 # " + marker) == 0; }, 20s)) << signal;
+        EXPECT_TRUE(eventually([&] { return processes_matching(agent_pattern) == 0; }, 20s)) << signal;
+    }
     std::system(("scancel " + job).c_str());
     for (const char* variable : {"SLURM_JOB_ID", "SLURM_JOB_NODELIST", "SLURM_JOB_CPUS_PER_NODE"}) {
         ::unsetenv(variable);
