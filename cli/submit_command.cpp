@@ -92,10 +92,10 @@ int submit_command(const SubmitOptions& options) {
     // Read now, so that a missing or unreadable spec fails here and not in the queue.
     core::read_spec_file(options.spec);
     std::string spec = fs::absolute(options.spec).string();
-    std::string run_dir = options.run_dir.empty()
-                              ? core::RunDir::reserve(".sshard/runs", core::default_run_name(options.spec))
-                              : options.run_dir;
-    if (!options.run_dir.empty()) {
+    bool reserved = options.run_dir.empty();
+    std::string run_dir =
+        reserved ? core::RunDir::reserve(".sshard/runs", core::default_run_name(options.spec)) : options.run_dir;
+    if (!reserved) {
         std::error_code error;
         fs::create_directories(run_dir, error);
         if (error || !fs::is_empty(run_dir, error)) {
@@ -105,8 +105,13 @@ int submit_command(const SubmitOptions& options) {
     run_dir = fs::absolute(run_dir).lexically_normal().string();
     transport::CommandResult sbatch = transport::run_program(sbatch_arguments(options, own_path(), spec, run_dir));
     if (!sbatch.ok()) {
+        std::error_code ignored;
+        fs::remove(run_dir, ignored); // still empty: nothing ran
         std::cerr << "sshard: error: sbatch failed: " << terminal_safe(sbatch.why()) << '\n';
         return k_exit_cannot_proceed;
+    }
+    if (reserved) {
+        core::RunDir::make_latest(run_dir);
     }
     std::string job = sbatch.out.substr(0, sbatch.out.find_first_of(";\n"));
     std::cout << job << '\n' << run_dir << '\n';

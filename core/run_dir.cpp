@@ -114,14 +114,18 @@ std::string RunDir::reserve(const std::string& root, const std::string& name) {
             }
             throw Error(fmt::format("cannot create run directory '{}': {}", path, std::strerror(errno)));
         }
-        point_latest(root, id);
         return path;
     }
     throw Error(fmt::format("cannot create run directory '{}/{}': too many runs this second", root, base));
 }
 
+void RunDir::make_latest(const std::string& path) {
+    point_latest(fs::path(path).parent_path().string(), last_component(path));
+}
+
 RunDir RunDir::create(const std::string& root, const std::string& name, const std::string& spec_text) {
     std::string path = reserve(root, name);
+    point_latest(root, last_component(path));
     RunDir dir(path, last_component(path));
     make_private_dir(path + "/out", false);
     write_private_file(dir.spec_path(), spec_text);

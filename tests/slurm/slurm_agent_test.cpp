@@ -219,9 +219,21 @@ TEST_F(SlurmAllocation, SubmitRunsTheSpecInABatchJob) {
     };
     EXPECT_TRUE(eventually(done, 60s)) << read_file(run + ".out");
     EXPECT_TRUE(eventually([&] { return shell_output("squeue -h -j " + job + " 2>/dev/null").empty(); }, 20s));
-    Result report = run_sshard({"report", run});
+    Result report = run_sshard({"report"}, m_dir);
     EXPECT_EQ(report.exit_code, 0) << report.err;
+    EXPECT_NE(report.out.find("node1"), std::string::npos) << report.out;
     EXPECT_EQ(read_file(run + "/out/hello/2.1.out"), "hello 2 from node1\n");
+    // A job sbatch refuses is an error that quotes it, and leaves no run directory.
+    Result refused = run_sshard({"submit", spec, "--", "--partition=nosuch"}, m_dir);
+    EXPECT_EQ(refused.exit_code, 3);
+    EXPECT_NE(refused.err.find("sshard: error: sbatch failed: sbatch: error: invalid partition specified: nosuch"),
+              std::string::npos)
+        << refused.err;
+    int run_dirs = 0;
+    for (const auto& entry : fs::directory_iterator(m_dir + "/.sshard/runs")) {
+        run_dirs += entry.is_directory() && !entry.is_symlink() ? 1 : 0;
+    }
+    EXPECT_EQ(run_dirs, 1);
 }
 
 } // namespace
