@@ -4,6 +4,7 @@
 #include <exception>
 #include <iostream>
 
+#include "cli/agent_command.hpp"
 #include "cli/driver.hpp"
 #include "cli/exec_command.hpp"
 #include "cli/exit_codes.hpp"
@@ -12,14 +13,16 @@
 #include "cli/plan_command.hpp"
 #include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
+#include "cli/submit_command.hpp"
 #include "cli/terminal.hpp"
 
 namespace {
 
 // The subcommands, in the order `sshard --help` lists them.
 constexpr sshard::cli::AddCommand k_commands[] = {
-    sshard::cli::add_plan_command,   sshard::cli::add_run_command,  sshard::cli::add_hosts_command,
-    sshard::cli::add_report_command, sshard::cli::add_exec_command, sshard::cli::add_output_command,
+    sshard::cli::add_plan_command,   sshard::cli::add_run_command,   sshard::cli::add_hosts_command,
+    sshard::cli::add_report_command, sshard::cli::add_exec_command,  sshard::cli::add_output_command,
+    sshard::cli::add_submit_command, sshard::cli::add_agent_command,
 };
 
 } // namespace

@@ -24,6 +24,8 @@ const char* transport_name(core::TransportKind transport) {
         return "local";
     case core::TransportKind::slurm:
         return "slurm";
+    case core::TransportKind::slurm_agent:
+        return "slurm_agent";
     case core::TransportKind::ssh:
         break;
     }

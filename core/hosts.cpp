@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "core/hostlist.hpp"
+#include "core/slurm_allocation.hpp"
 #include "core/spec_limits.hpp"
 
 namespace sshard::core {
@@ -74,6 +75,9 @@ std::vector<HostSpec> parse_host_string(std::string_view text) {
 }
 
 std::vector<HostSpec> parse_host_list(std::string_view text) {
+    if (text == k_slurm_allocation) {
+        return allocation_hosts_from_environment();
+    }
     std::vector<HostSpec> hosts;
     std::unordered_set<std::string> names;
     for (const auto& part : split_hostlists(text)) {

@@ -15,7 +15,8 @@ namespace sshard::core {
 std::vector<HostSpec> parse_host_string(std::string_view text);
 
 // Parses a comma-separated list of host strings (the --hosts flag); commas inside brackets belong to the
-// hostlist. Throws HostlistError, also for a host listed twice.
+// hostlist; `slurm_allocation` alone is the nodes of the allocation sshard runs in (core/slurm_allocation.hpp).
+// Throws HostlistError, also for a host listed twice.
 std::vector<HostSpec> parse_host_list(std::string_view text);
 
 // Whether a host name matches one filter pattern: the pattern is expanded as a hostlist, and each expansion

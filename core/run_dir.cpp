@@ -98,7 +98,7 @@ void point_latest(const std::string& root, const std::string& id) {
 
 } // namespace
 
-RunDir RunDir::create(const std::string& root, const std::string& name, const std::string& spec_text) {
+std::string RunDir::reserve(const std::string& root, const std::string& name) {
     if (int error = make_private_dirs(root); error != 0) {
         throw Error(fmt::format("cannot create run directory root '{}': {}", root, std::strerror(error)));
     }
@@ -114,13 +114,22 @@ RunDir RunDir::create(const std::string& root, const std::string& name, const st
             }
             throw Error(fmt::format("cannot create run directory '{}': {}", path, std::strerror(errno)));
         }
-        RunDir dir(path, id);
-        make_private_dir(path + "/out", false);
-        write_private_file(dir.spec_path(), spec_text);
-        point_latest(root, id);
-        return dir;
+        return path;
     }
     throw Error(fmt::format("cannot create run directory '{}/{}': too many runs this second", root, base));
+}
+
+void RunDir::make_latest(const std::string& path) {
+    point_latest(fs::path(path).parent_path().string(), last_component(path));
+}
+
+RunDir RunDir::create(const std::string& root, const std::string& name, const std::string& spec_text) {
+    std::string path = reserve(root, name);
+    point_latest(root, last_component(path));
+    RunDir dir(path, last_component(path));
+    make_private_dir(path + "/out", false);
+    write_private_file(dir.spec_path(), spec_text);
+    return dir;
 }
 
 RunDir RunDir::create_at(const std::string& path, const std::string& spec_text) {

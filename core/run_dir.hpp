@@ -21,6 +21,12 @@ public:
     // user or others may write in it (core/private_dir.hpp), Error when anything cannot be made or written.
     static RunDir create(const std::string& root, const std::string& name, const std::string& spec_text);
 
+    // Makes an empty run directory under `root`, named and made as create() does, and returns its path: for a
+    // run that starts elsewhere later (`sshard submit`) with create_at(). Throws as create() does.
+    static std::string reserve(const std::string& root, const std::string& name);
+    // Points the `latest` link beside the run directory `path` at it. Throws Error.
+    static void make_latest(const std::string& path);
+
     // Creates the run directory `path` itself (the --run-dir flag): it must not exist, or be an empty
     // directory of this user. The id is its last path component; no `latest` link is made. Throws Error.
     static RunDir create_at(const std::string& path, const std::string& spec_text);

@@ -15,7 +15,8 @@
 
 namespace sshard::core {
 
-enum class TransportKind { ssh, local, slurm };
+// slurm_agent: a node of the Slurm allocation sshard runs in, through an agent (core/slurm_allocation.hpp).
+enum class TransportKind { ssh, local, slurm, slurm_agent };
 
 // How a `transport: slurm` host submits its shards (sbatch's options): all optional.
 struct SlurmSettings {

@@ -5,6 +5,7 @@
 
 #include "core/hostlist.hpp"
 #include "core/hosts.hpp"
+#include "core/slurm_allocation.hpp"
 #include "core/spec_limits.hpp"
 #include "core/spec_yaml.hpp"
 
@@ -145,8 +146,16 @@ void read_host_limits(YamlReader& yaml, const YAML::Node& node, HostSpec& host) 
 }
 
 void read_hosts(YamlReader& yaml, const YAML::Node& node, int local_cpus, std::vector<HostSpec>& hosts) {
+    if (node.IsScalar() && node.Scalar() == k_slurm_allocation) {
+        try {
+            hosts = allocation_hosts_from_environment();
+        } catch (const HostlistError& e) {
+            yaml.error(node, e.what());
+        }
+        return;
+    }
     if (!node.IsSequence()) {
-        yaml.error(node, "'hosts' must be a list of host strings or mappings");
+        yaml.error(node, "'hosts' must be a list of host strings or mappings, or 'slurm_allocation'");
         return;
     }
     for (const auto& entry : node) {

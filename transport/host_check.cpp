@@ -34,6 +34,19 @@ HostCheck check_slurm_host(const core::HostSpec& host) {
     return check;
 }
 
+// A node of the allocation is up when a step runs `true` on it, as its agent's step would start.
+HostCheck check_allocation_node(const core::HostSpec& host) {
+    HostCheck check;
+    check.server = "slurm step";
+    auto start = std::chrono::steady_clock::now();
+    CommandResult srun =
+        run_program({"srun", "--nodes=1", "--ntasks=1", "--exact", "--quiet", "--nodelist=" + host.name, "true"});
+    check.round_trip_s = since(start);
+    check.ok = srun.ok();
+    check.error = check.ok ? "" : "srun failed: " + srun.why();
+    return check;
+}
+
 // A local host's check: `true` run as a shard is, through /bin/sh, timed from spawn to exit.
 HostCheck check_local() {
     HostCheck check;
@@ -66,6 +79,9 @@ HostCheck check_host(const core::HostSpec& host, const SshOptions& options) {
     }
     if (host.transport == core::TransportKind::slurm) {
         return check_slurm_host(host);
+    }
+    if (host.transport == core::TransportKind::slurm_agent) {
+        return check_allocation_node(host);
     }
     try {
         auto start = std::chrono::steady_clock::now();

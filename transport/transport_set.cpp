@@ -22,6 +22,9 @@ TransportSet::TransportSet(core::TransportEvents& events, const std::vector<core
         // Absolute: sbatch's output paths and the tasks' files are read on the compute nodes.
         m_slurm = std::make_unique<SlurmTransport>(events, hosts, std::filesystem::absolute(slurm_dir).string());
     }
+    if (uses(core::TransportKind::slurm_agent)) {
+        m_agents = std::make_unique<AgentTransport>(events, hosts);
+    }
 }
 
 core::Transport& TransportSet::for_host(std::size_t host) {
@@ -30,6 +33,8 @@ core::Transport& TransportSet::for_host(std::size_t host) {
         return *m_local;
     case core::TransportKind::slurm:
         return *m_slurm;
+    case core::TransportKind::slurm_agent:
+        return *m_agents;
     case core::TransportKind::ssh:
         break;
     }
@@ -59,6 +64,9 @@ void TransportSet::cancel(std::uint64_t attempt, std::chrono::milliseconds grace
     if (m_slurm) {
         m_slurm->cancel(attempt, grace);
     }
+    if (m_agents) {
+        m_agents->cancel(attempt, grace);
+    }
 }
 
 void TransportSet::add_host(std::size_t host) {
@@ -85,6 +93,9 @@ void TransportSet::shutdown() {
     }
     if (m_slurm) {
         m_slurm->shutdown();
+    }
+    if (m_agents) {
+        m_agents->shutdown();
     }
 }
 

@@ -1,5 +1,6 @@
 // The transport a run uses: each host's own, by its `transport` key. Local hosts go to a LocalTransport, SSH
-// hosts to an SshTransport, Slurm hosts to a SlurmTransport; each is made only when some host needs it.
+// hosts to an SshTransport, Slurm hosts to a SlurmTransport, an allocation's nodes to an AgentTransport; each is made
+// only when some host needs it.
 #pragma once
 
 #include <memory>
@@ -7,6 +8,7 @@
 
 #include "core/spec.hpp"
 #include "core/transport.hpp"
+#include "transport/agent_transport.hpp"
 #include "transport/local_sampler.hpp"
 #include "transport/local_transport.hpp"
 #include "transport/slurm_transport.hpp"
@@ -39,6 +41,7 @@ private:
     std::unique_ptr<LocalSampler> m_sampler; // the local hosts' CPU and memory
     std::unique_ptr<SshTransport> m_ssh;
     std::unique_ptr<SlurmTransport> m_slurm;
+    std::unique_ptr<AgentTransport> m_agents; // the nodes of `hosts: slurm_allocation`
 };
 
 } // namespace sshard::transport

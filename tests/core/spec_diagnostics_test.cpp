@@ -200,7 +200,7 @@ const Case k_cases[] = {
     {"DefaultsUnknownKey", "version: 1\ndefaults: {priority: 3}\njobs: [{name: a, command: x}]\n",
      "jobs.yaml:2:12: error: unknown key 'priority' in 'defaults'\n    defaults: {priority: 3}\n               ^\n"},
     {"HostsNotAList", "version: 1\nhosts: a\njobs: [{name: a, command: x}]\n",
-     "jobs.yaml:2:8: error: 'hosts' must be a list of host strings or mappings\n    hosts: a\n           ^\n"},
+     "jobs.yaml:2:8: error: 'hosts' must be a list of host strings or mappings, or 'slurm_allocation'\n    hosts: a\n           ^\n"},
     {"EmptyHosts", "version: 1\nhosts: []\njobs: [{name: a, command: x}]\n",
      "jobs.yaml:2:8: error: 'hosts' is empty: there is nowhere to run\n    hosts: []\n           ^\n"},
     {"HostWithoutName", "version: 1\nhosts: [{slots: 2}]\njobs: [{name: a, command: x}]\n",
