@@ -4,7 +4,7 @@
 # way without an agent), and against the local transport with the same slots. The targets: mode 2 at least 5x
 # the rate of a step per task, and within 50% of the local transport's rate.
 # usage: bench/slurm_agent.sh [SHARDS] [SLOTS] [BUILD_DIR]   (default 1000 8 build; as root: it starts the
-# one-node test cluster of tests/slurm/cluster.sh on SSHARD_SLURM_PORT, or SSHARD_CLUSTER_PORT + 1000)
+# one-node test cluster of tests/slurm/cluster.sh on SSHARD_SLURM_PORT, or as that script derives them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shards=${1:-1000}

@@ -10,7 +10,7 @@
 #      submitted (never above 1000, under MaxArraySize).
 #
 # usage: bench/slurm_arrays.sh [TASKS [ROUNDS [BIG [SLOTS [BUILD_DIR]]]]]   (default 1000 2 100000 2000 build)
-# Slurm's ports come from SSHARD_SLURM_PORT (default SSHARD_CLUSTER_PORT + 1000), as for the tests.
+# Slurm's ports come from SSHARD_SLURM_PORT (default: as tests/slurm/cluster.sh derives them), as for the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tasks=${1:-1000}

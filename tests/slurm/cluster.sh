@@ -23,7 +23,8 @@
 # The node is "node1" on 127.0.0.1 with 8 CPUs, whatever the machine has (SlurmdParameters=config_overrides),
 # in the partition "debug". slurmctld listens on $SSHARD_SLURM_PORT, slurmd on the port after it, MariaDB (TCP
 # on 127.0.0.1, user slurm with a password) on the next and slurmdbd on the one after; when unset,
-# SSHARD_CLUSTER_PORT + 1000 (22022 + 1000 when that is unset too), so that checkouts on one machine differ.
+# 23000 + 4 x (SSHARD_CLUSTER_PORT mod 1000), SSHARD_CLUSTER_PORT 22022 when unset too: checkouts whose SSH
+# clusters differ by one port get Slurm ports that do not overlap.
 #
 # What a daemon-less start needs (found by trial on Slurm 22.05): munged --force with a key of its own and
 # its socket directory mode 755; proctrack/linuxproc and task/none (no cgroups); select/cons_tres with CR_CPU;
@@ -201,7 +202,7 @@ node_idle() {
 }
 
 start() {
-  local port=${SSHARD_SLURM_PORT:-$((${SSHARD_CLUSTER_PORT:-22022} + 1000))}
+  local port=${SSHARD_SLURM_PORT:-$((23000 + 4 * (${SSHARD_CLUSTER_PORT:-22022} % 1000)))}
   stop
   mkdir -p "$cluster/ctld" "$cluster/spool"
   write_config "$port"
