@@ -14,6 +14,7 @@
 #include "cli/elastic_hosts.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/group_printer.hpp"
+#include "cli/plan_check.hpp"
 #include "cli/plan_printer.hpp"
 #include "cli/report_printer.hpp"
 #include "cli/run_display.hpp"
@@ -45,7 +46,12 @@ Command add_run_command(CLI::App& app) {
     add_host_options(*command, options->hosts);
     command->add_flag("--show-env", options->show_env, "With --dry-run, show environment values");
     add_env_option(*command, options->pass_env);
-    command->add_flag("--dry-run,-n", options->dry_run, "Show the plan, as `sshard plan` does, and run nothing");
+    auto* dry_run =
+        command->add_flag("--dry-run,-n", options->dry_run, "Show the plan, as `sshard plan` does, and run nothing");
+    command
+        ->add_flag("--check", options->check,
+                   "With --dry-run, connect to the hosts and say how many bytes each job's stage would send to each")
+        ->needs(dry_run);
     command->add_flag("--local", options->local,
                       "Run every host's shards on this machine, each host keeping its slots and labels");
     auto* run_dir = command->add_option("--run-dir", options->run_dir,
@@ -184,6 +190,16 @@ core::JournalRecorder::Session session_start(const RunOptions& options, const Lo
         session.spec_path = previous.started ? previous.spec_path : resumed->spec_path();
     }
     return session;
+}
+
+// `run --dry-run`: the plan, as `sshard plan` shows it, and with --check what each stage would send.
+int print_dry_run(const RunOptions& options, const core::Plan& plan) {
+    print_plan_text(std::cout, plan, options.show_env);
+    if (options.check) {
+        print_stage_checks_text(std::cout, check_stages(plan, ssh_options(options.ssh)));
+    }
+    std::cout.flush();
+    return std::cout ? k_exit_ok : k_exit_cannot_proceed;
 }
 
 bool show_progress(const RunOptions& options) {
@@ -397,8 +413,7 @@ int run_command(const RunOptions& options) {
     const core::Spec& spec = loaded.spec;
     core::Plan plan = core::make_plan(spec);
     if (options.dry_run) {
-        print_plan_text(std::cout, plan, options.show_env);
-        return k_exit_ok;
+        return print_dry_run(options, plan);
     }
 
     // 3. The joblog, opened before a new run directory is made: one that cannot be written leaves none behind.

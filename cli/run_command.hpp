@@ -19,6 +19,7 @@ struct RunOptions {
     bool show_env = false;
     std::vector<std::string> pass_env; // --env
     bool dry_run = false;
+    bool check = false; // with dry_run: what each stage would send each host
     bool local = false; // every host runs on this machine
     std::string run_dir;
     std::string resume;

@@ -133,6 +133,10 @@ TEST_F(SshStage, PlanCheckSaysWhatEachHostWouldBeSent) {
     EXPECT_EQ(bytes["n2 w/tool"], 0u);
     Result text = run_sshard({"plan", path, "--check", "--ssh-config", k_cluster + "/ssh_config"});
     EXPECT_NE(text.out.find("  n1 tree -> w/tree on node1: 1 file, 9 bytes to send\n"), std::string::npos) << text.out;
+    Result dry = run({"run", path, "--dry-run", "--check"});
+    ASSERT_EQ(dry.exit_code, 0) << dry.err;
+    EXPECT_EQ(dry.out, text.out) << "run --dry-run --check shows what plan --check shows";
+    EXPECT_EQ(run({"run", path, "--check"}).exit_code, 2) << "--check needs --dry-run";
 }
 
 // The manifest follows the files as they land: a stage cut short by a full disk, run again with room, sends only
