@@ -25,7 +25,7 @@ void print_row(std::ostream& out, const std::vector<std::string>& cells, const c
     out << "</tr>\n";
 }
 
-void print_run(std::ostream& out, const core::RunReport& run) {
+void print_html_run(std::ostream& out, const core::RunReport& run) {
     const std::vector<std::pair<std::string, std::string>> rows = {
         {"run", fmt::format("{} ({}){}", run.name, run.run_id, run.interrupted ? ", interrupted" : "")},
         {"started", local_time_text(run.start)},
@@ -46,7 +46,7 @@ void print_run(std::ostream& out, const core::RunReport& run) {
     out << "</table>\n";
 }
 
-void print_table(std::ostream& out, const std::string& heading, const Table& table) {
+void print_html_table(std::ostream& out, const std::string& heading, const Table& table) {
     fmt::print(out, "<h2>{}</h2>\n<table>\n", heading);
     std::vector<std::string> names;
     for (const auto& column : table.columns) {
@@ -59,7 +59,7 @@ void print_table(std::ostream& out, const std::string& heading, const Table& tab
     out << "</table>\n";
 }
 
-void print_failures(std::ostream& out, const core::Report& report) {
+void print_html_failures(std::ostream& out, const core::Report& report) {
     if (report.failures.empty()) {
         return;
     }
@@ -123,13 +123,13 @@ void print_report_html(std::ostream& out, const core::Report& report, const std:
                title);
     fmt::print(out, "<style>\n{}</style>\n</head>\n<body>\n<h1>{}</h1>\n", k_style, title);
     print_gantt(out, report, run_dir);
-    print_run(out, report.run);
-    print_table(out, "Jobs", jobs_table(report.jobs));
-    print_table(out, "Hosts", hosts_table(report.hosts));
+    print_html_run(out, report.run);
+    print_html_table(out, "Jobs", jobs_table(report.jobs));
+    print_html_table(out, "Hosts", hosts_table(report.hosts));
     if (Table transfers = transfer_table(report); !transfers.rows.empty()) {
-        print_table(out, "Transfer", transfers);
+        print_html_table(out, "Transfer", transfers);
     }
-    print_failures(out, report);
+    print_html_failures(out, report);
     print_not_run(out, report.not_run);
     out << "</body>\n</html>\n";
 }

@@ -21,7 +21,7 @@ std::vector<Message> decode_all(std::string_view bytes, std::size_t piece = 1 <<
 }
 
 // The ProtocolError's message for `bytes`, or "" when they decode.
-std::string decode_error(std::string_view bytes) {
+std::string frame_error(std::string_view bytes) {
     Decoder decoder;
     decoder.feed(bytes);
     try {
@@ -107,28 +107,28 @@ TEST(AgentProtocol, EveryMessageRoundTripsInPiecesOfAnySize) {
 }
 
 TEST(AgentProtocol, HostileFramesAreErrorsThatSayWhy) {
-    EXPECT_EQ(decode_error(be32(0)), "a frame of 0 bytes (1 to 16777216 allowed)");
-    EXPECT_EQ(decode_error(be32(0xffffffff)), "a frame of 4294967295 bytes (1 to 16777216 allowed)");
-    EXPECT_EQ(decode_error(be32(1) + "\x09"), "unknown frame type 9");
-    EXPECT_EQ(decode_error(be32(3) + "\x02" + "ab"), "a field of 4 bytes runs past the end of its frame");
+    EXPECT_EQ(frame_error(be32(0)), "a frame of 0 bytes (1 to 16777216 allowed)");
+    EXPECT_EQ(frame_error(be32(0xffffffff)), "a frame of 4294967295 bytes (1 to 16777216 allowed)");
+    EXPECT_EQ(frame_error(be32(1) + "\x09"), "unknown frame type 9");
+    EXPECT_EQ(frame_error(be32(3) + "\x02" + "ab"), "a field of 4 bytes runs past the end of its frame");
     // A string whose length points past its frame.
-    EXPECT_EQ(decode_error(be32(13) + "\x01" + std::string(8, '\0') + be32(100)),
+    EXPECT_EQ(frame_error(be32(13) + "\x01" + std::string(8, '\0') + be32(100)),
               "a field of 100 bytes runs past the end of its frame");
     std::string cancel = encode(CancelShard{.id = 1, .grace_ms = 2});
     std::string longer = be32(static_cast<std::uint32_t>(cancel.size() - 4 + 2)) + cancel.substr(4) + "xy";
-    EXPECT_EQ(decode_error(longer), "a cancel frame has 2 bytes after its last field");
+    EXPECT_EQ(frame_error(longer), "a cancel frame has 2 bytes after its last field");
     std::string output = encode(make_output(1, Stream::out, "x"));
     output[13] = 2;
-    EXPECT_EQ(decode_error(output), "output frame has stream 2 (0 or 1)");
+    EXPECT_EQ(frame_error(output), "output frame has stream 2 (0 or 1)");
     std::string end = encode(make_end(1, Outcome::Kind::signaled, 0, 9));
     end[13] = 3;
-    EXPECT_EQ(decode_error(end), "end frame has outcome 3 (0 to 2)");
+    EXPECT_EQ(frame_error(end), "end frame has outcome 3 (0 to 2)");
     end[13] = 1;
     end[15] = 0;
-    EXPECT_EQ(decode_error(end), "end frame has signal 0 (1 to 127)");
+    EXPECT_EQ(frame_error(end), "end frame has signal 0 (1 to 127)");
     StartShard bad_env = hostile_start();
     bad_env.env = {{"A=B", "c"}};
-    EXPECT_EQ(decode_error(encode(bad_env)), "start frame has a bad environment variable name 'A=B'");
+    EXPECT_EQ(frame_error(encode(bad_env)), "start frame has a bad environment variable name 'A=B'");
 }
 
 // Random bytes, and valid frames with random bytes flipped, either decode or throw ProtocolError: never a crash,
