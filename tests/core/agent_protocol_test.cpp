@@ -55,9 +55,12 @@ ShardOutput make_output(std::uint64_t id, Stream stream, std::string data) {
     return output;
 }
 
+// A command with a NUL inside: the protocol carries bytes, not C strings.
+constexpr char k_hostile_command[] = "printf '%s\\n' \"$X\"; exit 3\0tail";
+
 StartShard hostile_start() {
     return StartShard{.id = 0xfedcba9876543210ULL,
-                      .command = std::string("printf '%s\\n' \"$X\"; exit 3\0tail", 35),
+                      .command = std::string(k_hostile_command, sizeof k_hostile_command - 1),
                       .env = {{"X", std::string("a\0b\nc", 5)}, {"EMPTY", ""}},
                       .workdir = "/tmp/dir with spaces",
                       .shell = "bash",
