@@ -22,7 +22,7 @@ namespace {
 constexpr unsigned k_parallel_checks = 8; // within OpenSSH's MaxStartups, even for hosts behind one server
 
 // The width of the column of host names: the longest, made safe.
-std::size_t name_width(const std::vector<core::HostSpec>& hosts) {
+std::size_t host_name_width(const std::vector<core::HostSpec>& hosts) {
     std::size_t width = 0;
     for (const auto& host : hosts) {
         width = std::max(width, display_width(terminal_safe(host.name)));
@@ -96,7 +96,7 @@ int hosts_command(const HostsOptions& options) {
     } else {
         spec = load_spec_with_hosts(options.spec, options.hosts);
     }
-    std::size_t width = name_width(spec.hosts);
+    std::size_t width = host_name_width(spec.hosts);
     if (!options.check) {
         for (const auto& host : spec.hosts) {
             fmt::print(std::cout, "{}\n", terminal_safe(host_line(host, width)));

@@ -62,7 +62,7 @@ std::string host_settings(const HostSpec& host) {
 
 // Hosts written as folded groups of consecutive hosts that share every setting, the groups in a column as wide
 // as the widest.
-void print_hosts(std::ostream& out, const std::vector<HostSpec>& hosts, const std::vector<std::size_t>& chosen) {
+void print_plan_hosts(std::ostream& out, const std::vector<HostSpec>& hosts, const std::vector<std::size_t>& chosen) {
     std::vector<std::pair<std::string, std::string>> groups; // folded names, settings
     std::vector<std::string> names;
     std::string settings;
@@ -201,7 +201,7 @@ void print_plan_text(std::ostream& out, const core::Plan& plan, bool show_env) {
                plan.jobs.size() == 1 ? "" : "s", plan.total_shards, plan.total_shards == 1 ? "" : "s",
                spec.hosts.size(), spec.hosts.size() == 1 ? "" : "s");
     fmt::print(out, "\nhosts\n");
-    print_hosts(out, spec.hosts, all);
+    print_plan_hosts(out, spec.hosts, all);
     for (const auto& job : plan.jobs) {
         print_job(out, plan, job, show_env);
     }
@@ -209,7 +209,7 @@ void print_plan_text(std::ostream& out, const core::Plan& plan, bool show_env) {
 
 namespace {
 
-nlohmann::ordered_json host_json(const HostSpec& host) {
+nlohmann::ordered_json plan_host_json(const HostSpec& host) {
     nlohmann::ordered_json j = {{"name", host.name},
                                 {"transport", transport_name(host.transport)},
                                 {"priority", host.priority},
@@ -291,7 +291,7 @@ void print_plan_json(std::ostream& out, const core::Plan& plan, bool show_env,
     json.key("hosts");
     json.begin_array();
     for (const auto& host : plan.spec->hosts) {
-        json.value(host_json(host));
+        json.value(plan_host_json(host));
     }
     json.end_array();
     json.key("jobs");

@@ -8,15 +8,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "tests/cli/binary.hpp"
+#include "tests/slurm/slurm_fixture.hpp"
 
 namespace sshard::test {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-const std::string k_slurm_cluster = SSHARD_SLURM_DIR;
 
 // Runs `command` with sh; returns its stdout, or "" when it fails.
 std::string shell_output(const std::string& command) {
@@ -34,22 +32,8 @@ int processes_matching(const std::string& pattern) {
     return out.empty() ? 0 : std::stoi(out);
 }
 
-class SlurmAllocation : public E2eTest {
+class SlurmAllocation : public SlurmTest {
 protected:
-    void SetUp() override {
-        if (!fs::exists("/usr/sbin/slurmctld") || !fs::exists("/usr/bin/salloc")) {
-            GTEST_SKIP() << "Slurm is not installed (scripts/setup installs slurm-wlm and munge)";
-        }
-        E2eTest::SetUp();
-        ASSERT_TRUE(fs::exists(k_slurm_cluster + "/slurm.conf")) << "no Slurm test cluster in " << k_slurm_cluster;
-        ::setenv("SLURM_CONF", (k_slurm_cluster + "/slurm.conf").c_str(), 1);
-    }
-    void TearDown() override {
-        if (!m_dir.empty()) {
-            E2eTest::TearDown();
-        }
-    }
-
     // The last attempt_end of each shard, by "job/index".
     std::map<std::string, nlohmann::json> ends(const std::string& run) const {
         std::map<std::string, nlohmann::json> last;

@@ -10,15 +10,13 @@
 #include <sstream>
 #include <sys/wait.h>
 
-#include "tests/cli/binary.hpp"
+#include "tests/slurm/slurm_fixture.hpp"
 
 namespace sshard::test {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-const std::string k_cluster = SSHARD_SLURM_DIR;
 
 // What squeue shows of every job on the cluster: "" when none is queued or running.
 std::string queue() {
@@ -43,22 +41,8 @@ struct NodeResumer {
     ~NodeResumer() { shell("scontrol update nodename=node1 state=resume >/dev/null 2>&1"); }
 };
 
-class SlurmRun : public E2eTest {
+class SlurmRun : public SlurmTest {
 protected:
-    void SetUp() override {
-        if (!fs::exists("/usr/sbin/slurmctld") || !fs::exists("/usr/bin/sbatch")) {
-            GTEST_SKIP() << "Slurm is not installed (scripts/setup installs slurm-wlm and munge)";
-        }
-        E2eTest::SetUp();
-        ASSERT_TRUE(fs::exists(k_cluster + "/slurm.conf")) << "no Slurm test cluster in " << k_cluster;
-        ::setenv("SLURM_CONF", (k_cluster + "/slurm.conf").c_str(), 1);
-    }
-    void TearDown() override {
-        if (!m_dir.empty()) {
-            E2eTest::TearDown();
-        }
-    }
-
     std::string spec(const std::string& jobs) const {
         return write_file("jobs.yaml", "version: 1\n"
                                        "hosts:\n"
