@@ -50,8 +50,11 @@ TEST_F(PlanPredict, ReplaysTheRunsTimesWithItsOwnSpecAndOtherHosts) {
 
     Json p = predict();
     Json predicted = p["predicted"];
-    // The same shards on the same hosts: the same run time in all, and two rounds of each job.
-    EXPECT_NEAR(predicted["t_total_s"].get<double>(), report["run"]["t_total_s"].get<double>(), 1e-3);
+    // The same shards on the same hosts: about the same run time in all (a shard the simulation places on another
+    // host than it ran on takes its time scaled by the two hosts' relative speeds, which differ by noise), and two
+    // rounds of each job.
+    double t_total = report["run"]["t_total_s"].get<double>();
+    EXPECT_NEAR(predicted["t_total_s"].get<double>(), t_total, 0.01 * t_total);
     double makespan = predicted["makespan_s"].get<double>();
     EXPECT_GE(makespan, 4 * shortest - 1e-3);
     EXPECT_LE(makespan, 4 * longest + 1e-3);
