@@ -23,12 +23,13 @@ public:
     AgentProcess() {
         int in[2], out[2], err[2];
         EXPECT_EQ(::pipe2(in, O_CLOEXEC) | ::pipe2(out, O_CLOEXEC) | ::pipe2(err, O_CLOEXEC), 0);
+        const char* binary = sshard_binary().c_str();
         m_pid = ::fork();
         if (m_pid == 0) {
             ::dup2(in[0], 0);
             ::dup2(out[1], 1);
             ::dup2(err[1], 2);
-            ::execl(SSHARD_BINARY, SSHARD_BINARY, "agent", nullptr);
+            ::execl(binary, binary, "agent", nullptr);
             ::_exit(127);
         }
         ::close(in[0]);

@@ -1,6 +1,7 @@
 #include "tests/cli/binary.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,14 @@
 
 namespace sshard::test {
 
+const std::string& sshard_binary() {
+    static const std::string binary = [] {
+        const char* chosen = std::getenv("SSHARD_TEST_BINARY");
+        return std::string(chosen != nullptr && *chosen != '\0' ? chosen : SSHARD_BINARY);
+    }();
+    return binary;
+}
+
 Spawned spawn_sshard(const std::vector<std::string>& args, const std::string& workdir) {
     // Output goes to temporary files so that neither pipe can fill up and stall the child.
     Spawned spawned;
@@ -20,7 +29,7 @@ Spawned spawn_sshard(const std::vector<std::string>& args, const std::string& wo
     int err_fd = mkstemp(err_name);
     spawned.out_path = out_name;
     spawned.err_path = err_name;
-    std::vector<std::string> argv_strings = {SSHARD_BINARY};
+    std::vector<std::string> argv_strings = {sshard_binary()};
     argv_strings.insert(argv_strings.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& arg : argv_strings) {

@@ -18,6 +18,10 @@ struct Result {
     long max_rss_kib = 0; // the peak resident memory of sshard
 };
 
+// The sshard binary the tests run: $SSHARD_TEST_BINARY where it is set (scripts/test runs the Release tree's
+// tests against each sanitizer tree's binary), else the one built beside the tests.
+const std::string& sshard_binary();
+
 // Runs sshard with `args` in `workdir` (the current directory when empty), with NO_COLOR set and stdin from
 // /dev/null; waits for it to exit.
 Result run_sshard(const std::vector<std::string>& args, const std::string& workdir = "");

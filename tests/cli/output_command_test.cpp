@@ -84,8 +84,7 @@ jobs:
                          "/journal.jsonl 2>/dev/null || [ $i -ge 150 ]; do sleep 0.1; i=$((i+1)); done; "
                          "[ $i -lt 150 ] && echo ran >" +
                          m_dir + "/verdict; cat >" + m_dir + "/out";
-    std::string command =
-        std::string(SSHARD_BINARY) + " run --group " + spec + " --run-dir " + run + " | { " + reader + "; }";
+    std::string command = sshard_binary() + " run --group " + spec + " --run-dir " + run + " | { " + reader + "; }";
     EXPECT_EQ(std::system(command.c_str()), 0) << command;
     EXPECT_EQ(read_file(m_dir + "/verdict"), "ran\n") << "the small shards waited for the big one's block";
     std::string out = read_file(m_dir + "/out");

@@ -399,8 +399,8 @@ TEST_F(RunCommand, ClosedOutputStopsTheRunInOrder) {
     std::string spec = write_spec("version: 1\nhosts: [{name: here, transport: local, slots: 2}]\n"
                                   "jobs: [{name: j, command: 'for i in 1 2 3 4 5 6 7 8 9 10; do echo $i; sleep 0.3; "
                                   "done', shards: {count: 6}}]\n");
-    std::string command = "( " + std::string(SSHARD_BINARY) + " run " + spec + " --run-dir " + m_dir +
-                          "/run --stream 2>" + m_dir + "/err; echo $? >" + m_dir + "/status ) | head -n 1";
+    std::string command = "( " + sshard_binary() + " run " + spec + " --run-dir " + m_dir + "/run --stream 2>" + m_dir +
+                          "/err; echo $? >" + m_dir + "/status ) | head -n 1";
     std::string first = core::test::run_shell(command);
     EXPECT_TRUE(first == "j[0]@here: 1\n" || first == "j[1]@here: 1\n") << first;
     EXPECT_EQ(read_file(m_dir + "/status"), "130\n") << read_file(m_dir + "/err");

@@ -141,7 +141,7 @@ protected:
         std::string job = std::regex_replace(k_blocking_job, std::regex("GO"), m_dir + "/go");
         std::ofstream(m_dir + "/jobs.yaml") << "version: 1\nhosts: " << hosts << "\n" << job;
         m_pane.emplace(width, 20,
-                       std::string(SSHARD_BINARY) + " run " + m_dir + "/jobs.yaml --run-dir " + m_dir +
+                       sshard_binary() + " run " + m_dir + "/jobs.yaml --run-dir " + m_dir +
                            "/run --ssh-config /dev/null; sleep 60");
         return *m_pane;
     }
