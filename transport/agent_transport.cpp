@@ -34,6 +34,15 @@ core::HostState host_down(std::string reason) {
     return state;
 }
 
+// A node whose agent is ready, of the size it said (decoded within bounds).
+core::HostState host_up(const agent::AgentReady& ready) {
+    core::HostState state;
+    state.up = true;
+    state.cpus = ready.cpus > 0 ? std::optional<int>(static_cast<int>(ready.cpus)) : std::nullopt;
+    state.memory = ready.memory > 0 ? std::optional(ready.memory) : std::nullopt;
+    return state;
+}
+
 core::Outcome outcome_of(const agent::ShardEnd& end, core::WallTime start) {
     core::Outcome outcome;
     outcome.kind = end.kind;
@@ -246,11 +255,7 @@ void AgentTransport::deliver(std::size_t host, Node& node, agent::Message& messa
                            return refuse("a second ready frame");
                        }
                        node.ready = true;
-                       core::HostState state;
-                       state.up = true;
-                       state.cpus = ready.cpus > 0 ? std::optional<int>(static_cast<int>(ready.cpus)) : std::nullopt;
-                       state.memory = ready.memory > 0 ? std::optional(ready.memory) : std::nullopt;
-                       m_events.on_host_state(host, state);
+                       m_events.on_host_state(host, host_up(ready));
                    },
                    [&](agent::ShardOutput& output) {
                        auto it = ours(output.id);
@@ -269,6 +274,12 @@ void AgentTransport::deliver(std::size_t host, Node& node, agent::Message& messa
                        core::Outcome outcome = outcome_of(end, it->second.start);
                        m_running.erase(it);
                        m_events.on_finished(end.id, std::move(outcome));
+                   },
+                   [&](const agent::NodeSample& sample) {
+                       if (!node.ready) {
+                           return refuse("a sample before its ready frame");
+                       }
+                       m_events.on_host_sample(host, {sample.cpu_busy, sample.mem_used, sample.mem_total});
                    },
                    [&](const auto&) { refuse("a frame only a runner sends"); },
                },
