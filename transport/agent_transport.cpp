@@ -34,12 +34,16 @@ core::HostState host_down(std::string reason) {
     return state;
 }
 
-// A node whose agent is ready, of the size it said (decoded within bounds).
-core::HostState host_up(const agent::AgentReady& ready) {
+// A node whose agent is ready, of the size it said (decoded within bounds); its memory no more than the
+// allocation's on it, where the allocation asked for some.
+core::HostState host_up(const agent::AgentReady& ready, std::optional<std::uint64_t> allocated) {
     core::HostState state;
     state.up = true;
     state.cpus = ready.cpus > 0 ? std::optional<int>(static_cast<int>(ready.cpus)) : std::nullopt;
     state.memory = ready.memory > 0 ? std::optional(ready.memory) : std::nullopt;
+    if (allocated) {
+        state.memory = std::min(state.memory.value_or(*allocated), *allocated);
+    }
     return state;
 }
 
@@ -59,7 +63,7 @@ core::Outcome outcome_of(const agent::ShardEnd& end, core::WallTime start) {
 } // namespace
 
 AgentTransport::AgentTransport(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts)
-    : m_events(events), m_hosts(hosts), m_agent(own_binary()) {
+    : m_events(events), m_hosts(hosts), m_agent(own_binary()), m_memory(core::allocation_memory_from_environment()) {
     try {
         m_thread = std::thread([this] { run(); });
     } catch (const std::system_error& error) {
@@ -154,10 +158,12 @@ void AgentTransport::launch_step(std::size_t host) {
     const core::HostSpec& spec = m_hosts.at(host);
     auto node = std::make_unique<Node>();
     // --exact, or steps on a busy allocation wait for each other; --unbuffered, or slurmstepd holds the agent's
-    // frames until a newline.
-    std::string problem = node->step.start({"srun", "--nodes=1", "--ntasks=1", "--exact", "--unbuffered", "--quiet",
-                                            "--job-name=sshard-agent", "--nodelist=" + spec.name,
-                                            "--cpus-per-task=" + std::to_string(spec.slots), m_agent, "agent"});
+    // frames until a newline; --mem=0, all of the job's memory on the node, which the agent's shards share,
+    // whatever the allocation asked (--mem, --mem-per-cpu or the cluster's default) and without taking it from
+    // other steps.
+    std::string problem = node->step.start(
+        {"srun", "--nodes=1", "--ntasks=1", "--exact", "--unbuffered", "--quiet", "--job-name=sshard-agent",
+         "--nodelist=" + spec.name, "--cpus-per-task=" + std::to_string(spec.slots), "--mem=0", m_agent, "agent"});
     if (!problem.empty()) {
         m_events.on_host_state(host, host_down(problem));
         return;
@@ -255,7 +261,7 @@ void AgentTransport::deliver(std::size_t host, Node& node, agent::Message& messa
                            return refuse("a second ready frame");
                        }
                        node.ready = true;
-                       m_events.on_host_state(host, host_up(ready));
+                       m_events.on_host_state(host, host_up(ready, m_memory.on_node(m_hosts.at(host).slots)));
                    },
                    [&](agent::ShardOutput& output) {
                        auto it = ours(output.id);
