@@ -251,7 +251,11 @@ void AgentTransport::deliver(std::size_t host, Node& node, agent::Message& messa
         auto it = m_running.find(id);
         return it != m_running.end() && it->second.host == host ? it : m_running.end();
     };
+    if (node.refused) {
+        return; // what came with a refused frame is not believed either
+    }
     auto refuse = [&](const std::string& what) {
+        node.refused = true;
         node.step.signal(SIGTERM);
         end_node(node, "the agent sent " + what);
     };

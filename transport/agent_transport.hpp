@@ -70,6 +70,7 @@ private:
         bool err_ended = false;
         bool ending = false;          // its input is closed
         bool killed = false;          // srun was sent KILL at the deadline
+        bool refused = false;         // it sent a frame out of turn: nothing more it sends is believed
         bool quiet = false;           // disconnected on purpose: its end is not a host failure
         bool reconnect = false;       // connected again while it was ending: a new step follows once it has ended
         Clock::time_point deadline{}; // to be ready, or to end after its input closed
