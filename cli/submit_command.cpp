@@ -14,7 +14,7 @@
 #include "core/run_dir.hpp"
 #include "core/shell_quote.hpp"
 #include "core/slurm_allocation.hpp"
-#include "core/spec_files.hpp"
+#include "core/spec_loader.hpp"
 #include "transport/slurm_command.hpp"
 
 namespace sshard::cli {
@@ -89,8 +89,11 @@ Command add_submit_command(CLI::App& app) {
 }
 
 int submit_command(const SubmitOptions& options) {
-    // Read now, so that a missing or unreadable spec fails here and not in the queue.
-    core::read_spec_file(options.spec);
+    // Checked now, all but its hosts (the nodes of an allocation that does not exist yet), so that a spec in
+    // error fails here, with nothing submitted, and not in the queue.
+    core::LoadOptions load;
+    load.hosts_later = true;
+    core::load_spec(options.spec, load);
     std::string spec = fs::absolute(options.spec).string();
     bool reserved = options.run_dir.empty();
     std::string run_dir =

@@ -22,8 +22,9 @@ struct SubmitOptions {
 Command add_submit_command(CLI::App& app);
 
 // Makes the run directory, submits the batch job and prints its Slurm job id and the run directory, one a line.
-// Returns 0, or 3 when sbatch refuses (its message on stderr). Throws core::UsageError for a spec that cannot
-// be read or a bad --time, core::Error when the run directory cannot be made.
+// Returns 0, or 3 when sbatch refuses (its message on stderr). Throws core::SpecError for a spec in error (all
+// of it checked but its hosts, which the allocation gives), core::UsageError for a spec that cannot be read or a
+// bad --time, core::Error when the run directory cannot be made; then nothing is submitted.
 int submit_command(const SubmitOptions& options);
 
 } // namespace sshard::cli

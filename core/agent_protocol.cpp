@@ -1,5 +1,6 @@
 #include "core/agent_protocol.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "core/overloaded.hpp"
@@ -8,11 +9,13 @@ namespace sshard::core::agent {
 
 namespace {
 
-enum class Type : std::uint8_t { start = 1, cancel = 2, ready = 3, output = 4, end = 5 };
+enum class Type : std::uint8_t { start = 1, cancel = 2, ready = 3, output = 4, end = 5, sample = 6 };
 
 constexpr std::size_t k_length_size = 4;
 // cpu times travel as microseconds; this marks one the agent could not measure.
 constexpr std::uint64_t k_no_cpu = ~std::uint64_t{0};
+// A sample's CPU busy share travels as millionths.
+constexpr std::uint32_t k_busy_scale = 1'000'000;
 
 class Writer {
 public:
@@ -154,6 +157,33 @@ ShardEnd decode_end(Reader& reader) {
     return end;
 }
 
+AgentReady decode_ready(Reader& reader) {
+    AgentReady ready;
+    ready.cpus = reader.u32();
+    ready.memory = reader.u64();
+    if (ready.cpus > k_max_cpus || ready.memory > k_max_memory) {
+        throw ProtocolError(fmt::format("ready frame has {} CPUs and {} bytes of memory (at most {} and {})",
+                                        ready.cpus, ready.memory, k_max_cpus, k_max_memory));
+    }
+    return ready;
+}
+
+NodeSample decode_sample(Reader& reader) {
+    std::uint32_t busy = reader.u32();
+    NodeSample sample;
+    sample.mem_used = reader.u64();
+    sample.mem_total = reader.u64();
+    if (busy > k_busy_scale) {
+        throw ProtocolError(fmt::format("sample frame has CPU {} millionths busy (at most {})", busy, k_busy_scale));
+    }
+    if (sample.mem_total == 0 || sample.mem_total > k_max_memory || sample.mem_used > sample.mem_total) {
+        throw ProtocolError(fmt::format("sample frame has {} of {} bytes of memory used (a total of 1 to {})",
+                                        sample.mem_used, sample.mem_total, k_max_memory));
+    }
+    sample.cpu_busy = static_cast<double>(busy) / k_busy_scale;
+    return sample;
+}
+
 Message decode_body(std::string_view body) {
     Reader reader(body);
     auto type = static_cast<Type>(reader.u8());
@@ -169,15 +199,14 @@ Message decode_body(std::string_view body) {
         cancel.grace_ms = reader.u64();
         return finished(cancel, "a cancel");
     }
-    case Type::ready: {
-        AgentReady ready{.cpus = reader.u32(), .memory = 0};
-        ready.memory = reader.u64();
-        return finished(ready, "a ready");
-    }
+    case Type::ready:
+        return finished(decode_ready(reader), "a ready");
     case Type::output:
         return finished(decode_output(reader), "an output");
     case Type::end:
         return finished(decode_end(reader), "an end");
+    case Type::sample:
+        return finished(decode_sample(reader), "a sample");
     }
     throw ProtocolError(fmt::format("unknown frame type {}", static_cast<int>(type)));
 }
@@ -203,6 +232,11 @@ std::string encode(const Message& message) {
                 return writer.text(output.data).frame();
             },
             [](const ShardEnd& end) { return encode_end(end); },
+            [](const NodeSample& sample) {
+                double share = sample.cpu_busy > 0 ? std::min(sample.cpu_busy, 1.0) : 0.0; // NaN too
+                auto busy = static_cast<std::uint32_t>(share * k_busy_scale + 0.5);
+                return Writer(Type::sample).u32(busy).u64(sample.mem_used).u64(sample.mem_total).frame();
+            },
         },
         message);
 }

@@ -1,6 +1,6 @@
 // The protocol between a runner and `sshard agent` (one agent per node of a Slurm allocation), over the
-// agent's stdin and stdout: the runner starts and cancels shards, the agent says it is ready and returns each
-// shard's output and end. Encoding and decoding only; no I/O.
+// agent's stdin and stdout: the runner starts and cancels shards, the agent says it is ready, returns each
+// shard's output and end, and samples its node's load and memory. Encoding and decoding only; no I/O.
 //
 // A frame is a 4-byte big-endian length of what follows, a 1-byte type, then the type's fields in order:
 // integers big-endian of fixed width, strings as a 4-byte length and their bytes. A decoder trusts nothing: a
@@ -24,6 +24,9 @@ namespace sshard::core::agent {
 
 // Beyond any command, environment or output chunk a runner or agent sends.
 constexpr std::size_t k_max_frame = 16 * 1024 * 1024;
+// Beyond any one node's CPUs and memory: an agent that says more is not believed.
+constexpr std::uint32_t k_max_cpus = 1 << 16;
+constexpr std::uint64_t k_max_memory = std::uint64_t{1} << 50; // 1 PiB
 
 // Runner to agent: run a shard as the local transport does.
 struct StartShard {
@@ -43,8 +46,16 @@ struct CancelShard {
 
 // Agent to runner, first: the agent is ready, on a node of this size.
 struct AgentReady {
-    std::uint32_t cpus = 0;
-    std::uint64_t memory = 0; // bytes; 0: unknown
+    std::uint32_t cpus = 0;   // 0 (unknown) to k_max_cpus
+    std::uint64_t memory = 0; // bytes, up to k_max_memory; 0: unknown
+};
+
+// Agent to runner, every k_sample_interval once it is ready: its node's load and memory, read from /proc as the
+// local transport reads them (core/host_sample.hpp).
+struct NodeSample {
+    double cpu_busy = 0;         // 0..1; travels in millionths
+    std::uint64_t mem_used = 0;  // bytes, at most mem_total
+    std::uint64_t mem_total = 0; // bytes, 1 to k_max_memory
 };
 
 // Agent to runner: a chunk of a shard's stdout or stderr.
@@ -65,7 +76,7 @@ struct ShardEnd {
     std::string reason; // for transport_failed
 };
 
-using Message = std::variant<StartShard, CancelShard, AgentReady, ShardOutput, ShardEnd>;
+using Message = std::variant<StartShard, CancelShard, AgentReady, ShardOutput, ShardEnd, NodeSample>;
 
 // A stream that is not a well-formed sequence of frames.
 class ProtocolError : public std::runtime_error {

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <limits>
 
 #include "core/hostlist.hpp"
 #include "core/spec_limits.hpp"
@@ -20,6 +21,23 @@ int count_of(std::string_view digits, std::string_view item) {
         throw HostlistError(fmt::format("bad SLURM_JOB_CPUS_PER_NODE item '{}' (expected N or N(xM))", item));
     }
     return value;
+}
+
+// Megabytes as Slurm writes them in the environment, in bytes; nullopt for 0 (all of a node's) and for text
+// that is not such a number.
+std::optional<std::uint64_t> megabytes(const char* text) {
+    if (text == nullptr) {
+        return std::nullopt;
+    }
+    std::string_view digits(text);
+    std::uint64_t value = 0;
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    constexpr std::uint64_t k_mib = 1024 * 1024;
+    if (digits.empty() || error != std::errc{} || end != digits.data() + digits.size() || value == 0 ||
+        value > std::numeric_limits<std::uint64_t>::max() / k_mib) {
+        return std::nullopt;
+    }
+    return value * k_mib;
 }
 
 } // namespace
@@ -80,6 +98,24 @@ std::vector<HostSpec> allocation_hosts(const char* nodelist, const char* cpus_pe
 
 std::vector<HostSpec> allocation_hosts_from_environment() {
     return allocation_hosts(std::getenv("SLURM_JOB_NODELIST"), std::getenv("SLURM_JOB_CPUS_PER_NODE"));
+}
+
+std::optional<std::uint64_t> AllocationMemory::on_node(int cpus) const {
+    if (per_node) {
+        return per_node;
+    }
+    if (per_cpu && cpus > 0 && *per_cpu <= std::numeric_limits<std::uint64_t>::max() / static_cast<unsigned>(cpus)) {
+        return *per_cpu * static_cast<unsigned>(cpus);
+    }
+    return std::nullopt;
+}
+
+AllocationMemory allocation_memory(const char* per_node, const char* per_cpu) {
+    return {megabytes(per_node), megabytes(per_cpu)};
+}
+
+AllocationMemory allocation_memory_from_environment() {
+    return allocation_memory(std::getenv("SLURM_MEM_PER_NODE"), std::getenv("SLURM_MEM_PER_CPU"));
 }
 
 } // namespace sshard::core

@@ -4,6 +4,8 @@
 // of equal ones folded as `N(xM)`: `2(x3),1`).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -24,5 +26,22 @@ std::vector<HostSpec> allocation_hosts(const char* nodelist, const char* cpus_pe
 
 // allocation_hosts() with this process's environment.
 std::vector<HostSpec> allocation_hosts_from_environment();
+
+// The memory an allocation was given, as sbatch and salloc say it for --mem and --mem-per-cpu in
+// SLURM_MEM_PER_NODE and SLURM_MEM_PER_CPU (megabytes); nothing when it asked for none, or for 0 (all of each
+// node's).
+struct AllocationMemory {
+    std::optional<std::uint64_t> per_node; // bytes
+    std::optional<std::uint64_t> per_cpu;  // bytes
+    // The memory the allocation has on a node where it has `cpus` CPUs; nullopt: the node's own.
+    std::optional<std::uint64_t> on_node(int cpus) const;
+};
+
+// The AllocationMemory of the values of SLURM_MEM_PER_NODE and SLURM_MEM_PER_CPU (null: unset); a value that is
+// not a number of megabytes, which Slurm never sets, counts as unset.
+AllocationMemory allocation_memory(const char* per_node, const char* per_cpu);
+
+// allocation_memory() with this process's environment.
+AllocationMemory allocation_memory_from_environment();
 
 } // namespace sshard::core

@@ -270,6 +270,9 @@ void Loader::report_unknown_need(const Spec& spec, const JobSpec& job, const std
 }
 
 void Loader::check_host_filters(const Spec& spec) {
+    if (m_options.hosts_later) {
+        return;
+    }
     for (const auto& job : spec.jobs) {
         if (!job.hosts) {
             continue;
@@ -409,6 +412,9 @@ HostCapacity Loader::known_size(const HostSpec& host) const {
 }
 
 void Loader::load_all_hosts(const YAML::Node& root, Spec& spec) {
+    if (m_options.hosts_later) {
+        return;
+    }
     bool replaced = m_options.hosts_override || m_options.hostfile;
     if (root["hosts"] && !replaced) {
         read_hosts(m_yaml, root["hosts"], m_options.local_cpus, spec.hosts);

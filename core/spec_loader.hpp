@@ -26,6 +26,10 @@ struct LoadOptions {
     // Names whose values sshard's environment gives every job, over the spec's `env` and `pass_env` (the --env
     // flag); a name that is not set is a UsageError.
     std::vector<std::string> pass_env;
+    // The hosts are not known yet (`sshard submit`: they are the nodes of an allocation still to come): the spec's
+    // `hosts` and `hosts_file` are not read, and the checks that need hosts (a job's filter matching one, a shard
+    // fitting one) are left to the run.
+    bool hosts_later = false;
 };
 
 // Loads and checks the spec at `path`. Throws Error when the file cannot be read, SpecError with every

@@ -43,7 +43,7 @@ core::UniqueFd make_wake_fd() {
 } // namespace
 
 AgentServer::AgentServer(int in_fd, int out_fd)
-    : m_in_fd(in_fd), m_out_fd(out_fd), m_wake(make_wake_fd()), m_local(*this, 1) {}
+    : m_in_fd(in_fd), m_out_fd(out_fd), m_wake(make_wake_fd()), m_sampler(*this), m_local(*this, 1) {}
 
 std::string AgentServer::serve() {
     m_local.connect(0);
@@ -63,6 +63,7 @@ std::string AgentServer::serve() {
             problem = read_input(decoder, ended);
         }
     }
+    m_sampler.stop();
     m_local.shutdown();
     return problem;
 }
@@ -152,9 +153,14 @@ void AgentServer::on_finished(std::uint64_t attempt, core::Outcome outcome) {
                          .reason = outcome.reason});
 }
 
-void AgentServer::on_host_state(std::size_t /*host*/, core::HostState state) {
+void AgentServer::on_host_state(std::size_t host, core::HostState state) {
     send(agent::AgentReady{.cpus = static_cast<std::uint32_t>(state.cpus.value_or(0)),
                            .memory = state.memory.value_or(0)});
+    m_sampler.add(host); // after the ready frame, which the runner wants first
+}
+
+void AgentServer::on_host_sample(std::size_t /*host*/, core::HostSample sample) {
+    send(agent::NodeSample{.cpu_busy = sample.cpu_busy, .mem_used = sample.mem_used, .mem_total = sample.mem_total});
 }
 
 void AgentServer::send(const agent::Message& message) {

@@ -3,7 +3,8 @@
 // them if the agent dies), and writes their output and ends as frames on its stdout. It trusts only its stdin:
 // when that ends, or brings a bad frame, or stdout cannot be written, every shard is killed and the agent
 // returns. A shard whose start frame carried a timeout is cancelled by the agent itself k_timeout_slack after
-// it, should the runner's own cancel not have come (a runner stopped or cut off).
+// it, should the runner's own cancel not have come (a runner stopped or cut off). Once it has said it is ready, it
+// samples its node with a LocalSampler and sends each sample.
 #pragma once
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "core/agent_protocol.hpp"
 #include "core/transport.hpp"
 #include "core/unique_fd.hpp"
+#include "transport/local_sampler.hpp"
 #include "transport/local_transport.hpp"
 
 namespace sshard::transport {
@@ -34,6 +36,7 @@ public:
 
     void on_finished(std::uint64_t attempt, core::Outcome outcome) override;
     void on_host_state(std::size_t host, core::HostState state) override;
+    void on_host_sample(std::size_t host, core::HostSample sample) override;
 
     // Writes one frame to `out_fd`, whole; thread-safe. A failed write marks the output broken.
     void send(const core::agent::Message& message);
@@ -54,7 +57,9 @@ private:
     bool m_out_broken = false;         // a write to m_out_fd failed: the runner is gone
     core::UniqueFd m_wake;             // an eventfd, readable once the output is broken
     std::multimap<Clock::time_point, std::uint64_t> m_deadlines; // main thread only
-    LocalTransport m_local;                                      // last: its thread calls back into the members above
+    // Last, these two: their threads call back into the members above.
+    LocalSampler m_sampler;
+    LocalTransport m_local;
 };
 
 } // namespace sshard::transport

@@ -34,6 +34,19 @@ core::HostState host_down(std::string reason) {
     return state;
 }
 
+// A node whose agent is ready, of the size it said (decoded within bounds); its memory no more than the
+// allocation's on it, where the allocation asked for some.
+core::HostState host_up(const agent::AgentReady& ready, std::optional<std::uint64_t> allocated) {
+    core::HostState state;
+    state.up = true;
+    state.cpus = ready.cpus > 0 ? std::optional<int>(static_cast<int>(ready.cpus)) : std::nullopt;
+    state.memory = ready.memory > 0 ? std::optional(ready.memory) : std::nullopt;
+    if (allocated) {
+        state.memory = std::min(state.memory.value_or(*allocated), *allocated);
+    }
+    return state;
+}
+
 core::Outcome outcome_of(const agent::ShardEnd& end, core::WallTime start) {
     core::Outcome outcome;
     outcome.kind = end.kind;
@@ -50,7 +63,7 @@ core::Outcome outcome_of(const agent::ShardEnd& end, core::WallTime start) {
 } // namespace
 
 AgentTransport::AgentTransport(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts)
-    : m_events(events), m_hosts(hosts), m_agent(own_binary()) {
+    : m_events(events), m_hosts(hosts), m_agent(own_binary()), m_memory(core::allocation_memory_from_environment()) {
     try {
         m_thread = std::thread([this] { run(); });
     } catch (const std::system_error& error) {
@@ -145,10 +158,12 @@ void AgentTransport::launch_step(std::size_t host) {
     const core::HostSpec& spec = m_hosts.at(host);
     auto node = std::make_unique<Node>();
     // --exact, or steps on a busy allocation wait for each other; --unbuffered, or slurmstepd holds the agent's
-    // frames until a newline.
-    std::string problem = node->step.start({"srun", "--nodes=1", "--ntasks=1", "--exact", "--unbuffered", "--quiet",
-                                            "--job-name=sshard-agent", "--nodelist=" + spec.name,
-                                            "--cpus-per-task=" + std::to_string(spec.slots), m_agent, "agent"});
+    // frames until a newline; --mem=0, all of the job's memory on the node, which the agent's shards share,
+    // whatever the allocation asked (--mem, --mem-per-cpu or the cluster's default) and without taking it from
+    // other steps.
+    std::string problem = node->step.start(
+        {"srun", "--nodes=1", "--ntasks=1", "--exact", "--unbuffered", "--quiet", "--job-name=sshard-agent",
+         "--nodelist=" + spec.name, "--cpus-per-task=" + std::to_string(spec.slots), "--mem=0", m_agent, "agent"});
     if (!problem.empty()) {
         m_events.on_host_state(host, host_down(problem));
         return;
@@ -236,7 +251,11 @@ void AgentTransport::deliver(std::size_t host, Node& node, agent::Message& messa
         auto it = m_running.find(id);
         return it != m_running.end() && it->second.host == host ? it : m_running.end();
     };
+    if (node.refused) {
+        return; // what came with a refused frame is not believed either
+    }
     auto refuse = [&](const std::string& what) {
+        node.refused = true;
         node.step.signal(SIGTERM);
         end_node(node, "the agent sent " + what);
     };
@@ -246,11 +265,7 @@ void AgentTransport::deliver(std::size_t host, Node& node, agent::Message& messa
                            return refuse("a second ready frame");
                        }
                        node.ready = true;
-                       core::HostState state;
-                       state.up = true;
-                       state.cpus = ready.cpus > 0 ? std::optional<int>(static_cast<int>(ready.cpus)) : std::nullopt;
-                       state.memory = ready.memory > 0 ? std::optional(ready.memory) : std::nullopt;
-                       m_events.on_host_state(host, state);
+                       m_events.on_host_state(host, host_up(ready, m_memory.on_node(m_hosts.at(host).slots)));
                    },
                    [&](agent::ShardOutput& output) {
                        auto it = ours(output.id);
@@ -269,6 +284,12 @@ void AgentTransport::deliver(std::size_t host, Node& node, agent::Message& messa
                        core::Outcome outcome = outcome_of(end, it->second.start);
                        m_running.erase(it);
                        m_events.on_finished(end.id, std::move(outcome));
+                   },
+                   [&](const agent::NodeSample& sample) {
+                       if (!node.ready) {
+                           return refuse("a sample before its ready frame");
+                       }
+                       m_events.on_host_sample(host, {sample.cpu_busy, sample.mem_used, sample.mem_total});
                    },
                    [&](const auto&) { refuse("a frame only a runner sends"); },
                },

@@ -1,7 +1,10 @@
 // The transport for the nodes of the Slurm allocation sshard runs in (`hosts: slurm_allocation`): on each node
-// one long-lived `srun -N1 -n1 --exact -w NODE --cpus-per-task=SLOTS sshard agent` step (transport/agent_step.hpp)
+// one long-lived `srun -N1 -n1 --exact -w NODE --cpus-per-task=SLOTS --mem=0 sshard agent` step (agent_step.hpp)
 // runs every shard the node gets, so Slurm's cost of a launch is paid once per node, not once per shard. The
 // runner and the agents speak core/agent_protocol.hpp over the steps' stdin and stdout.
+//
+// A node's memory, for the jobs' `memory`, is what its agent measures, but no more than the allocation has on it
+// (SLURM_MEM_PER_NODE, or SLURM_MEM_PER_CPU times its CPUs), where the allocation asked for memory.
 //
 // One I/O thread owns every step: it writes queued frames, reads output and ends, and notices a step that dies.
 // A step that dies (or breaks the protocol, or is not ready within k_ready_timeout) fails its running shards as
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "core/mailbox.hpp"
+#include "core/slurm_allocation.hpp"
 #include "core/spec.hpp"
 #include "core/transport.hpp"
 #include "transport/agent_step.hpp"
@@ -66,6 +70,7 @@ private:
         bool err_ended = false;
         bool ending = false;          // its input is closed
         bool killed = false;          // srun was sent KILL at the deadline
+        bool refused = false;         // it sent a frame out of turn: nothing more it sends is believed
         bool quiet = false;           // disconnected on purpose: its end is not a host failure
         bool reconnect = false;       // connected again while it was ending: a new step follows once it has ended
         Clock::time_point deadline{}; // to be ready, or to end after its input closed
@@ -93,6 +98,7 @@ private:
     core::TransportEvents& m_events;
     const std::vector<core::HostSpec>& m_hosts;
     std::string m_agent;
+    core::AllocationMemory m_memory; // a node's memory is no more than the allocation's on it
     core::Mailbox<Request> m_inbox{core::Mailbox<Request>::Wake::descriptor};
     bool m_stop_posted = false; // touched by the calling thread only
 

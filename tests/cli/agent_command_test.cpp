@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 #include "core/agent_protocol.hpp"
 #include "tests/cli/binary.hpp"
@@ -58,10 +59,15 @@ public:
             m_in = -1;
         }
     }
-    // The next message, or nothing at the end of the agent's output or after 20 s.
+    // The next message but the samples of the node, which samples() keeps; nothing at the end of the agent's
+    // output or after 20 s.
     std::optional<agent::Message> next() {
         while (true) {
             if (auto message = m_decoder.next()) {
+                if (auto* sample = std::get_if<agent::NodeSample>(&*message)) {
+                    m_samples.push_back(*sample);
+                    continue;
+                }
                 return message;
             }
             pollfd fd{m_out, POLLIN, 0};
@@ -89,10 +95,13 @@ public:
         return text;
     }
 
+    const std::vector<agent::NodeSample>& samples() const { return m_samples; }
+
 private:
     pid_t m_pid = -1;
     int m_in = -1, m_out = -1, m_err = -1;
     agent::Decoder m_decoder;
+    std::vector<agent::NodeSample> m_samples;
 };
 
 agent::StartShard make_start(std::uint64_t id, std::string command) {
@@ -165,6 +174,36 @@ TEST_F(AgentCommand, ClosedOrHostileInputKillsEveryShard) {
         EXPECT_EQ(process.errors(), hostile ? "sshard agent: error: bad frame on input: unknown frame type 9\n" : "");
         EXPECT_TRUE(eventually([&] { return !sleep_runs(marker); }, 10s));
     }
+}
+
+// The agent's own backstop: a shard past its timeout is cancelled by the agent k_timeout_slack (5 s) after it
+// when no cancel comes from the runner (a runner stopped or cut off), its input still open. Meanwhile the agent
+// samples its node every 2 s. Takes about 5 s.
+TEST_F(AgentCommand, KillsAShardPastItsTimeoutWithoutACancel) {
+    AgentProcess process;
+    auto ready = process.next();
+    ASSERT_TRUE(ready && std::holds_alternative<agent::AgentReady>(*ready));
+    EXPECT_TRUE(process.samples().empty()); // none before the ready frame
+    std::string marker = m_dir + "/marker";
+    agent::StartShard start = make_start(5, "sleep 300 # " + marker + " & wait");
+    start.timeout_ms = 100;
+    process.send(agent::encode(start));
+    ASSERT_TRUE(eventually([&] { return sleep_runs(marker); }));
+    auto end = process.next();
+    ASSERT_TRUE(end && std::holds_alternative<agent::ShardEnd>(*end));
+    EXPECT_EQ(std::get<agent::ShardEnd>(*end).kind, core::Outcome::Kind::signaled);
+    EXPECT_EQ(std::get<agent::ShardEnd>(*end).signal, SIGTERM);
+    EXPECT_TRUE(eventually([&] { return !sleep_runs(marker); }, 10s));
+    ASSERT_FALSE(process.samples().empty());
+    for (const auto& sample : process.samples()) {
+        EXPECT_GE(sample.cpu_busy, 0.0);
+        EXPECT_LE(sample.cpu_busy, 1.0);
+        EXPECT_GT(sample.mem_used, 0u);
+        EXPECT_LE(sample.mem_used, sample.mem_total);
+    }
+    process.close_input();
+    EXPECT_FALSE(process.next().has_value());
+    EXPECT_EQ(process.wait(), 0);
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "core/agent_protocol.hpp"
 
+#include <cmath>
 #include <gtest/gtest.h>
 #include <random>
 
@@ -36,6 +37,15 @@ std::string frame_error(std::string_view bytes) {
 std::string be32(std::uint32_t value) {
     return {static_cast<char>(value >> 24), static_cast<char>(value >> 16), static_cast<char>(value >> 8),
             static_cast<char>(value)};
+}
+
+std::string be64(std::uint64_t value) {
+    return be32(static_cast<std::uint32_t>(value >> 32)) + be32(static_cast<std::uint32_t>(value));
+}
+
+// A sample frame with these fields as they travel: the busy share in millionths.
+std::string sample_frame(std::uint32_t busy, std::uint64_t used, std::uint64_t total) {
+    return be32(21) + "\x06" + be32(busy) + be64(used) + be64(total);
 }
 
 ShardEnd make_end(std::uint64_t id, Outcome::Kind kind, int exit_code, int signal) {
@@ -76,6 +86,7 @@ TEST(AgentProtocol, EveryMessageRoundTripsInPiecesOfAnySize) {
         make_end(7, Outcome::Kind::signaled, 0, 9),
         make_end(8, Outcome::Kind::exited, 200, 0),
         make_end(9, Outcome::Kind::transport_failed, 0, 0),
+        NodeSample{.cpu_busy = 0.25, .mem_used = 3ULL << 30, .mem_total = 1ULL << 40},
     };
     std::get<ShardEnd>(sent[4]).cpu_user_s = 1.25;
     std::get<ShardEnd>(sent[4]).cpu_sys_s = 0.5;
@@ -106,6 +117,41 @@ TEST(AgentProtocol, EveryMessageRoundTripsInPiecesOfAnySize) {
         EXPECT_EQ(std::get<ShardEnd>(got[5]).exit_code, 200);
         EXPECT_FALSE(std::get<ShardEnd>(got[5]).cpu_user_s.has_value());
         EXPECT_EQ(std::get<ShardEnd>(got[6]).reason, "cannot create a pipe");
+        const auto& sample = std::get<NodeSample>(got[7]);
+        EXPECT_EQ(sample.cpu_busy, 0.25);
+        EXPECT_EQ(sample.mem_used, 3ULL << 30);
+        EXPECT_EQ(sample.mem_total, 1ULL << 40);
+    }
+}
+
+// The agent's figures are bounded where they are decoded: a runner believes no share of CPU over 1, no memory
+// used over the total, no node bigger than k_max_cpus and k_max_memory.
+TEST(AgentProtocol, HostileSamplesAndSizesAreErrors) {
+    EXPECT_EQ(frame_error(sample_frame(1'000'000, 0, 1)), "");
+    EXPECT_EQ(frame_error(sample_frame(1'000'001, 0, 1)),
+              "sample frame has CPU 1000001 millionths busy (at most 1000000)");
+    EXPECT_EQ(frame_error(sample_frame(0xffffffff, 0, 1)),
+              "sample frame has CPU 4294967295 millionths busy (at most 1000000)");
+    EXPECT_EQ(frame_error(sample_frame(0, 2, 1)),
+              "sample frame has 2 of 1 bytes of memory used (a total of 1 to 1125899906842624)");
+    EXPECT_EQ(frame_error(sample_frame(0, 0, 0)),
+              "sample frame has 0 of 0 bytes of memory used (a total of 1 to 1125899906842624)");
+    EXPECT_EQ(frame_error(sample_frame(0, 0, ~0ULL)),
+              "sample frame has 0 of 18446744073709551615 bytes of memory used (a total of 1 to 1125899906842624)");
+    EXPECT_EQ(frame_error(sample_frame(0, 0, k_max_memory + 1)),
+              "sample frame has 0 of 1125899906842625 bytes of memory used (a total of 1 to 1125899906842624)");
+    EXPECT_EQ(frame_error(be32(22) + "\x06" + be32(0) + be64(0) + be64(1) + "x"),
+              "a sample frame has 1 bytes after its last field");
+    EXPECT_EQ(frame_error(encode(AgentReady{.cpus = k_max_cpus + 1, .memory = 0})),
+              "ready frame has 65537 CPUs and 0 bytes of memory (at most 65536 and 1125899906842624)");
+    EXPECT_EQ(frame_error(encode(AgentReady{.cpus = 1, .memory = ~0ULL})),
+              "ready frame has 1 CPUs and 18446744073709551615 bytes of memory (at most 65536 and "
+              "1125899906842624)");
+    // What an agent encodes is within the bounds whatever its reading: NaN and shares beyond 0..1 are clamped.
+    for (double busy : {-0.5, 1.5, std::nan("")}) {
+        auto got = decode_all(encode(NodeSample{.cpu_busy = busy, .mem_used = 1, .mem_total = 1}));
+        ASSERT_EQ(got.size(), 1u);
+        EXPECT_EQ(std::get<NodeSample>(got[0]).cpu_busy, busy > 1 ? 1.0 : 0.0) << busy;
     }
 }
 

@@ -44,5 +44,20 @@ TEST(AllocationHosts, OutsideAnAllocationOrMalformedIsAClearError) {
     EXPECT_NE(allocation_error("n[1-", "2"), "");
 }
 
+// --mem is per node, --mem-per-cpu times the node's CPUs; no memory asked, or 0 (all of a node's), and values
+// that are not megabytes leave the node's own.
+TEST(AllocationMemory, PerNodeOrPerCpuInMegabytes) {
+    constexpr std::uint64_t mib = 1024 * 1024;
+    EXPECT_EQ(allocation_memory("4096", nullptr).on_node(8), 4096 * mib);
+    EXPECT_EQ(allocation_memory(nullptr, "100").on_node(8), 800 * mib);
+    EXPECT_EQ(allocation_memory(nullptr, nullptr).on_node(8), std::nullopt);
+    EXPECT_EQ(allocation_memory("0", nullptr).on_node(8), std::nullopt);
+    for (const char* bad : {"", "-1", "1G", "12x", " 5", "99999999999999999999", "17592186044416"}) {
+        EXPECT_EQ(allocation_memory(bad, bad).on_node(8), std::nullopt) << bad;
+    }
+    EXPECT_EQ(allocation_memory(nullptr, "17592186044415").on_node(2), std::nullopt); // past 2^64 bytes
+    EXPECT_EQ(allocation_memory(nullptr, "100").on_node(0), std::nullopt);
+}
+
 } // namespace
 } // namespace sshard::core

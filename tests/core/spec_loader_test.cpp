@@ -35,6 +35,23 @@ TEST(SpecLoader, MinimalSpecRunsLocally) {
     EXPECT_FALSE(spec.jobs[0].timeout);
 }
 
+// `sshard submit` checks a spec before its allocation exists: the hosts are not read, nor is anything matched
+// or fitted to them, and the rest is checked as always.
+TEST(SpecLoader, HostsLaterLeavesTheHostsOut) {
+    LoadOptions options;
+    options.hosts_later = true;
+    Spec spec = load("version: 1\nhosts: 42\nhosts_file: nosuch\njobs:\n"
+                     "  - {name: a, command: 'echo {host}', hosts: [gpu1], cpus: 999, memory: 1T}\n",
+                     options);
+    EXPECT_TRUE(spec.hosts.empty());
+    ASSERT_EQ(spec.jobs.size(), 1u);
+    EXPECT_EQ(spec_errors("version: 1\njobs:\n  - {name: a, command: 'echo {nosuch}', hosts: [gpu1]}\n", options),
+              "jobs.yaml:3:30: error: unknown placeholder '{nosuch}' (this job defines {index}, {count}, {job}, "
+              "{attempt}, {host}; for the text '{nosuch}' write '{{nosuch}}')\n"
+              "      - {name: a, command: 'echo {nosuch}', hosts: [gpu1]}\n"
+              "                                 ^\n");
+}
+
 TEST(SpecLoader, EveryJobKeyAndDefaultsInheritance) {
     Spec spec = load(R"(version: 1
 name: nightly

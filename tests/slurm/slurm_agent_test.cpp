@@ -48,7 +48,7 @@ protected:
 
 // One run inside salloc: priorities and needs order the jobs, a failing shard is retried, a shard over its
 // timeout is stopped, and exit codes 0, 3 and 200 and a signal come back exactly, with CPU times and the node as
-// the host.
+// the host. The agent samples its node every 2 s: the run, 3 s at least, has the node's load and memory.
 TEST_F(SlurmAllocation, RunsASpecInsideSalloc) {
     std::string flag = m_dir + "/flag";
     std::string spec = write_file("jobs.yaml", R"(version: 1
@@ -68,7 +68,7 @@ jobs:
     needs: [flaky]
   - name: slow
     command: sleep 60
-    timeout: 1s
+    timeout: 3s
 )");
     std::string run = m_dir + "/run";
     std::string command = "cd " + m_dir + " && salloc --quiet --nodes=1 --ntasks=4 --job-name=sshard-agent-test " +
@@ -108,6 +108,17 @@ jobs:
     Result report = run_sshard({"report", run});
     EXPECT_EQ(report.exit_code, 0) << report.err;
     EXPECT_NE(report.out.find("node1"), std::string::npos) << report.out;
+    EXPECT_GE(count_events(events, "host_sample"), 1u);
+    Result json = run_sshard({"report", run, "--format", "json"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    auto hosts = nlohmann::json::parse(json.out)["hosts"];
+    ASSERT_EQ(hosts.size(), 1u) << json.out;
+    EXPECT_EQ(hosts[0]["name"], "node1");
+    EXPECT_GE(hosts[0]["samples"], 1);
+    EXPECT_GE(hosts[0]["cpu_busy_peak"].get<double>(), 0.0) << hosts[0].dump();
+    EXPECT_LE(hosts[0]["cpu_busy_peak"].get<double>(), 1.0) << hosts[0].dump();
+    EXPECT_GT(hosts[0]["mem_used_peak_bytes"].get<std::uint64_t>(), 0u) << hosts[0].dump();
+    EXPECT_LE(hosts[0]["mem_used_peak_bytes"], hosts[0]["mem_total_bytes"]) << hosts[0].dump();
 }
 
 // A step that dies (here its agent, killed by the shard) fails its shard as a transport failure: the node gets
@@ -132,6 +143,30 @@ TEST_F(SlurmAllocation, AStepThatDiesCostsNoRetry) {
     EXPECT_EQ(outcomes, (std::vector<std::string>{"transport_failed", "exited"}));
     EXPECT_EQ(ends(run)["once/0"]["exit_code"], 0);
     EXPECT_EQ(read_file(run + "/out/once/0.2.out"), "again\n");
+}
+
+// A node has no more memory for the jobs' `memory` than the allocation has on it: here --mem-per-cpu of 16M on
+// 4 CPUs (set by hand: the test node's RealMemory cannot satisfy a real --mem), 64 MiB. A shard of 50M fits;
+// one of 100M fits no node, and fails, though the machine has more.
+TEST_F(SlurmAllocation, TheAllocationsMemoryBoundsTheNodes) {
+    std::string spec = write_file("jobs.yaml", "version: 1\nhosts: slurm_allocation\njobs:\n"
+                                               "  - {name: fits, command: 'echo fits', memory: 50M}\n"
+                                               "  - {name: big, command: 'echo big', memory: 100M}\n");
+    std::string run = m_dir + "/run";
+    std::string command = "cd " + m_dir + " && salloc --quiet --nodes=1 --ntasks=4 env SLURM_MEM_PER_CPU=16 " +
+                          SSHARD_BINARY + " run " + spec + " --run-dir " + run + " --progress never";
+    EXPECT_NE(std::system((command + " >" + m_dir + "/out 2>" + m_dir + "/err").c_str()), 0);
+    auto last = ends(run);
+    EXPECT_EQ(last["fits/0"]["exit_code"], 0) << read_file(m_dir + "/err");
+    EXPECT_EQ(read_file(run + "/out/fits/0.1.out"), "fits\n");
+    EXPECT_EQ(last.count("big/0"), 0u);
+    std::string reason;
+    for (const auto& event : journal_events(run)) {
+        if (event["event"] == "shards_not_run" && event["job"] == "big") {
+            reason = event["reason"].get<std::string>();
+        }
+    }
+    EXPECT_EQ(reason, "a shard needs 100 MiB of memory, more than any of its hosts has (the most: 64 MiB)");
 }
 
 // Outside an allocation the spec is in error, and says why.
