@@ -285,8 +285,11 @@ TEST_F(ResumeCommand, AttemptsAreNumberedAcrossResumesUnderTheRunsOwnId) {
     std::string spec = write_spec("  - {name: j, command: 'echo try {attempt} $SSHARD_RUN; [ -e " + m_dir +
                                   "/go ] || sleep 30', shards: {count: 2}}\n");
     Spawned first = spawn_sshard({"run", spec, "--joblog", m_dir + "/joblog"}, m_dir);
-    ASSERT_TRUE(
-        eventually([&] { return count_events(journal_events(m_dir + "/.sshard/runs/latest"), "attempt_start") == 2; }));
+    // Stopped once both shards have printed (a shard that has started may not have run its echo yet).
+    ASSERT_TRUE(eventually([&] {
+        std::string out = m_dir + "/.sshard/runs/latest/out/j/";
+        return !read_file(out + "0.1.out").empty() && !read_file(out + "1.1.out").empty();
+    }));
     ::kill(first.pid, SIGTERM);
     EXPECT_EQ(wait_sshard(first).exit_code, 130);
     std::ofstream(m_dir + "/go") << "";
@@ -372,22 +375,24 @@ TEST_F(ResumeCommand, RunnerKilledAtRandomPointsFinishesEveryShardExactlyOnce) {
     std::mt19937_64 rng(seed);
     std::string spec = write_spec("  - {name: j, command: 'echo {index} {attempt} >> " + m_dir +
                                   "/ran.log; sleep 0.05', shards: {count: 40}}\n");
-    for (int round = 0; round < 8; ++round) {
-        // Killed before it made its journal, a run ran nothing and is started again; else it resumes.
-        bool started = fs::exists(run_dir() + "/journal.jsonl");
-        if (!started) {
-            EXPECT_EQ(read_file(m_dir + "/ran.log"), "") << "a shard ran in a run that cannot be resumed";
-            fs::remove_all(run_dir());
+    // Killed before it made its journal, a run ran nothing and is started again; else it resumes.
+    auto next_run = [&] {
+        if (fs::exists(run_dir() + "/journal.jsonl")) {
+            return std::vector<std::string>{"run", "--resume", run_dir()};
         }
-        Spawned run = spawn_sshard(started ? std::vector<std::string>{"run", "--resume", run_dir()}
-                                           : std::vector<std::string>{"run", spec, "--run-dir", run_dir()});
+        EXPECT_EQ(read_file(m_dir + "/ran.log"), "") << "a shard ran in a run that cannot be resumed";
+        fs::remove_all(run_dir());
+        return std::vector<std::string>{"run", spec, "--run-dir", run_dir()};
+    };
+    for (int round = 0; round < 8; ++round) {
+        Spawned run = spawn_sshard(next_run());
         // Killed at a random time, unless it ended before.
         eventually([&] { return exited(run); },
                    std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 400)(rng)));
         ::kill(run.pid, SIGKILL);
         wait_sshard(run);
     }
-    Result last = run_sshard({"run", "--resume", run_dir()});
+    Result last = run_sshard(next_run());
     ASSERT_EQ(last.exit_code, 0) << "seed " << seed << "\n" << last.out << last.err;
     std::map<int, int> finished_at; // the attempt that finished each shard
     for (const auto& e : journal_events(run_dir())) {
