@@ -180,6 +180,11 @@ void SlurmTransport::cancel_task(std::uint64_t attempt) {
     }
     Task& task = it->second;
     task.cancelled = true;
+    if (task.ended) {
+        // It has ended already: the scheduler wants its outcome now, not its memory.
+        finish(attempt, std::move(*task.ended));
+        return;
+    }
     if (task.job != 0) {
         m_to_cancel.push_back(fmt::format("{}_{}", task.job, task.index));
         return;

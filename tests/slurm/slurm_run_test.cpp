@@ -93,6 +93,7 @@ TEST_F(SlurmRun, ExitCodesSignalsRetriesAndNeeds) {
     EXPECT_EQ(last["codes/3"]["outcome"], "signaled");
     EXPECT_EQ(last["codes/3"]["signal"], SIGUSR1);
     EXPECT_TRUE(last["codes/0"].contains("cpu_user_s")) << last["codes/0"].dump();
+    EXPECT_FALSE(last["codes/0"].contains("max_rss")) << "the cluster keeps no accounting";
     EXPECT_EQ(last["flaky/0"]["exit_code"], 0);
     EXPECT_EQ(last["flaky/0"]["attempt"], 2);
     EXPECT_EQ(last["after/0"]["exit_code"], 0);
@@ -196,6 +197,11 @@ TEST_F(SlurmRun, ResumeAfterKillReattachesToItsTasks) {
     auto json = nlohmann::json::parse(report.out);
     EXPECT_EQ(json["run"]["shards"]["succeeded"], 6) << report.out;
     EXPECT_EQ(json["run"]["shards"]["total"], 6) << report.out;
+    // The cluster keeps no accounting: the memory of its shards is unknown, not 0.
+    EXPECT_TRUE(json["jobs"][0]["max_rss_bytes"].is_null()) << report.out;
+    for (const auto& host : json["hosts"]) {
+        EXPECT_TRUE(host["max_rss_bytes"].is_null()) << report.out;
+    }
     EXPECT_EQ(queue(), "");
 }
 
@@ -255,6 +261,33 @@ TEST_F(SlurmRun, TemporaryRefusalIsABackOff) {
         EXPECT_EQ(event["attempt"], 1) << event.dump();
     }
     EXPECT_EQ(ends().size(), 2u);
+}
+
+// sacct's answer is read defensively: rows for the run's own tasks with hostile MaxRSS values (an sacct ahead on
+// PATH that answers so for every array it is asked about) give no memory, never a wrong one, and the run goes on.
+TEST_F(SlurmRun, GarbledAccountingGivesNoMemory) {
+    std::string bin = m_dir + "/bin";
+    fs::create_directory(bin);
+    write_file("bin/sacct", "#!/bin/sh\n"
+                            "echo \"$@\" >>\"$0.calls\"\n"
+                            "while [ $# -gt 1 ] && [ \"$1\" != -j ]; do shift; done\n"
+                            "for j in $(echo \"$2\" | tr , ' '); do\n"
+                            "  printf '%s_0.batch|COMPLETED|-5\\n%s_1.batch|COMPLETED|99999999999999999999P\\n' $j $j\n"
+                            "  printf '%s_0.batch|COMPLETED|12\\377\\n%s_1|COMPLETED|7\\n%s_1.batch||\\n' $j $j $j\n"
+                            "done\n");
+    fs::permissions(bin + "/sacct", fs::perms::owner_all);
+    spec("  - name: two\n    command: echo {index}\n    shards: {count: 2}\n");
+    std::string saved = std::getenv("PATH");
+    ::setenv("PATH", (bin + ":" + saved).c_str(), 1);
+    Result r = run({"run", m_dir + "/jobs.yaml"});
+    ::setenv("PATH", saved.c_str(), 1);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(ends().size(), 2u);
+    for (const auto& [shard, event] : ends()) {
+        EXPECT_EQ(event["verdict"], "succeeded") << event.dump();
+        EXPECT_FALSE(event.contains("max_rss")) << event.dump();
+    }
+    EXPECT_NE(read_file(bin + "/sacct.calls").find("-o JobID,State,MaxRSS -j "), std::string::npos);
 }
 
 // A run directory that the compute node does not see (here: a tmpfs mounted over its parent in the runner's
