@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,14 +35,19 @@ public:
     static constexpr int k_rss_polls = 4;
 
     // Starts the thread. `hosts` must outlive the transport; `dir` is where batches are written (made when a
-    // host connects). Throws core::Error when the thread cannot start.
-    SlurmTransport(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts, std::string dir);
+    // host connects); `recorded` are the handles of the tasks earlier sessions of the run submitted and
+    // journaled (Launch::resume's). Throws core::Error when the thread cannot start.
+    SlurmTransport(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts, std::string dir,
+                   const std::vector<std::string>& recorded = {});
     // Shuts down first if shutdown() was not called.
     ~SlurmTransport() override;
     SlurmTransport(const SlurmTransport&) = delete;
     SlurmTransport& operator=(const SlurmTransport&) = delete;
 
     // Checks with sinfo that the host's partition exists and makes the batch directory; up or down with why.
+    // When the directory was there (a resume), first cancels every task of the run's arrays still in Slurm that
+    // no earlier session journaled: a runner killed between sbatch's answer and its journal's next commit left
+    // them, and this session runs their shards again.
     void connect(std::size_t host) override;
     // Queues the shard for the host's next array. sbatch's refusals: "temporarily unable" is retried with a
     // back-off; any other fails the batch's shards as transport failures and reports the host down.
@@ -87,6 +93,7 @@ private:
     void accept(core::Launch launch);
     bool adopt(std::uint64_t attempt, Task& task);
     void check_host(std::size_t host);
+    void cancel_unrecorded();
     void cancel_task(std::uint64_t attempt);
     void submit_due(Clock::time_point now);
     void submit(std::size_t host, std::vector<std::uint64_t> attempts);
@@ -121,7 +128,10 @@ private:
     std::chrono::milliseconds m_retry_wait{1000};
     std::vector<std::string> m_to_cancel; // "<job>_<task>", for the next scancel
     std::uint64_t m_batches = 0;
-    std::map<std::string, std::optional<int>> m_node_cpus; // from sinfo, once per node seen
+    std::map<std::string, std::optional<int>> m_node_cpus;        // from sinfo, once per node seen
+    std::set<std::pair<std::uint64_t, std::uint64_t>> m_recorded; // (job, index) of the tasks earlier sessions
+                                                                  // journaled; emptied once swept
+    bool m_swept = false;                                         // the run's unrecorded tasks were looked for
     bool m_seen_status = false; // some task of this session wrote its status: the run directory is shared
     std::string m_unshared;     // why the run directory is not shared, once the first task said so
     bool m_accounting = true;   // false once sacct has said it has none, or failed k_rss_polls times in a row

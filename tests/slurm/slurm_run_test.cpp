@@ -205,6 +205,52 @@ TEST_F(SlurmRun, ResumeAfterKillReattachesToItsTasks) {
     EXPECT_EQ(queue(), "");
 }
 
+// The runner killed after sbatch has accepted an array but before the journal heard of it (here an sbatch ahead on
+// PATH submits, then holds its answer back): the resume finds that array by its script in the run directory and
+// cancels it before it submits the shards again, so that no shard runs to its end twice.
+TEST_F(SlurmRun, ResumeCancelsAnArrayTheJournalNeverHeardOf) {
+    std::string bin = m_dir + "/bin";
+    fs::create_directory(bin);
+    write_file("bin/sbatch", "#!/bin/sh\n"
+                             "/usr/bin/sbatch \"$@\" >\"$0.out\" || exit 1\n"
+                             "echo $$ >\"$0.pid\"\n"
+                             "exec sleep 60\n");
+    fs::permissions(bin + "/sbatch", fs::perms::owner_all);
+    std::string log = m_dir + "/ran", go = m_dir + "/go";
+    spec("  - name: work\n    command: 'echo start {index} >>" + log + "; for i in $(seq 600); do [ -e " + go +
+         " ] && break; sleep 0.1; done; echo end {index} >>" + log + "'\n    shards: {count: 2}\n");
+    std::string saved = std::getenv("PATH");
+    ::setenv("PATH", (bin + ":" + saved).c_str(), 1);
+    Spawned first = spawn_sshard({"run", m_dir + "/jobs.yaml", "--run-dir", m_dir + "/run"}, m_dir);
+    ::setenv("PATH", saved.c_str(), 1);
+    bool submitted = eventually([&] { return !read_file(bin + "/sbatch.pid").empty(); }, 30s);
+    ::kill(first.pid, SIGKILL);
+    wait_sshard(first);
+    if (submitted) {
+        ::kill(std::stoi(read_file(bin + "/sbatch.pid")), SIGKILL);
+    }
+    ASSERT_TRUE(submitted) << queue();
+    ASSERT_EQ(count_events(journal_events(m_dir + "/run"), "attempt_submitted"), 0u);
+    std::string orphan = read_file(bin + "/sbatch.out");
+    orphan = orphan.substr(0, orphan.find_first_of(";\n"));
+    ASSERT_NE(queue().find(orphan + "_"), std::string::npos) << "the array is in Slurm: " << queue();
+
+    Spawned resumed = spawn_sshard({"run", "--resume", m_dir + "/run"}, m_dir);
+    bool resubmitted =
+        eventually([&] { return count_events(journal_events(m_dir + "/run"), "attempt_submitted") == 2; }, 30s);
+    write_file("go", "");
+    Result r = wait_sshard(resumed);
+    ASSERT_TRUE(resubmitted) << queue();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(eventually([] { return queue().empty(); }, 10s)) << queue();
+    std::istringstream in(read_file(log));
+    std::map<std::string, int> ends;
+    for (std::string kind, index; in >> kind >> index;) {
+        ends[index] += kind == "end" ? 1 : 0;
+    }
+    EXPECT_EQ(ends, (std::map<std::string, int>{{"0", 1}, {"1", 1}})) << read_file(log);
+}
+
 // The node fails under a running task (set down): Slurm ends the task NODE_FAIL, and the shard runs again once
 // the node is back, without using a retry (the job has none).
 TEST_F(SlurmRun, NodeFailRequeuesWithoutARetry) {
