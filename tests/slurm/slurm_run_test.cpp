@@ -54,6 +54,19 @@ protected:
         args.insert(args.end(), {"--run-dir", m_dir + "/run"});
         return run_sshard(args, m_dir);
     }
+    // Writes `script` as the program `name` in m_dir/bin, which spawn_with_fakes() puts ahead on PATH.
+    void fake(const std::string& name, const std::string& script) const {
+        fs::create_directories(m_dir + "/bin");
+        fs::permissions(write_file("bin/" + name, script), fs::perms::owner_all);
+    }
+    // sshard with the fakes ahead of Slurm's programs on its PATH.
+    Spawned spawn_with_fakes(const std::vector<std::string>& args) const {
+        std::string saved = std::getenv("PATH");
+        ::setenv("PATH", (m_dir + "/bin:" + saved).c_str(), 1);
+        Spawned spawned = spawn_sshard(args, m_dir);
+        ::setenv("PATH", saved.c_str(), 1);
+        return spawned;
+    }
     // The last attempt_end of each shard, by "job/index".
     std::map<std::string, nlohmann::json> ends() const {
         std::map<std::string, nlohmann::json> last;
@@ -210,19 +223,14 @@ TEST_F(SlurmRun, ResumeAfterKillReattachesToItsTasks) {
 // cancels it before it submits the shards again, so that no shard runs to its end twice.
 TEST_F(SlurmRun, ResumeCancelsAnArrayTheJournalNeverHeardOf) {
     std::string bin = m_dir + "/bin";
-    fs::create_directory(bin);
-    write_file("bin/sbatch", "#!/bin/sh\n"
-                             "/usr/bin/sbatch \"$@\" >\"$0.out\" || exit 1\n"
-                             "echo $$ >\"$0.pid\"\n"
-                             "exec sleep 60\n");
-    fs::permissions(bin + "/sbatch", fs::perms::owner_all);
+    fake("sbatch", "#!/bin/sh\n"
+                   "/usr/bin/sbatch \"$@\" >\"$0.out\" || exit 1\n"
+                   "echo $$ >\"$0.pid\"\n"
+                   "exec sleep 60\n");
     std::string log = m_dir + "/ran", go = m_dir + "/go";
     spec("  - name: work\n    command: 'echo start {index} >>" + log + "; for i in $(seq 600); do [ -e " + go +
          " ] && break; sleep 0.1; done; echo end {index} >>" + log + "'\n    shards: {count: 2}\n");
-    std::string saved = std::getenv("PATH");
-    ::setenv("PATH", (bin + ":" + saved).c_str(), 1);
-    Spawned first = spawn_sshard({"run", m_dir + "/jobs.yaml", "--run-dir", m_dir + "/run"}, m_dir);
-    ::setenv("PATH", saved.c_str(), 1);
+    Spawned first = spawn_with_fakes({"run", m_dir + "/jobs.yaml", "--run-dir", m_dir + "/run"});
     bool submitted = eventually([&] { return !read_file(bin + "/sbatch.pid").empty(); }, 30s);
     ::kill(first.pid, SIGKILL);
     wait_sshard(first);
@@ -284,24 +292,17 @@ TEST_F(SlurmRun, NodeFailRequeuesWithoutARetry) {
 // "Temporarily unable to accept job" (here from an sbatch ahead on PATH that refuses once, as Slurm does at
 // MaxJobCount) is a back-off: the same shards go again, no retry is used, nothing fails.
 TEST_F(SlurmRun, TemporaryRefusalIsABackOff) {
-    std::string bin = m_dir + "/bin";
-    fs::create_directory(bin);
-    write_file("bin/sbatch", "#!/bin/sh\n"
-                             "echo x >>\"$0.calls\"\n"
-                             "[ -e \"$0.refused\" ] && exec /usr/bin/sbatch \"$@\"\n"
-                             ": >\"$0.refused\"\n"
-                             "echo 'sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying' >&2\n"
-                             "echo 'sbatch: error: Batch job submission failed: Resource temporarily unavailable' >&2\n"
-                             "exit 1\n");
-    fs::permissions(bin + "/sbatch", fs::perms::owner_all);
+    fake("sbatch", "#!/bin/sh\n"
+                   "echo x >>\"$0.calls\"\n"
+                   "[ -e \"$0.refused\" ] && exec /usr/bin/sbatch \"$@\"\n"
+                   ": >\"$0.refused\"\n"
+                   "echo 'sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying' >&2\n"
+                   "echo 'sbatch: error: Batch job submission failed: Resource temporarily unavailable' >&2\n"
+                   "exit 1\n");
     spec("  - name: two\n    command: echo {index}\n    shards: {count: 2}\n");
-    std::string path = bin + ":" + std::getenv("PATH");
-    std::string saved = std::getenv("PATH");
-    ::setenv("PATH", path.c_str(), 1);
-    Result r = run({"run", m_dir + "/jobs.yaml"});
-    ::setenv("PATH", saved.c_str(), 1);
+    Result r = wait_sshard(spawn_with_fakes({"run", m_dir + "/jobs.yaml", "--run-dir", m_dir + "/run"}));
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(read_file(bin + "/sbatch.calls"), "x\nx\n") << "refused once, then one array for both shards";
+    EXPECT_EQ(read_file(m_dir + "/bin/sbatch.calls"), "x\nx\n") << "refused once, then one array for both shards";
     for (const auto& [shard, event] : ends()) {
         EXPECT_EQ(event["verdict"], "succeeded") << event.dump();
         EXPECT_EQ(event["attempt"], 1) << event.dump();
@@ -312,28 +313,22 @@ TEST_F(SlurmRun, TemporaryRefusalIsABackOff) {
 // sacct's answer is read defensively: rows for the run's own tasks with hostile MaxRSS values (an sacct ahead on
 // PATH that answers so for every array it is asked about) give no memory, never a wrong one, and the run goes on.
 TEST_F(SlurmRun, GarbledAccountingGivesNoMemory) {
-    std::string bin = m_dir + "/bin";
-    fs::create_directory(bin);
-    write_file("bin/sacct", "#!/bin/sh\n"
-                            "echo \"$@\" >>\"$0.calls\"\n"
-                            "while [ $# -gt 1 ] && [ \"$1\" != -j ]; do shift; done\n"
-                            "for j in $(echo \"$2\" | tr , ' '); do\n"
-                            "  printf '%s_0.batch|COMPLETED|-5\\n%s_1.batch|COMPLETED|99999999999999999999P\\n' $j $j\n"
-                            "  printf '%s_0.batch|COMPLETED|12\\377\\n%s_1|COMPLETED|7\\n%s_1.batch||\\n' $j $j $j\n"
-                            "done\n");
-    fs::permissions(bin + "/sacct", fs::perms::owner_all);
+    fake("sacct", "#!/bin/sh\n"
+                  "echo \"$@\" >>\"$0.calls\"\n"
+                  "while [ $# -gt 1 ] && [ \"$1\" != -j ]; do shift; done\n"
+                  "for j in $(echo \"$2\" | tr , ' '); do\n"
+                  "  printf '%s_0.batch|COMPLETED|-5\\n%s_1.batch|COMPLETED|99999999999999999999P\\n' $j $j\n"
+                  "  printf '%s_0.batch|COMPLETED|12\\377\\n%s_1|COMPLETED|7\\n%s_1.batch||\\n' $j $j $j\n"
+                  "done\n");
     spec("  - name: two\n    command: echo {index}\n    shards: {count: 2}\n");
-    std::string saved = std::getenv("PATH");
-    ::setenv("PATH", (bin + ":" + saved).c_str(), 1);
-    Result r = run({"run", m_dir + "/jobs.yaml"});
-    ::setenv("PATH", saved.c_str(), 1);
+    Result r = wait_sshard(spawn_with_fakes({"run", m_dir + "/jobs.yaml", "--run-dir", m_dir + "/run"}));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     ASSERT_EQ(ends().size(), 2u);
     for (const auto& [shard, event] : ends()) {
         EXPECT_EQ(event["verdict"], "succeeded") << event.dump();
         EXPECT_FALSE(event.contains("max_rss")) << event.dump();
     }
-    EXPECT_NE(read_file(bin + "/sacct.calls").find("-o JobID,State,MaxRSS -j "), std::string::npos);
+    EXPECT_NE(read_file(m_dir + "/bin/sacct.calls").find("-o JobID,State,MaxRSS -j "), std::string::npos);
 }
 
 // A run directory that the compute node does not see (here: a tmpfs mounted over its parent in the runner's
