@@ -245,6 +245,7 @@ ordered_json job_json(const core::JobReport& j) {
                              : ordered_json(nullptr)},
             {"cpu_efficiency", or_null(j.cpu_efficiency)},
             {"makespan_s", or_null(j.makespan_s)},
+            {"max_rss_bytes", or_null(j.max_rss)},
             {"transfer", transfer_json(j.transfer)}};
 }
 
@@ -265,6 +266,7 @@ ordered_json host_json(const core::HostReport& h) {
             {"cpu_busy_peak", or_null(h.cpu_busy_peak)},
             {"mem_used_peak_bytes", or_null(h.mem_used_peak)},
             {"mem_total_bytes", or_null(h.mem_total)},
+            {"max_rss_bytes", or_null(h.max_rss)},
             {"held_s", h.held_s},
             {"held_for", h.held_for},
             {"timeline", h.timeline},
@@ -334,18 +336,18 @@ std::string csv_number(double value) {
 
 void print_report_csv(std::ostream& out, const std::string& run_dir) {
     out << "job,index,attempt,host,start,end,outcome,exit_code,signal,verdict,cpu_user_s,cpu_sys_s,reason,command,"
-           "duration_s,output_error\n";
+           "duration_s,output_error,max_rss_bytes\n";
     core::read_journal(run_dir + "/journal.jsonl", [&](const core::JournalEvent& event, int) {
         const auto* e = std::get_if<core::AttemptEndEvent>(&event);
         if (e == nullptr) {
             return;
         }
-        out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3f},{}\n", csv_field(e->job), e->index,
+        out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3f},{},{}\n", csv_field(e->job), e->index,
                            e->attempt, csv_field(e->host), csv_number(e->start), csv_number(e->end),
                            core::outcome_name(e->outcome), csv_optional(e->exit_code), csv_optional(e->signal),
                            core::verdict_name(e->verdict), e->cpu_user_s ? csv_number(*e->cpu_user_s) : "",
                            e->cpu_sys_s ? csv_number(*e->cpu_sys_s) : "", csv_field(e->reason), csv_field(e->command),
-                           e->end - e->start, csv_field(e->output_error.value_or("")));
+                           e->end - e->start, csv_field(e->output_error.value_or("")), csv_optional(e->max_rss));
     });
 }
 

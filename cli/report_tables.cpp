@@ -68,18 +68,20 @@ Table transfer_table(const core::Report& report) {
 }
 
 Table jobs_table(const std::vector<core::JobReport>& jobs) {
+    // Minimum widths that keep the table within 100 columns; a wider value widens its column.
     Table table{{{"job", 16},
                  {"shards", 6},
-                 {"ok", 6},
-                 {"fail", 5},
-                 {"skip", 5},
-                 {"tries", 6},
-                 {"T_total", 8},
+                 {"ok", 4},
+                 {"fail", 4},
+                 {"skip", 4},
+                 {"tries", 5},
+                 {"T_total", 7},
                  {"min", 7},
                  {"p50", 7},
                  {"p95", 7},
                  {"max", 7},
-                 {"cpu", 6}},
+                 {"cpu", 6},
+                 {"max rss", 7}},
                 {}};
     for (const auto& j : jobs) {
         // A job that ran no attempt has no times, not times of zero.
@@ -88,7 +90,7 @@ Table jobs_table(const std::vector<core::JobReport>& jobs) {
         table.rows.push_back({j.name, std::to_string(j.shards.total), std::to_string(j.shards.succeeded),
                               std::to_string(j.shards.failed), std::to_string(j.shards.skipped),
                               std::to_string(j.attempts), time(j.t_total_s), time(d.min), time(d.p50), time(d.p95),
-                              time(d.max), percent_text(j.cpu_efficiency)});
+                              time(d.max), percent_text(j.cpu_efficiency), mib(j.max_rss)});
     }
     return table;
 }
@@ -120,13 +122,15 @@ Table host_use_table(const std::vector<core::HostReport>& hosts) {
                  {"samples", 8},
                  {"cpu mean", 9},
                  {"cpu peak", 9},
-                 {"mem peak", 12},
-                 {"mem total", 12},
+                 {"mem peak", 10},
+                 {"mem total", 10},
+                 {"max rss", 8},
                  {"held back", 20}},
                 {}};
     for (const auto& h : hosts) {
         table.rows.push_back({h.name, std::to_string(h.samples), percent_text(h.cpu_busy_mean),
-                              percent_text(h.cpu_busy_peak), mib(h.mem_used_peak), mib(h.mem_total), held_text(h)});
+                              percent_text(h.cpu_busy_peak), mib(h.mem_used_peak), mib(h.mem_total), mib(h.max_rss),
+                              held_text(h)});
     }
     return table;
 }

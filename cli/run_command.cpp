@@ -335,8 +335,10 @@ private:
 
 // Runs the scheduler over the hosts' transports until every shard has settled or the run was stopped by a
 // signal (the first stops the running shards, see SignalWatcher).
+// `previous` is what earlier sessions recorded (empty for a new run).
 core::RunSummary run_scheduler(core::Scheduler& scheduler, const core::Spec& spec, const RunOptions& options,
-                               const core::RunDir& dir, SignalWatcher& signals, RunDisplay& display) {
+                               const core::RunDir& dir, const core::RecordedRun& previous, SignalWatcher& signals,
+                               RunDisplay& display) {
     transport::SshOptions ssh = ssh_options(options.ssh);
     if (ssh.log) {
         ssh.log = [&display](std::string_view line) { display.print_above("sshard: " + terminal_safe(line)); };
@@ -344,7 +346,8 @@ core::RunSummary run_scheduler(core::Scheduler& scheduler, const core::Spec& spe
     if (options.max_handshakes > 0) {
         ssh.max_handshakes = options.max_handshakes;
     }
-    transport::TransportSet transport(scheduler, spec.hosts, ssh, dir.path() + "/slurm");
+    transport::TransportSet transport(scheduler, spec.hosts, ssh, dir.path() + "/slurm",
+                                      previous.history.submitted_handles());
     signals.set_handler([&](int) {
         if (signals.count() == 1) {
             display.print_above("sshard: interrupted: stopping the running shards (again to kill them at once)");
@@ -449,7 +452,7 @@ int run_command(const RunOptions& options) {
     route_attempts(scheduling, options, outputs, stream, joblog.get());
     core::Scheduler scheduler(plan, clock, listeners, std::move(scheduling));
     auto watching = journal_failure.watch(scheduler);
-    core::RunSummary summary = run_scheduler(scheduler, spec, options, dir, signals, display);
+    core::RunSummary summary = run_scheduler(scheduler, spec, options, dir, previous, signals, display);
 
     // 7. The report, from the journal alone.
     return finish(options, journal, dir, summary);

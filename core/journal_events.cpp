@@ -137,6 +137,7 @@ json encode(const AttemptEndEvent& e) {
         j["node"] = e.node;
     }
     put_optional(j, "node_cpus", e.node_cpus);
+    put_optional(j, "max_rss", e.max_rss);
     if (!e.transfer.empty()) {
         j["transfer"] = {{"sent_bytes", e.transfer.sent_bytes},
                          {"sent_files", e.transfer.sent_files},
@@ -229,6 +230,10 @@ AttemptEndEvent decode_attempt_end(const json& j) {
     e.host = j.at("host").get<std::string>();
     e.node = j.value("node", "");
     e.node_cpus = get_optional<int>(j, "node_cpus");
+    e.max_rss = get_optional<std::uint64_t>(j, "max_rss");
+    if (e.max_rss == 0) {
+        e.max_rss.reset(); // no process runs in no memory: nothing was measured
+    }
     e.start = j.value("start", 0.0);
     e.end = std::max(e.start, j.value("end", e.start));
     e.outcome = enum_from<OutcomeKind>(k_outcomes, j.value("outcome", "exited"), "outcome");

@@ -141,6 +141,7 @@ struct AttemptEndEvent {
     std::string host;
     std::string node;             // where inside the host it ran (a Slurm compute node), where the transport knows
     std::optional<int> node_cpus; // that node's CPUs, where known
+    std::optional<std::uint64_t> max_rss; // peak resident memory in bytes (Outcome::max_rss), where known
     double start = 0;
     double end = 0;
     OutcomeKind outcome = OutcomeKind::exited;

@@ -100,6 +100,7 @@ void JournalRecorder::attempt_finished(const Attempt& attempt, const AttemptEnd&
     event.host = m_plan.spec->hosts[attempt.host].name;
     event.node = outcome.node;
     event.node_cpus = outcome.node_cpus;
+    event.max_rss = outcome.max_rss;
     event.start = unix_seconds(outcome.start);
     event.end = unix_seconds(outcome.end);
     event.outcome = outcome_kind(end);

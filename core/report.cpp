@@ -232,6 +232,10 @@ void Collector::attempt_end(const AttemptEndEvent& e) {
     if (e.cpu_user_s) {
         count_cpu(j, h, e, d);
     }
+    if (e.max_rss) {
+        j.report.max_rss = std::max(j.report.max_rss.value_or(0), *e.max_rss);
+        h.report.max_rss = std::max(h.report.max_rss.value_or(0), *e.max_rss);
+    }
     if (e.output_error) {
         note_output_error(e);
     }

@@ -72,8 +72,9 @@ struct JobReport {
     // None for a job that ran no attempt, or (CPU) none that measured its CPU time.
     std::optional<Durations> duration_s;
     std::optional<double> cpu_efficiency;
-    std::optional<double> makespan_s; // the first start to the last end of its attempts
-    TransferStats transfer;           // its stage and collect, over every attempt
+    std::optional<double> makespan_s;     // the first start to the last end of its attempts
+    std::optional<std::uint64_t> max_rss; // the largest peak memory of its attempts, where measured (Slurm)
+    TransferStats transfer;               // its stage and collect, over every attempt
 };
 
 struct HostReport {
@@ -95,8 +96,9 @@ struct HostReport {
     std::optional<double> cpu_busy_peak;
     std::optional<std::uint64_t> mem_used_peak;
     std::optional<std::uint64_t> mem_total;
-    std::vector<double> timeline; // busy share of its slots in equal slices of the sessions side by side, 0..1
-    TransferStats transfer;       // stage and collect on it, over every attempt; not counted as busy
+    std::optional<std::uint64_t> max_rss; // the largest peak memory of an attempt on it, where measured (Slurm)
+    std::vector<double> timeline;         // busy share of its slots in equal slices of the sessions side by side, 0..1
+    TransferStats transfer;               // stage and collect on it, over every attempt; not counted as busy
     // How long it was held back from new shards (by its max_load or min_free_memory), and by what: "load",
     // "memory", in the order they first held it.
     double held_s = 0;

@@ -59,6 +59,14 @@ const SubmittedAttempt* ShardHistory::submitted(std::string_view job, std::uint6
     return it == m_submitted.end() ? nullptr : &it->second;
 }
 
+std::vector<std::string> ShardHistory::submitted_handles() const {
+    std::vector<std::string> handles;
+    for (const auto& [shard, submitted] : m_submitted) {
+        handles.push_back(submitted.handle);
+    }
+    return handles;
+}
+
 void ShardHistory::seal() {
     for (auto* list : {&m_succeeded, &m_failed}) {
         std::sort(list->begin(), list->end());

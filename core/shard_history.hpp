@@ -45,6 +45,9 @@ public:
     int attempts(std::string_view job, std::uint64_t index) const;
     // The shard's unfinished submitted attempt, or null.
     const SubmittedAttempt* submitted(std::string_view job, std::uint64_t index) const;
+    // The handles of every unfinished submitted attempt: what a transport may find still running of the run
+    // and must follow, not take for a leftover of a runner that died before journaling it.
+    std::vector<std::string> submitted_handles() const;
     bool empty() const { return m_succeeded.empty() && m_failed.empty() && m_attempts.empty(); }
 
 private:

@@ -49,6 +49,9 @@ struct Outcome {
     std::optional<double> cpu_sys_s;
     std::string node;             // where inside the host it ran (a Slurm compute node), where the transport knows
     std::optional<int> node_cpus; // that node's CPUs, where known
+    // The command's peak resident memory in bytes, where the transport can tell (Slurm's accounting: MaxRSS of
+    // the task's batch step, its processes' resident memory summed at each sample); never 0.
+    std::optional<std::uint64_t> max_rss;
     TransferStats transfer;
     // A stage or collect that failed, for humans: the attempt failed whatever its command did (a failed stage
     // means the command never ran). Empty when none failed.

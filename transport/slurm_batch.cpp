@@ -69,6 +69,25 @@ std::vector<QueueRow> parse_queue(std::string_view text) {
     return rows;
 }
 
+std::vector<QueuedScript> parse_queued_scripts(std::string_view text) {
+    std::vector<QueuedScript> rows;
+    while (!text.empty()) {
+        std::size_t newline = std::min(text.find('\n'), text.size());
+        std::string_view line = text.substr(0, newline);
+        text.remove_prefix(std::min(newline + 1, text.size()));
+        std::size_t first = line.find('|');
+        std::size_t second = first == std::string_view::npos ? first : line.find('|', first + 1);
+        QueuedScript row;
+        if (second == std::string_view::npos || !parse_number(line.substr(0, first), row.job) ||
+            !parse_number(line.substr(first + 1, second - first - 1), row.task) || second + 1 == line.size()) {
+            continue;
+        }
+        row.script = line.substr(second + 1);
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
 std::map<std::string, int> parse_node_cpus(std::string_view text) {
     std::map<std::string, int> nodes;
     while (!text.empty()) {

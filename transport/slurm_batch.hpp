@@ -40,6 +40,18 @@ struct QueueRow {
 // The rows of squeue's output; lines that are not "<job> <task> <state> [node]" are skipped.
 std::vector<QueueRow> parse_queue(std::string_view text);
 
+// One line of `squeue -h -r -o '%F|%K|%o'`: an array task and the script its array runs (array.sh in its batch
+// directory).
+struct QueuedScript {
+    std::uint64_t job = 0;
+    std::uint64_t task = 0;
+    std::string script;
+};
+
+// The rows of that output; lines that are not "<job>|<task>|<script>" are skipped (a job that is no array
+// shows "N/A" as its task). The script is the rest of the line, '|' and all.
+std::vector<QueuedScript> parse_queued_scripts(std::string_view text);
+
 // The rows of `sinfo -h -N -o '%N %c'`: each node's CPUs, by name; lines that are not "<node> <cpus>" are skipped.
 std::map<std::string, int> parse_node_cpus(std::string_view text);
 

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,8 +36,14 @@ int write_file(const std::string& path, std::string_view text, mode_t mode) {
 
 } // namespace
 
-SlurmTransport::SlurmTransport(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts, std::string dir)
+SlurmTransport::SlurmTransport(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts, std::string dir,
+                               const std::vector<std::string>& recorded)
     : m_events(events), m_hosts(hosts), m_dir(std::move(dir)) {
+    for (const auto& text : recorded) {
+        if (auto handle = parse_task_handle(text)) {
+            m_recorded.emplace(handle->job, handle->index);
+        }
+    }
     try {
         m_thread = std::thread([this] { run(); });
     } catch (const std::system_error& e) {
@@ -163,14 +170,45 @@ void SlurmTransport::check_host(std::size_t host) {
     const auto& spec = m_hosts.at(host);
     core::HostState state;
     auto start = Clock::now();
-    if (::mkdir(m_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    bool made = ::mkdir(m_dir.c_str(), 0700) == 0;
+    if (!made && errno != EEXIST) {
         state.reason = fmt::format("cannot make the batch directory '{}': {}", m_dir, std::strerror(errno));
     } else {
+        if (!made && !m_swept) {
+            cancel_unrecorded();
+        }
         state.reason = !m_unshared.empty() ? m_unshared : partition_problem(spec.slurm);
         state.up = state.reason.empty();
     }
     state.setup_s = std::chrono::duration<double>(Clock::now() - start).count();
     m_events.on_host_state(host, std::move(state));
+}
+
+// One squeue for every task of the user's: those whose script is in a batch directory of this run and that no
+// earlier session journaled are cancelled. They cannot be followed (nothing says which shard each runs), and
+// left alone they would run beside the same shards submitted again. Paths are compared resolved: an earlier
+// session may have named the run directory otherwise. A squeue that fails sweeps nothing.
+void SlurmTransport::cancel_unrecorded() {
+    m_swept = true;
+    CommandResult squeue = run_program({"squeue", "-h", "-r", "-u", std::to_string(::getuid()), "-o", "%F|%K|%o"});
+    std::error_code error;
+    auto batches = std::filesystem::weakly_canonical(m_dir, error);
+    std::map<std::string, bool> ours; // by script: an array's tasks share it
+    auto is_ours = [&](const std::string& script) {
+        auto [it, added] = ours.try_emplace(script, false);
+        if (added && script.ends_with("/array.sh")) {
+            std::error_code ec;
+            it->second = std::filesystem::weakly_canonical(script, ec).parent_path().parent_path() == batches && !ec;
+        }
+        return it->second;
+    };
+    for (const auto& row : parse_queued_scripts(squeue.ok() && !error ? squeue.out : "")) {
+        if (!m_recorded.contains({row.job, row.task}) && is_ours(row.script)) {
+            m_to_cancel.push_back(fmt::format("{}_{}", row.job, row.task));
+        }
+    }
+    m_recorded.clear();
+    send_cancels();
 }
 
 void SlurmTransport::cancel_task(std::uint64_t attempt) {
@@ -180,6 +218,11 @@ void SlurmTransport::cancel_task(std::uint64_t attempt) {
     }
     Task& task = it->second;
     task.cancelled = true;
+    if (task.ended) {
+        // It has ended already: the scheduler wants its outcome now, not its memory.
+        finish(attempt, std::move(*task.ended));
+        return;
+    }
     if (task.job != 0) {
         m_to_cancel.push_back(fmt::format("{}_{}", task.job, task.index));
         return;

@@ -1,4 +1,5 @@
-// The Slurm transport's view of its tasks: one squeue for all of them, then each task's own files.
+// The Slurm transport's view of its tasks: one squeue for all of them, then each task's own files, then one sacct
+// for the peak memory of those whose status has come.
 #include <csignal>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -7,6 +8,7 @@
 
 #include "core/unique_fd.hpp"
 #include "transport/remote_command.hpp"
+#include "transport/slurm_accounting.hpp"
 #include "transport/slurm_command.hpp"
 #include "transport/slurm_transport.hpp"
 
@@ -17,6 +19,21 @@ namespace {
 // A task that squeue shows ended (or no longer shows) but whose I.rc has not appeared: polls to wait, for a
 // filesystem whose caches lag, before it counts as lost.
 constexpr int k_final_polls = 4;
+
+// sacct reads the accounting database through slurmdbd: longer than this, and it is not asked again in the run.
+constexpr std::chrono::seconds k_sacct_timeout{10};
+
+// A task is not held for its memory within this of its timeout: the scheduler would count it timed out.
+constexpr std::chrono::seconds k_rss_timeout_margin{2};
+
+// "12,13,20": the job ids for squeue's and sacct's -j.
+std::string job_list(const std::set<std::uint64_t>& jobs) {
+    std::string list;
+    for (auto job : jobs) {
+        list += (list.empty() ? "" : ",") + std::to_string(job);
+    }
+    return list;
+}
 
 // The file's bytes, or nullopt when it cannot be read (a missing file among them).
 std::optional<std::string> read_file(const std::string& path) {
@@ -43,27 +60,29 @@ core::Outcome killed(int signal) {
 } // namespace
 
 void SlurmTransport::poll() {
+    poll_queue();
+    collect_max_rss(false);
+}
+
+void SlurmTransport::poll_queue() {
     std::set<std::uint64_t> jobs;
     for (const auto& [attempt, task] : m_tasks) {
-        if (task.job != 0) {
+        if (task.job != 0 && !task.ended) {
             jobs.insert(task.job);
         }
     }
     if (jobs.empty()) {
         return;
     }
-    std::string list;
-    for (auto job : jobs) {
-        list += (list.empty() ? "" : ",") + std::to_string(job);
-    }
-    CommandResult squeue = run_program({"squeue", "-h", "-r", "--states=all", "-j", list, "-o", "%F %K %T %N"});
+    CommandResult squeue =
+        run_program({"squeue", "-h", "-r", "--states=all", "-j", job_list(jobs), "-o", "%F %K %T %N"});
     // With one job id, squeue fails for a job slurmctld no longer holds (MinJobAge after its end): no rows.
     bool forgotten = !squeue.ok() && squeue.err.find("Invalid job id") != std::string::npos;
     if (!squeue.ok() && !forgotten) {
         // slurmctld busy or restarting: the tasks' own files still say which have ended.
         for (auto it = m_tasks.begin(); it != m_tasks.end();) {
             auto& [attempt, task] = *it++;
-            if (task.job != 0) {
+            if (task.job != 0 && !task.ended) {
                 finish_from_files(attempt, task);
             }
         }
@@ -75,7 +94,7 @@ void SlurmTransport::poll() {
     }
     for (auto it = m_tasks.begin(); it != m_tasks.end();) {
         auto& [attempt, task] = *it++;
-        if (task.job != 0) {
+        if (task.job != 0 && !task.ended) {
             auto row = rows.find({task.job, task.index});
             follow(attempt, task, row == rows.end() ? nullptr : &row->second);
         }
@@ -163,8 +182,52 @@ bool SlurmTransport::finish_from_files(std::uint64_t attempt, Task& task) {
     for (const char* suffix : {".sh", ".env", ".out", ".err", ".rc"}) {
         ::unlink((base + suffix).c_str());
     }
+    auto deadline = task.launch.timeout ? std::optional(task.start + *task.launch.timeout) : std::nullopt;
+    if (m_accounting && (!deadline || std::chrono::system_clock::now() + k_rss_timeout_margin < *deadline)) {
+        task.ended = std::move(outcome); // until accounting tells its MaxRSS (collect_max_rss)
+        return true;
+    }
     finish(attempt, std::move(outcome));
     return true;
+}
+
+// One sacct for the arrays of every task whose status has come. Each takes its batch step's MaxRSS once
+// accounting shows the step ended; none after k_rss_polls polls (accounting lags, or keeps no memory), on its
+// `last_chance`, or where accounting is off.
+void SlurmTransport::collect_max_rss(bool last_chance) {
+    std::set<std::uint64_t> jobs;
+    for (const auto& [attempt, task] : m_tasks) {
+        if (task.ended) {
+            jobs.insert(task.job);
+        }
+    }
+    if (jobs.empty()) {
+        return;
+    }
+    std::map<std::pair<std::uint64_t, std::uint64_t>, StepMemory> steps;
+    if (m_accounting) {
+        CommandResult sacct = run_program(
+            {"sacct", "-n", "-P", "--noconvert", "-o", "JobID,State,MaxRSS", "-j", job_list(jobs)}, k_sacct_timeout);
+        m_sacct_failures = sacct.ok() ? 0 : m_sacct_failures + 1;
+        // Accounting that is off, missing, too slow or failing again and again is not asked again in this run.
+        m_accounting = !is_accounting_disabled(sacct.err) && sacct.ran && m_sacct_failures < k_rss_polls;
+        for (const auto& step : parse_step_memory(sacct.out)) {
+            steps[{step.job, step.task}] = step;
+        }
+    }
+    for (auto it = m_tasks.begin(); it != m_tasks.end();) {
+        auto& [attempt, task] = *it++;
+        if (!task.ended) {
+            continue;
+        }
+        auto step = steps.find({task.job, task.index});
+        bool known = step != steps.end() && step->second.ended;
+        if (known || !m_accounting || last_chance || ++task.rss_polls >= k_rss_polls) {
+            core::Outcome outcome = std::move(*task.ended);
+            outcome.max_rss = known ? step->second.max_rss : std::nullopt;
+            finish(attempt, std::move(outcome));
+        }
+    }
 }
 
 // The run is over: nothing of it may stay queued or running in Slurm.
@@ -180,7 +243,7 @@ void SlurmTransport::stop_all() {
     }
     m_queued.clear();
     for (auto& [attempt, task] : m_tasks) {
-        if (!task.cancelled) {
+        if (!task.cancelled && !task.ended) {
             task.cancelled = true;
             m_to_cancel.push_back(fmt::format("{}_{}", task.job, task.index));
         }
@@ -188,7 +251,8 @@ void SlurmTransport::stop_all() {
     send_cancels();
     auto deadline = Clock::now() + k_shutdown_wait;
     while (!m_tasks.empty() && Clock::now() < deadline) {
-        poll();
+        poll_queue();
+        collect_max_rss(true);
         if (!m_tasks.empty()) {
             std::this_thread::sleep_for(k_poll_interval);
         }

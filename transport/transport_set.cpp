@@ -6,7 +6,8 @@
 namespace sshard::transport {
 
 TransportSet::TransportSet(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts,
-                           SshOptions ssh_options, const std::string& slurm_dir)
+                           SshOptions ssh_options, const std::string& slurm_dir,
+                           const std::vector<std::string>& submitted)
     : m_events(events), m_hosts(hosts), m_ssh_options(ssh_options) {
     auto uses = [&](core::TransportKind kind) {
         return std::any_of(hosts.begin(), hosts.end(), [&](const core::HostSpec& h) { return h.transport == kind; });
@@ -20,7 +21,8 @@ TransportSet::TransportSet(core::TransportEvents& events, const std::vector<core
     }
     if (uses(core::TransportKind::slurm)) {
         // Absolute: sbatch's output paths and the tasks' files are read on the compute nodes.
-        m_slurm = std::make_unique<SlurmTransport>(events, hosts, std::filesystem::absolute(slurm_dir).string());
+        m_slurm =
+            std::make_unique<SlurmTransport>(events, hosts, std::filesystem::absolute(slurm_dir).string(), submitted);
     }
     if (uses(core::TransportKind::slurm_agent)) {
         m_agents = std::make_unique<AgentTransport>(events, hosts);

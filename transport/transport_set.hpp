@@ -19,9 +19,10 @@ namespace sshard::transport {
 class TransportSet final : public core::Transport {
 public:
     // `hosts` must outlive the set; hosts appended to it during the run are told with add_host. Slurm hosts'
-    // batches are written under `slurm_dir`. Throws core::Error when a transport cannot start.
+    // batches are written under `slurm_dir`; `submitted` are the handles of the tasks earlier sessions submitted
+    // and recorded (core::ShardHistory::submitted_handles). Throws core::Error when a transport cannot start.
     TransportSet(core::TransportEvents& events, const std::vector<core::HostSpec>& hosts, SshOptions ssh_options,
-                 const std::string& slurm_dir);
+                 const std::string& slurm_dir, const std::vector<std::string>& submitted = {});
 
     void connect(std::size_t host) override;
     void start(core::Launch launch) override;

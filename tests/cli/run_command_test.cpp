@@ -46,7 +46,7 @@ jobs:
 )");
     Result r = run_sshard({"run", spec, "--run-dir", m_dir + "/run"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.out.find("\ngreet                 3      3     0     0      3 "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\ngreet                 3    3    0    0     3 "), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("  shards 4: 4 succeeded, 0 failed, 0 skipped, 0 not run\n"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("\nrecords in " + m_dir + "/run\n"), std::string::npos) << r.out;
     EXPECT_EQ(read_file(m_dir + "/run/out/greet/1.1.out"), "hi b from greet/1\n");

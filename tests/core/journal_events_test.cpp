@@ -33,6 +33,7 @@ TEST(JournalEvents, AttemptEndRoundTripsEveryField) {
     e.host = "h";
     e.node = "n7";
     e.node_cpus = 64;
+    e.max_rss = 78163968;
     e.start = 10;
     e.end = 12.5;
     e.outcome = OutcomeKind::timed_out;
@@ -51,9 +52,24 @@ TEST(JournalEvents, AttemptEndRoundTripsEveryField) {
     EXPECT_EQ(back.output_error, e.output_error);
     EXPECT_EQ(back.node, "n7");
     EXPECT_EQ(back.node_cpus, 64);
+    EXPECT_EQ(back.max_rss, 78163968u);
     EXPECT_EQ(back.exit_code, std::nullopt);
     EXPECT_EQ(back.verdict, Verdict::retry);
     EXPECT_EQ(back.outcome, OutcomeKind::timed_out);
+}
+
+// Journals written before max_rss, and a max_rss of 0, read as memory unknown: the report shows n/a, not 0.
+TEST(JournalEvents, AttemptEndWithoutMemoryHasNone) {
+    for (const char* line : {R"({"event":"attempt_end","job":"j","index":0,"host":"h","verdict":"failed"})",
+                             R"({"event":"attempt_end","job":"j","index":0,"host":"h","verdict":"failed","max_rss":0})",
+                             R"({"event":"attempt_end","job":"j","index":0,"host":"h","verdict":"failed",)"
+                             R"("max_rss":null})"}) {
+        auto event = decode_event(line);
+        ASSERT_TRUE(std::holds_alternative<AttemptEndEvent>(event)) << line;
+        EXPECT_FALSE(std::get<AttemptEndEvent>(event).max_rss) << line;
+    }
+    AttemptEndEvent e;
+    EXPECT_EQ(encode_event(e).find("max_rss"), std::string::npos) << "written only when measured";
 }
 
 TEST(JournalEvents, OtherEventsRoundTrip) {

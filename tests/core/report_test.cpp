@@ -12,6 +12,7 @@ namespace {
 // tests/data/report_run: hosts a and b with 2 slots each. j[0] runs on a over [0, 4), j[1] fails on a over
 // [0, 2) and succeeds on b over [2, 6), j[2] fails for good on b over [0, 3); j[3] never runs; job k's 2
 // shards are skipped; b is lost once. a sent two samples (CPU 50% and 100%, 100 and 200 MiB used), b none.
+// Accounting measured the peak memory of j[0] on a (70 MiB) and j[1]'s second try on b (100 MiB).
 TEST(Report, KnownRunGivesExactNumbers) {
     Report r = build_report(std::string(SSHARD_TEST_DATA) + "/report_run");
     EXPECT_EQ(r.run.name, "demo");
@@ -43,6 +44,8 @@ TEST(Report, KnownRunGivesExactNumbers) {
     EXPECT_DOUBLE_EQ(*r.hosts[0].cpu_busy_peak, 1.0);
     EXPECT_EQ(*r.hosts[0].mem_used_peak, 200u * 1024 * 1024);
     EXPECT_FALSE(r.hosts[1].cpu_busy_mean) << "b sent no samples";
+    EXPECT_EQ(r.hosts[0].max_rss, 70u * 1024 * 1024);
+    EXPECT_EQ(r.hosts[1].max_rss, 100u * 1024 * 1024);
 
     const JobReport& j = r.jobs.at(0);
     EXPECT_DOUBLE_EQ(j.duration_s->min, 2.0);
@@ -50,6 +53,8 @@ TEST(Report, KnownRunGivesExactNumbers) {
     EXPECT_DOUBLE_EQ(j.duration_s->p95, 4.0);
     EXPECT_DOUBLE_EQ(j.duration_s->max, 4.0);
     EXPECT_DOUBLE_EQ(*j.makespan_s, 6.0);
+    EXPECT_EQ(j.max_rss, 100u * 1024 * 1024);
+    EXPECT_FALSE(r.jobs.at(1).max_rss) << "k ran nothing";
 
     ASSERT_EQ(r.failures.size(), 1u);
     EXPECT_EQ(r.failures[0].job, "j");
@@ -106,11 +111,11 @@ TEST(Report, SlurmAttemptsCountOnTheirNodes) {
     std::ofstream(dir + "/journal.jsonl")
         << R"({"event":"run_start","time":0,"run":"r","name":"n","hosts":[{"name":"hpc","slots":256},{"name":"q","slots":64}],"jobs":[{"name":"j","shards":4}]})"
            "\n"
-        << R"({"event":"attempt_end","job":"j","index":0,"attempt":1,"host":"hpc","node":"n1","node_cpus":4,"start":0,"end":10,"verdict":"succeeded"})"
+        << R"({"event":"attempt_end","job":"j","index":0,"attempt":1,"host":"hpc","node":"n1","node_cpus":4,"max_rss":3000,"start":0,"end":10,"verdict":"succeeded"})"
            "\n"
-        << R"({"event":"attempt_end","job":"j","index":1,"attempt":1,"host":"hpc","node":"n2","node_cpus":2,"start":0,"end":5,"verdict":"succeeded"})"
+        << R"({"event":"attempt_end","job":"j","index":1,"attempt":1,"host":"hpc","node":"n2","node_cpus":2,"max_rss":9000,"start":0,"end":5,"verdict":"succeeded"})"
            "\n"
-        << R"({"event":"attempt_end","job":"j","index":2,"attempt":1,"host":"hpc","node":"n1","node_cpus":4,"start":0,"end":10,"verdict":"failed"})"
+        << R"({"event":"attempt_end","job":"j","index":2,"attempt":1,"host":"hpc","node":"n1","node_cpus":4,"max_rss":5000,"start":0,"end":10,"verdict":"failed"})"
            "\n"
         << R"({"event":"attempt_end","job":"j","index":3,"attempt":1,"host":"q","start":0,"end":1,"verdict":"succeeded"})"
            "\n";
@@ -126,6 +131,11 @@ TEST(Report, SlurmAttemptsCountOnTheirNodes) {
     EXPECT_EQ(r.hosts[2].name, "n2");
     EXPECT_DOUBLE_EQ(*r.hosts[2].utilization, 5.0 / 20.0);
     EXPECT_EQ(r.run.slots, 64u + 4u + 2u);
+    // Peak memory where accounting measured it: the largest of each node's and the job's attempts; none for q.
+    EXPECT_EQ(r.hosts[1].max_rss, 5000u);
+    EXPECT_EQ(r.hosts[2].max_rss, 9000u);
+    EXPECT_FALSE(r.hosts[0].max_rss);
+    EXPECT_EQ(r.jobs[0].max_rss, 9000u);
     ASSERT_EQ(r.failures.size(), 1u);
     EXPECT_EQ(r.failures[0].hosts, std::vector<std::string>{"n1"});
 }

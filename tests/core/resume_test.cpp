@@ -1,6 +1,7 @@
 // The journal as resume reads it: what JournalRecorder writes, read_recorded_run reads back.
 #include "core/resume.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -90,6 +91,9 @@ TEST_F(Resume, RecallsSubmittedAttemptsThatDidNotEnd) {
     EXPECT_EQ(second->handle, "6_0 M /d") << "the retry's task, not the ended one";
     EXPECT_EQ(second->attempt, 2);
     EXPECT_EQ(run.history.submitted("j", 2), nullptr);
+    auto handles = run.history.submitted_handles();
+    std::sort(handles.begin(), handles.end());
+    EXPECT_EQ(handles, (std::vector<std::string>{"5_0 M /d", "6_0 M /d"})) << "every task to follow, no ended one";
 }
 
 TEST_F(Resume, JournalMustStartWithRunStart) {

@@ -24,7 +24,8 @@
 # in the partition "debug". slurmctld listens on $SSHARD_SLURM_PORT, slurmd on the port after it, MariaDB (TCP
 # on 127.0.0.1, user slurm with a password) on the next and slurmdbd on the one after; when unset,
 # 23000 + 4 x (SSHARD_CLUSTER_PORT mod 1000), SSHARD_CLUSTER_PORT 22022 when unset too: checkouts whose SSH
-# clusters differ by one port get Slurm ports that do not overlap.
+# clusters differ by one port get Slurm ports that do not overlap. With --accounting, 4000 more, so that a
+# cluster with accounting runs beside one without (the tests run both).
 #
 # What a daemon-less start needs (found by trial on Slurm 22.05): munged --force with a key of its own and
 # its socket directory mode 755; proctrack/linuxproc and task/none (no cgroups); select/cons_tres with CR_CPU;
@@ -145,7 +146,9 @@ start_munge() {
 }
 
 # MariaDB for slurmdbd: a database of its own under DIR/db, on a socket there and TCP 127.0.0.1:PORT, with the
-# user slurm (password DB_PASSWORD) that slurmdbd logs in as.
+# user slurm (password DB_PASSWORD) that slurmdbd logs in as. The server's files stay from one start to the next
+# (making them takes seconds), but not the accounting database: slurmctld -i numbers jobs from 1 again, and sacct
+# must not find an earlier start's job 1.
 start_mariadb() {
   local port=$1 db=$cluster/db
   mkdir -p "$db"
@@ -162,6 +165,7 @@ start_mariadb() {
   eventually 20 mariadb --no-defaults --socket="$db/mysqld.sock" -u root -e 'select 1' >/dev/null 2>&1 ||
     die "MariaDB did not start (see $db/mariadbd.log)"
   mariadb --no-defaults --socket="$db/mysqld.sock" -u root -e "
+    DROP DATABASE IF EXISTS slurm_acct_db;
     CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
     GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';" || die "cannot make MariaDB's user slurm"
 }
@@ -202,7 +206,7 @@ node_idle() {
 }
 
 start() {
-  local port=${SSHARD_SLURM_PORT:-$((23000 + 4 * (${SSHARD_CLUSTER_PORT:-22022} % 1000)))}
+  local port=${SSHARD_SLURM_PORT:-$((23000 + 4000 * accounting + 4 * (${SSHARD_CLUSTER_PORT:-22022} % 1000)))}
   stop
   mkdir -p "$cluster/ctld" "$cluster/spool"
   write_config "$port"

@@ -54,6 +54,19 @@ protected:
         args.insert(args.end(), {"--run-dir", m_dir + "/run"});
         return run_sshard(args, m_dir);
     }
+    // Writes `script` as the program `name` in m_dir/bin, which spawn_with_fakes() puts ahead on PATH.
+    void fake(const std::string& name, const std::string& script) const {
+        fs::create_directories(m_dir + "/bin");
+        fs::permissions(write_file("bin/" + name, script), fs::perms::owner_all);
+    }
+    // sshard with the fakes ahead of Slurm's programs on its PATH.
+    Spawned spawn_with_fakes(const std::vector<std::string>& args) const {
+        std::string saved = std::getenv("PATH");
+        ::setenv("PATH", (m_dir + "/bin:" + saved).c_str(), 1);
+        Spawned spawned = spawn_sshard(args, m_dir);
+        ::setenv("PATH", saved.c_str(), 1);
+        return spawned;
+    }
     // The last attempt_end of each shard, by "job/index".
     std::map<std::string, nlohmann::json> ends() const {
         std::map<std::string, nlohmann::json> last;
@@ -93,6 +106,7 @@ TEST_F(SlurmRun, ExitCodesSignalsRetriesAndNeeds) {
     EXPECT_EQ(last["codes/3"]["outcome"], "signaled");
     EXPECT_EQ(last["codes/3"]["signal"], SIGUSR1);
     EXPECT_TRUE(last["codes/0"].contains("cpu_user_s")) << last["codes/0"].dump();
+    EXPECT_FALSE(last["codes/0"].contains("max_rss")) << "the cluster keeps no accounting";
     EXPECT_EQ(last["flaky/0"]["exit_code"], 0);
     EXPECT_EQ(last["flaky/0"]["attempt"], 2);
     EXPECT_EQ(last["after/0"]["exit_code"], 0);
@@ -196,7 +210,53 @@ TEST_F(SlurmRun, ResumeAfterKillReattachesToItsTasks) {
     auto json = nlohmann::json::parse(report.out);
     EXPECT_EQ(json["run"]["shards"]["succeeded"], 6) << report.out;
     EXPECT_EQ(json["run"]["shards"]["total"], 6) << report.out;
+    // The cluster keeps no accounting: the memory of its shards is unknown, not 0.
+    EXPECT_TRUE(json["jobs"][0]["max_rss_bytes"].is_null()) << report.out;
+    for (const auto& host : json["hosts"]) {
+        EXPECT_TRUE(host["max_rss_bytes"].is_null()) << report.out;
+    }
     EXPECT_EQ(queue(), "");
+}
+
+// The runner killed after sbatch has accepted an array but before the journal heard of it (here an sbatch ahead on
+// PATH submits, then holds its answer back): the resume finds that array by its script in the run directory and
+// cancels it before it submits the shards again, so that no shard runs to its end twice.
+TEST_F(SlurmRun, ResumeCancelsAnArrayTheJournalNeverHeardOf) {
+    std::string bin = m_dir + "/bin";
+    fake("sbatch", "#!/bin/sh\n"
+                   "/usr/bin/sbatch \"$@\" >\"$0.out\" || exit 1\n"
+                   "echo $$ >\"$0.pid\"\n"
+                   "exec sleep 60\n");
+    std::string log = m_dir + "/ran", go = m_dir + "/go";
+    spec("  - name: work\n    command: 'echo start {index} >>" + log + "; for i in $(seq 600); do [ -e " + go +
+         " ] && break; sleep 0.1; done; echo end {index} >>" + log + "'\n    shards: {count: 2}\n");
+    Spawned first = spawn_with_fakes({"run", m_dir + "/jobs.yaml", "--run-dir", m_dir + "/run"});
+    bool submitted = eventually([&] { return !read_file(bin + "/sbatch.pid").empty(); }, 30s);
+    ::kill(first.pid, SIGKILL);
+    wait_sshard(first);
+    if (submitted) {
+        ::kill(std::stoi(read_file(bin + "/sbatch.pid")), SIGKILL);
+    }
+    ASSERT_TRUE(submitted) << queue();
+    ASSERT_EQ(count_events(journal_events(m_dir + "/run"), "attempt_submitted"), 0u);
+    std::string orphan = read_file(bin + "/sbatch.out");
+    orphan = orphan.substr(0, orphan.find_first_of(";\n"));
+    ASSERT_NE(queue().find(orphan + "_"), std::string::npos) << "the array is in Slurm: " << queue();
+
+    Spawned resumed = spawn_sshard({"run", "--resume", m_dir + "/run"}, m_dir);
+    bool resubmitted =
+        eventually([&] { return count_events(journal_events(m_dir + "/run"), "attempt_submitted") == 2; }, 30s);
+    write_file("go", "");
+    Result r = wait_sshard(resumed);
+    ASSERT_TRUE(resubmitted) << queue();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(eventually([] { return queue().empty(); }, 10s)) << queue();
+    std::istringstream in(read_file(log));
+    std::map<std::string, int> ends;
+    for (std::string kind, index; in >> kind >> index;) {
+        ends[index] += kind == "end" ? 1 : 0;
+    }
+    EXPECT_EQ(ends, (std::map<std::string, int>{{"0", 1}, {"1", 1}})) << read_file(log);
 }
 
 // The node fails under a running task (set down): Slurm ends the task NODE_FAIL, and the shard runs again once
@@ -232,29 +292,43 @@ TEST_F(SlurmRun, NodeFailRequeuesWithoutARetry) {
 // "Temporarily unable to accept job" (here from an sbatch ahead on PATH that refuses once, as Slurm does at
 // MaxJobCount) is a back-off: the same shards go again, no retry is used, nothing fails.
 TEST_F(SlurmRun, TemporaryRefusalIsABackOff) {
-    std::string bin = m_dir + "/bin";
-    fs::create_directory(bin);
-    write_file("bin/sbatch", "#!/bin/sh\n"
-                             "echo x >>\"$0.calls\"\n"
-                             "[ -e \"$0.refused\" ] && exec /usr/bin/sbatch \"$@\"\n"
-                             ": >\"$0.refused\"\n"
-                             "echo 'sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying' >&2\n"
-                             "echo 'sbatch: error: Batch job submission failed: Resource temporarily unavailable' >&2\n"
-                             "exit 1\n");
-    fs::permissions(bin + "/sbatch", fs::perms::owner_all);
+    fake("sbatch", "#!/bin/sh\n"
+                   "echo x >>\"$0.calls\"\n"
+                   "[ -e \"$0.refused\" ] && exec /usr/bin/sbatch \"$@\"\n"
+                   ": >\"$0.refused\"\n"
+                   "echo 'sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying' >&2\n"
+                   "echo 'sbatch: error: Batch job submission failed: Resource temporarily unavailable' >&2\n"
+                   "exit 1\n");
     spec("  - name: two\n    command: echo {index}\n    shards: {count: 2}\n");
-    std::string path = bin + ":" + std::getenv("PATH");
-    std::string saved = std::getenv("PATH");
-    ::setenv("PATH", path.c_str(), 1);
-    Result r = run({"run", m_dir + "/jobs.yaml"});
-    ::setenv("PATH", saved.c_str(), 1);
+    Result r = wait_sshard(spawn_with_fakes({"run", m_dir + "/jobs.yaml", "--run-dir", m_dir + "/run"}));
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(read_file(bin + "/sbatch.calls"), "x\nx\n") << "refused once, then one array for both shards";
+    EXPECT_EQ(read_file(m_dir + "/bin/sbatch.calls"), "x\nx\n") << "refused once, then one array for both shards";
     for (const auto& [shard, event] : ends()) {
         EXPECT_EQ(event["verdict"], "succeeded") << event.dump();
         EXPECT_EQ(event["attempt"], 1) << event.dump();
     }
     EXPECT_EQ(ends().size(), 2u);
+}
+
+// sacct's answer is read defensively: rows for the run's own tasks with hostile MaxRSS values (an sacct ahead on
+// PATH that answers so for every array it is asked about) give no memory, never a wrong one, and the run goes on.
+TEST_F(SlurmRun, GarbledAccountingGivesNoMemory) {
+    fake("sacct", "#!/bin/sh\n"
+                  "echo \"$@\" >>\"$0.calls\"\n"
+                  "while [ $# -gt 1 ] && [ \"$1\" != -j ]; do shift; done\n"
+                  "for j in $(echo \"$2\" | tr , ' '); do\n"
+                  "  printf '%s_0.batch|COMPLETED|-5\\n%s_1.batch|COMPLETED|99999999999999999999P\\n' $j $j\n"
+                  "  printf '%s_0.batch|COMPLETED|12\\377\\n%s_1|COMPLETED|7\\n%s_1.batch||\\n' $j $j $j\n"
+                  "done\n");
+    spec("  - name: two\n    command: echo {index}\n    shards: {count: 2}\n");
+    Result r = wait_sshard(spawn_with_fakes({"run", m_dir + "/jobs.yaml", "--run-dir", m_dir + "/run"}));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(ends().size(), 2u);
+    for (const auto& [shard, event] : ends()) {
+        EXPECT_EQ(event["verdict"], "succeeded") << event.dump();
+        EXPECT_FALSE(event.contains("max_rss")) << event.dump();
+    }
+    EXPECT_NE(read_file(m_dir + "/bin/sacct.calls").find("-o JobID,State,MaxRSS -j "), std::string::npos);
 }
 
 // A run directory that the compute node does not see (here: a tmpfs mounted over its parent in the runner's

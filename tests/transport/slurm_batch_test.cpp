@@ -22,6 +22,24 @@ TEST(SlurmBatch, ParsesSqueueRowsAndSkipsOthers) {
     EXPECT_EQ(rows[2].task, 2u);
 }
 
+// The script is the rest of the line: a run directory may hold '|' and spaces.
+TEST(SlurmBatch, ParsesQueuedScriptsAndSkipsOthers) {
+    auto rows = parse_queued_scripts("12|0|/runs/a b/slurm/1/array.sh\n"
+                                     "12|1|/runs/a|b/slurm/1/array.sh\n"
+                                     "13|N/A|/home/u/job.sh\n"
+                                     "14|[0-9]|/x/array.sh\n"
+                                     "15|2|\n"
+                                     "x|2|/x\n"
+                                     "16 2 /x\n"
+                                     "squeue: error: slurm_load_jobs error\n");
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].job, 12u);
+    EXPECT_EQ(rows[0].task, 0u);
+    EXPECT_EQ(rows[0].script, "/runs/a b/slurm/1/array.sh");
+    EXPECT_EQ(rows[1].task, 1u);
+    EXPECT_EQ(rows[1].script, "/runs/a|b/slurm/1/array.sh");
+}
+
 TEST(SlurmBatch, ParsesNodeCpus) {
     auto nodes = parse_node_cpus("node1 8\nnode2 128\nsinfo: error\nnode3 0\nnode4 x\n");
     EXPECT_EQ(nodes, (std::map<std::string, int>{{"node1", 8}, {"node2", 128}}));
