@@ -80,9 +80,13 @@ Table jobs_table(const std::vector<core::JobReport>& jobs) {
                  {"p50", 7},
                  {"p95", 7},
                  {"max", 7},
-                 {"cpu", 6},
-                 {"max rss", 7}},
+                 {"cpu", 6}},
                 {}};
+    // Peak memory only where some attempt measured it (local and Slurm shards, not SSH ones).
+    const bool rss = std::any_of(jobs.begin(), jobs.end(), [](const auto& j) { return j.max_rss.has_value(); });
+    if (rss) {
+        table.columns.push_back({"max rss", 7});
+    }
     for (const auto& j : jobs) {
         // A job that ran no attempt has no times, not times of zero.
         auto time = [&](double seconds) { return j.duration_s ? seconds_text(seconds) : std::string("n/a"); };
@@ -90,7 +94,10 @@ Table jobs_table(const std::vector<core::JobReport>& jobs) {
         table.rows.push_back({j.name, std::to_string(j.shards.total), std::to_string(j.shards.succeeded),
                               std::to_string(j.shards.failed), std::to_string(j.shards.skipped),
                               std::to_string(j.attempts), time(j.t_total_s), time(d.min), time(d.p50), time(d.p95),
-                              time(d.max), percent_text(j.cpu_efficiency), mib(j.max_rss)});
+                              time(d.max), percent_text(j.cpu_efficiency)});
+        if (rss) {
+            table.rows.back().push_back(mib(j.max_rss));
+        }
     }
     return table;
 }
@@ -118,19 +125,20 @@ Table hosts_table(const std::vector<core::HostReport>& hosts) {
 }
 
 Table host_use_table(const std::vector<core::HostReport>& hosts) {
-    Table table{{{"host use", 16},
-                 {"samples", 8},
-                 {"cpu mean", 9},
-                 {"cpu peak", 9},
-                 {"mem peak", 10},
-                 {"mem total", 10},
-                 {"max rss", 8},
-                 {"held back", 20}},
-                {}};
+    Table table{
+        {{"host use", 16}, {"samples", 8}, {"cpu mean", 9}, {"cpu peak", 9}, {"mem peak", 10}, {"mem total", 10}}, {}};
+    const bool rss = std::any_of(hosts.begin(), hosts.end(), [](const auto& h) { return h.max_rss.has_value(); });
+    if (rss) {
+        table.columns.push_back({"max rss", 8});
+    }
+    table.columns.push_back({"held back", 20});
     for (const auto& h : hosts) {
         table.rows.push_back({h.name, std::to_string(h.samples), percent_text(h.cpu_busy_mean),
-                              percent_text(h.cpu_busy_peak), mib(h.mem_used_peak), mib(h.mem_total), mib(h.max_rss),
-                              held_text(h)});
+                              percent_text(h.cpu_busy_peak), mib(h.mem_used_peak), mib(h.mem_total)});
+        if (rss) {
+            table.rows.back().push_back(mib(h.max_rss));
+        }
+        table.rows.back().push_back(held_text(h));
     }
     return table;
 }
