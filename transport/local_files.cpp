@@ -98,7 +98,7 @@ void LocalStageTarget::make_directory(const std::string& path) {
 void LocalStageTarget::write_file(const std::string& local, std::uint64_t /*size*/, const std::string& path,
                                   unsigned mode) {
     core::UniqueFd in = open_file(local, O_RDONLY);
-    core::UniqueFd out = open_file(full(path), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    core::UniqueFd out = open_file(full(path), O_WRONLY | O_CREAT | O_EXCL, 0600);
     copy_fd(in.get(), out.get(), local, full(path));
     if (::fchmod(out.get(), mode) != 0) {
         fail("cannot set the mode of", full(path));
@@ -106,7 +106,7 @@ void LocalStageTarget::write_file(const std::string& local, std::uint64_t /*size
 }
 
 void LocalStageTarget::write_text(const std::string& path, const std::string& text) {
-    core::UniqueFd out = open_file(full(path), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    core::UniqueFd out = open_file(full(path), O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (int error = core::write_all(out.get(), text)) {
         errno = error;
         fail("cannot write", full(path));

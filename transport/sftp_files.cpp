@@ -126,7 +126,7 @@ void SftpFiles::write_file(const std::string& local, std::uint64_t /*size*/, con
     if (!in.is_open()) {
         throw core::Error(fmt::format("cannot read '{}': {}", local, std::strerror(errno)));
     }
-    SftpFile file(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+    SftpFile file(open(path, O_WRONLY | O_CREAT | O_EXCL, 0600));
     std::vector<char> buffer(k_chunk);
     for (;;) {
         ssize_t got = ::read(in.get(), buffer.data(), buffer.size());
@@ -148,7 +148,7 @@ void SftpFiles::write_file(const std::string& local, std::uint64_t /*size*/, con
 }
 
 void SftpFiles::write_text(const std::string& path, const std::string& text) {
-    SftpFile file(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    SftpFile file(open(path, O_WRONLY | O_CREAT | O_EXCL, 0644));
     write_all(file.get(), text.data(), text.size(), path);
 }
 

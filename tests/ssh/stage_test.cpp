@@ -6,8 +6,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/error.hpp"
 #include "tests/small_disk.hpp"
 #include "tests/ssh/ssh_fixture.hpp"
+#include "transport/sftp_files.hpp"
+#include "transport/ssh_connection.hpp"
 
 namespace sshard::test {
 namespace {
@@ -193,6 +196,29 @@ TEST_F(SshStage, CollectsAFilePerShardAndRefusesHostilePaths) {
     Result report = run_sshard({"report", m_dir + "/run", "--format", "json"});
     ASSERT_EQ(report.exit_code, 0) << report.err;
     EXPECT_EQ(nlohmann::json::parse(report.out)["hosts"][0]["transfer"]["received_bytes"], on_disk);
+}
+
+// A link planted where a part file is about to be written (another user of a shared workdir, a hostile host)
+// must not have the write go through it: part files are made new, never opened as they are.
+TEST_F(SshStage, SftpNeverWritesThroughALinkAtAPartFilesName) {
+    write_file("victim", "precious\n");
+    write_file("local", "payload\n");
+    fs::permissions(m_dir + "/victim", fs::perms::all);
+    fs::create_symlink(m_dir + "/victim", m_dir + "/h1/one.part");
+    fs::create_symlink(m_dir + "/victim", m_dir + "/h1/two.part");
+    fs::create_symlink(m_dir + "/victim", m_dir + "/h1/three.part");
+    core::HostSpec host;
+    host.name = "node1";
+    transport::SshOptions options;
+    options.config_file = k_cluster + "/ssh_config";
+    transport::SshConnection connection(host, options);
+    transport::SftpFiles files(connection.get(), host.name, m_dir + "/h1");
+    EXPECT_THROW(files.write_file(m_dir + "/local", 8, "one.part", 0644), core::Error);
+    EXPECT_THROW(files.write_text("two.part", "payload\n"), core::Error);
+    EXPECT_THROW(files.put_files({{m_dir + "/local", 8, 0644, 0, "three.part", "three"}}, [](std::size_t) {}),
+                 core::Error);
+    EXPECT_EQ(read_file(m_dir + "/victim"), "precious\n");
+    EXPECT_FALSE(fs::exists(m_dir + "/h1/three"));
 }
 
 } // namespace
