@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "tests/cli/binary.hpp"
+#include "tests/small_disk.hpp"
 
 namespace sshard::test {
 namespace {
@@ -116,8 +117,10 @@ TEST_F(Transfer, PlanJsonListsWhatEachJobStagesAndCollects) {
 TEST_F(Transfer, RefusesHostilePathsAndMissingFiles) {
     fs::create_directories(m_dir + "/work");
     fs::create_symlink("/etc/passwd", m_dir + "/work/link");
+    fs::create_symlink("/etc", m_dir + "/work/etc");
+    fs::create_directories(m_dir + "/work/dir");
     std::string path = write_file("jobs.yaml", "version: 1\njobs:\n  - name: bad\n    shards: {items: [\"../../x\", "
-                                               "link, missing]}\n    workdir: " +
+                                               "link, missing, etc/passwd, dir]}\n    workdir: " +
                                                    m_dir +
                                                    "/work\n    command: \"true\"\n    collect:\n"
                                                    "      - {from: \"{item}\", to: \"got/{index}\"}\n");
@@ -132,8 +135,65 @@ TEST_F(Transfer, RefusesHostilePathsAndMissingFiles) {
     EXPECT_EQ(reasons[0], "collect refused: '../../x' to 'got/0' would leave its directory");
     EXPECT_EQ(reasons[1], "collect refused: 'link' is a symbolic link on the host");
     EXPECT_EQ(reasons[2], "collect: 'missing' is missing on the host");
+    EXPECT_EQ(reasons[3], "collect refused: 'etc/passwd' is a symbolic link on the host") << "a link on the way";
+    EXPECT_EQ(reasons[4], "collect refused: 'dir' is not a regular file on the host");
     EXPECT_FALSE(fs::exists(m_dir + "/r/got"));
     EXPECT_FALSE(fs::exists(m_dir + "/x"));
+}
+
+// Names from a lines file hold any bytes: Latin-1, a terminal escape. They are collected as named, and a reason
+// that quotes one reaches the journal as valid JSON and the terminal without the escape.
+TEST_F(Transfer, CollectsNamesOfAnyBytesAndQuotesThemSafely) {
+    fs::create_directories(m_dir + "/work");
+    write_file("names", "caf\xe9\nesc\x1b[2Jx\n");
+    std::string path = write_file("jobs.yaml", "version: 1\njobs:\n  - name: odd\n    shards: {lines: names}\n"
+                                               "    workdir: " +
+                                                   m_dir +
+                                                   "/work\n    command: printf {index} > {item}\n"
+                                                   "    collect:\n      - {from: \"{item}\", to: \"got/{index}\"}\n"
+                                                   "      - {from: \"{item}.none\", to: \"none/{index}\"}\n");
+    Result r = run(path, "r");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(read_file(m_dir + "/r/got/0"), "0");
+    EXPECT_EQ(read_file(m_dir + "/r/got/1"), "1");
+    EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+    std::size_t reasons = 0;
+    for (const auto& e : journal_events(m_dir + "/r")) {
+        if (e["event"] == "attempt_end") {
+            EXPECT_NE(e.value("reason", "").find(".none' is missing on the host"), std::string::npos) << e.dump();
+            ++reasons;
+        }
+    }
+    EXPECT_EQ(reasons, 2u);
+}
+
+// A collected file larger than the run directory's disk fails its attempt with the reason and leaves no part
+// file; what was collected before stays whole, and the journal still takes the attempt's end.
+TEST_F(Transfer, ACollectThatFillsTheDiskFailsItsAttemptAndKeepsTheRest) {
+    SmallDisk disk(m_dir + "/small", 256 * 1024);
+    if (!disk.mounted()) {
+        GTEST_SKIP() << "mounting a tmpfs needs root";
+    }
+    fs::create_directories(m_dir + "/work");
+    std::string path = write_file("jobs.yaml", "version: 1\njobs:\n  - name: big\n    shards: {items: [1, 1024]}\n"
+                                               "    workdir: " +
+                                                   m_dir +
+                                                   "/work\n    command: head -c {item}K /dev/zero > out-{index}\n"
+                                                   "    collect: [{from: \"out-{index}\", to: \"got/{index}\"}]\n");
+    Result r = run(path, "small/run");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    std::map<std::uint64_t, std::string> reasons;
+    for (const auto& e : journal_events(m_dir + "/small/run")) {
+        if (e["event"] == "attempt_end") {
+            reasons[e["index"].get<std::uint64_t>()] = e.value("reason", "");
+        }
+    }
+    EXPECT_EQ(reasons[0], "");
+    EXPECT_EQ(reasons[1], "collect: cannot write '" + m_dir + "/small/run/got/1': No space left on device");
+    EXPECT_EQ(fs::file_size(m_dir + "/small/run/got/0"), 1024u);
+    for (const auto& entry : fs::directory_iterator(m_dir + "/small/run/got")) {
+        EXPECT_EQ(entry.path().filename(), "0") << "no part file left";
+    }
 }
 
 } // namespace

@@ -1,12 +1,14 @@
 // End-to-end over SSH: `stage` and `collect` through SFTP on the loopback cluster (tests/ssh/cluster.sh). The
 // cluster's hosts are one machine and one user, so each host gets a job and a workdir of its own: what a host
 // holds is then its own, as on real machines.
+#include <fcntl.h>
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/unique_fd.hpp"
 #include "tests/small_disk.hpp"
 #include "tests/ssh/ssh_fixture.hpp"
 #include "transport/sftp_files.hpp"
@@ -196,6 +198,31 @@ TEST_F(SshStage, CollectsAFilePerShardAndRefusesHostilePaths) {
     Result report = run_sshard({"report", m_dir + "/run", "--format", "json"});
     ASSERT_EQ(report.exit_code, 0) << report.err;
     EXPECT_EQ(nlohmann::json::parse(report.out)["hosts"][0]["transfer"]["received_bytes"], on_disk);
+}
+
+// A file that grows while SFTP reads it is copied at the size it had when opened, as scp does. The copy's output
+// is the file itself, appended to (the cluster's hosts share this machine's disk): it grows as fast as it is read,
+// and read to its end would fill the small disk.
+TEST_F(SshStage, SftpCopiesAFileThatGrowsWhileReadAtItsSizeWhenOpened) {
+    std::string small = m_dir + "/small";
+    SmallDisk disk(small, 2 << 20);
+    if (!disk.mounted()) {
+        GTEST_SKIP() << "mounting a tmpfs needs root";
+    }
+    fs::permissions(small, fs::perms::all);
+    const std::uint64_t size = 600 * 1024; // more than one SFTP read
+    write_file("small/log", std::string(size, 'l'));
+    fs::permissions(small + "/log", fs::perms::all);
+    core::HostSpec host;
+    host.name = "node1";
+    transport::SshOptions options;
+    options.config_file = k_cluster + "/ssh_config";
+    transport::SshConnection connection(host, options);
+    transport::SftpFiles files(connection.get(), host.name, small);
+    core::UniqueFd append(::open((small + "/log").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+    ASSERT_TRUE(append.is_open());
+    EXPECT_EQ(files.copy_to("log", append.get(), "copy"), size);
+    EXPECT_EQ(fs::file_size(small + "/log"), 2 * size);
 }
 
 // A link planted where a part file is about to be written (another user of a shared workdir, a hostile host)
