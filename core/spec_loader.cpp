@@ -65,6 +65,7 @@ private:
     YamlReader m_yaml;
     // By job name, for the positions of later checks. Never assign to a YAML::Node: that writes through.
     std::map<std::string, YAML::Node> m_job_nodes;
+    std::vector<StagePlace> m_stage_places;
     std::map<std::string, YAML::Node> m_filter_nodes;
     const std::vector<HostSpec>* m_hosts = nullptr; // the spec's, once loaded: {host}'s values
     HostSpec m_host_defaults;                       // `defaults`' max_load and min_free_memory
@@ -176,7 +177,8 @@ std::string Loader::lines_file(const std::string& job, const std::string& path) 
 
 void Loader::load_transfers(const YAML::Node& node, JobSpec& job, bool shards_ok) {
     if (node["stage"]) {
-        job.stage = read_stage(m_yaml, node["stage"], std::filesystem::path(m_path).parent_path().string());
+        job.stage = read_stage(m_yaml, node["stage"], std::filesystem::path(m_path).parent_path().string(), job,
+                               m_stage_places);
     }
     if (node["collect"] && shards_ok) {
         auto placeholders = shard_placeholders(job.shards);

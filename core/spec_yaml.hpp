@@ -54,9 +54,19 @@ std::optional<HostFilter> read_host_filter(YamlReader& yaml, const YAML::Node& n
 std::optional<ShardsSpec> read_shards(YamlReader& yaml, const YAML::Node& node,
                                       const std::function<std::string(const std::string&)>& lines_file);
 
-// A job's `stage`: a list of {from, to, mode}; `from` is taken from `spec_dir` when relative and must exist here
-// as a file or a tree without links.
-std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir);
+// Where a stage entry of the spec writes: its job's workdir and the entry.
+struct StagePlace {
+    std::string job;
+    std::string workdir;
+    StageSpec entry;
+};
+
+// Job `job`'s `stage`: a list of {from, to, mode}; `from` is taken from `spec_dir` when relative and must exist
+// here as a file or a tree without links. An entry that writes where another entry of `places` (the spec's
+// earlier ones, same workdir) writes something else, or inside it, is reported: the two would replace each
+// other's files on every host. Adds its entries to `places`.
+std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir,
+                                  const JobSpec& job, std::vector<StagePlace>& places);
 
 // A job's `collect`: a list of {from, to, optional}, whose paths may hold the `placeholders` named.
 std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node,

@@ -40,6 +40,28 @@ std::optional<unsigned> file_mode(YamlReader& yaml, const YAML::Node& node) {
     return static_cast<unsigned>(std::stoul(*text, nullptr, 8) & 07777);
 }
 
+// Whether staging to `a` and to `b` (in one workdir) writes the same files: one is the other or inside it.
+bool stage_overlaps(const std::string& a, const std::string& b) {
+    return a == b || b.starts_with(a + "/") || a.starts_with(b + "/");
+}
+
+// Reports entry `stage` of `job` when an earlier entry of `places` writes to where it does, unless it is the
+// same entry (a job that stages the same content to the same place shares the stage).
+bool stage_place_free(YamlReader& yaml, const YAML::Node& node, const StageSpec& stage, const JobSpec& job,
+                      const std::vector<StagePlace>& places) {
+    for (const auto& place : places) {
+        const StageSpec& other = place.entry;
+        bool same = other.source == stage.source && other.to == stage.to && other.mode == stage.mode;
+        if (place.workdir == job.workdir && !same && stage_overlaps(other.to, stage.to)) {
+            yaml.error(node, fmt::format("'to' '{}' is where job '{}' stages '{}' to '{}' too: two stage entries "
+                                         "must not write to one place",
+                                         stage.to, place.job, other.from, other.to));
+            return false;
+        }
+    }
+    return true;
+}
+
 std::optional<StageSpec> read_stage_entry(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir) {
     if (!yaml.check_map(node, "a 'stage' entry", {"from", "to", "mode"})) {
         return std::nullopt;
@@ -123,10 +145,18 @@ std::vector<Entry> read_list(YamlReader& yaml, const YAML::Node& node, const cha
 
 } // namespace
 
-std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir) {
-    return read_list<StageSpec>(yaml, node, "stage",
-                                [&](const YAML::Node& entry) { return read_stage_entry(yaml, entry, spec_dir); });
+std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir,
+                                  const JobSpec& job, std::vector<StagePlace>& places) {
+    return read_list<StageSpec>(yaml, node, "stage", [&](const YAML::Node& entry) -> std::optional<StageSpec> {
+        auto stage = read_stage_entry(yaml, entry, spec_dir);
+        if (!stage || !stage_place_free(yaml, entry["to"], *stage, job, places)) {
+            return std::nullopt;
+        }
+        places.push_back({job.name, job.workdir, *stage});
+        return stage;
+    });
 }
+
 
 std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node,
                                       const std::vector<std::string>& placeholders) {

@@ -84,6 +84,20 @@ TEST_F(SpecTransfer, RefusesALinkInsideAStagedTree) {
               std::string::npos);
 }
 
+// A link loop as `from` itself is refused as a link, not followed until the system gives up; staging into the
+// workdir itself (`.`) is refused like `/`.
+TEST_F(SpecTransfer, RefusesALinkLoopAsFromAndTheWorkdirItselfAsTo) {
+    fs::create_symlink(m_dir / "loop", m_dir / "loop");
+    std::string out = errors("    stage:\n      - {from: loop, to: w}\n      - {from: model, to: ./}\n");
+    EXPECT_NE(out.find("jobs.yaml:7:16: error: cannot stage '" + (m_dir / "loop").string() +
+                       "': it is a symbolic link (staging never follows links)"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("jobs.yaml:8:27: error: 'to' must be a relative path that stays inside its directory"),
+              std::string::npos)
+        << out;
+}
+
 TEST_F(SpecTransfer, RefusesCollectPathsThatLeaveAndUnknownPlaceholders) {
     std::string out =
         errors("    collect:\n      - {from: ../../x, to: a}\n      - {from: a, to: /etc/x}\n"
@@ -95,6 +109,23 @@ TEST_F(SpecTransfer, RefusesCollectPathsThatLeaveAndUnknownPlaceholders) {
               std::string::npos)
         << out;
     EXPECT_NE(out.find("jobs.yaml:11:23: error: 'to' must not replace the run's own files"), std::string::npos) << out;
+}
+
+// Two entries that write to one place on a host (the same `to`, or one inside the other, in one workdir) would
+// replace each other's files and manifest on every run, and one job's shards would find the other's files. The
+// same entry in two jobs is one stage, shared; another workdir is another place.
+TEST_F(SpecTransfer, RefusesTwoStageEntriesThatWriteToOnePlace) {
+    std::string out =
+        errors("    stage:\n      - {from: model, to: w/m}\n      - {from: tool, to: w/m/tool}\n"
+               "  - name: k\n    command: run\n    stage:\n      - {from: model, to: w/m}\n"
+               "      - {from: tool, to: w//m}\n"
+               "  - name: l\n    workdir: elsewhere\n    command: run\n    stage: [{from: tool, to: w/m}]\n");
+    EXPECT_EQ(out, "jobs.yaml:8:26: error: 'to' 'w/m/tool' is where job 'j' stages 'model' to 'w/m' too: two stage "
+                   "entries must not write to one place\n          - {from: tool, to: w/m/tool}\n" +
+                       std::string(29, ' ') + "^\n" +
+                       "jobs.yaml:13:26: error: 'to' 'w/m' is where job 'j' stages 'model' to 'w/m' too: two stage "
+                       "entries must not write to one place\n          - {from: tool, to: w//m}\n" +
+                       std::string(29, ' ') + "^\n");
 }
 
 } // namespace
