@@ -54,7 +54,8 @@ std::optional<std::uint64_t> collect_one(const CollectFile& file, CollectSource&
     }
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(file.to).parent_path(), ec);
-    std::string part = file.to + ".sshard-part";
+    // A name of this thread's own: two hosts' threads may collect to one name (shards whose `to` is the same).
+    std::string part = fmt::format("{}.{}-{}.sshard-part", file.to, ::getpid(), ::gettid());
     UniqueFd fd(::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.is_open()) {
         throw Error(fmt::format("collect: cannot write '{}': {}", file.to, std::strerror(errno)));

@@ -4,9 +4,11 @@
 // files know yaml-cpp.
 #include "core/spec_loader.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <yaml-cpp/depthguard.h>
@@ -65,7 +67,7 @@ private:
     YamlReader m_yaml;
     // By job name, for the positions of later checks. Never assign to a YAML::Node: that writes through.
     std::map<std::string, YAML::Node> m_job_nodes;
-    std::vector<StagePlace> m_stage_places;
+    std::vector<StagePlace> m_stage_places; // where the stage entries read so far write
     std::map<std::string, YAML::Node> m_filter_nodes;
     const std::vector<HostSpec>* m_hosts = nullptr; // the spec's, once loaded: {host}'s values
     HostSpec m_host_defaults;                       // `defaults`' max_load and min_free_memory
@@ -182,8 +184,13 @@ void Loader::load_transfers(const YAML::Node& node, JobSpec& job, bool shards_ok
     }
     if (node["collect"] && shards_ok) {
         auto placeholders = shard_placeholders(job.shards);
+        std::vector<std::string> per_shard;
+        if (shard_count(job.shards) > 1) {
+            std::copy_if(placeholders.begin(), placeholders.end(), std::back_inserter(per_shard),
+                         [](const std::string& name) { return name != "count"; });
+        }
         placeholders.insert(placeholders.end(), k_common_placeholders.begin(), k_common_placeholders.end());
-        job.collect = read_collect(m_yaml, node["collect"], placeholders);
+        job.collect = read_collect(m_yaml, node["collect"], placeholders, per_shard);
     }
     if (node["collect_on_failure"]) {
         job.collect_on_failure = m_yaml.boolean(node["collect_on_failure"], "collect_on_failure").value_or(false);

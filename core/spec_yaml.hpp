@@ -68,8 +68,11 @@ struct StagePlace {
 std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir,
                                   const JobSpec& job, std::vector<StagePlace>& places);
 
-// A job's `collect`: a list of {from, to, optional}, whose paths may hold the `placeholders` named.
+// A job's `collect`: a list of {from, to, optional}, whose paths may hold the `placeholders` named. Unless
+// `per_shard` is empty (a job of one shard), each `to` must hold one of `per_shard`, the placeholders whose
+// value differs between shards: a `to` the same for every shard would have each shard's file replace the last.
 std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node,
-                                      const std::vector<std::string>& placeholders);
+                                      const std::vector<std::string>& placeholders,
+                                      const std::vector<std::string>& per_shard);
 
 } // namespace sshard::core

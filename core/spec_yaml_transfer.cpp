@@ -92,8 +92,32 @@ std::optional<StageSpec> read_stage_entry(YamlReader& yaml, const YAML::Node& no
     return stage;
 }
 
+// Whether collect destination `to` is one the run may write: not one of the run's own files and, in a job of
+// several shards (`per_shard` not empty), one of its own for each shard. Reports it when not.
+bool collect_destination_ok(YamlReader& yaml, const YAML::Node& node, const std::string& to,
+                            const std::vector<std::string>& per_shard) {
+    if (!collect_destination(to)) {
+        yaml.error(node, fmt::format("'to' must not replace the run's own files (spec.yaml, journal.jsonl, lock, "
+                                     "out/, inputs/), not '{}'",
+                                     to));
+        return false;
+    }
+    auto names = path_placeholders(to);
+    bool differs = std::any_of(names.begin(), names.end(), [&](const std::string& name) {
+        return std::find(per_shard.begin(), per_shard.end(), name) != per_shard.end();
+    });
+    if (!per_shard.empty() && !differs) {
+        yaml.error(node, fmt::format("'to' '{}' is one file for every shard of the job, each replacing the last: "
+                                     "put a placeholder such as {{index}} in it",
+                                     to));
+        return false;
+    }
+    return true;
+}
+
 std::optional<CollectSpec> read_collect_entry(YamlReader& yaml, const YAML::Node& node,
-                                              const std::vector<std::string>& placeholders) {
+                                              const std::vector<std::string>& placeholders,
+                                              const std::vector<std::string>& per_shard) {
     if (!yaml.check_map(node, "a 'collect' entry", {"from", "to", "optional"})) {
         return std::nullopt;
     }
@@ -112,10 +136,7 @@ std::optional<CollectSpec> read_collect_entry(YamlReader& yaml, const YAML::Node
                 ok = false;
             }
         }
-        if (path && key[0] == 't' && !collect_destination(*path)) {
-            yaml.error(node[key], fmt::format("'to' must not replace the run's own files (spec.yaml, journal.jsonl, "
-                                              "lock, out/, inputs/), not '{}'",
-                                              *path));
+        if (path && key[0] == 't' && !collect_destination_ok(yaml, node[key], *path, per_shard)) {
             ok = false;
         }
         (key[0] == 'f' ? collect.from : collect.to) = path.value_or("");
@@ -157,11 +178,12 @@ std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, cons
     });
 }
 
-
 std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node,
-                                      const std::vector<std::string>& placeholders) {
-    return read_list<CollectSpec>(
-        yaml, node, "collect", [&](const YAML::Node& entry) { return read_collect_entry(yaml, entry, placeholders); });
+                                      const std::vector<std::string>& placeholders,
+                                      const std::vector<std::string>& per_shard) {
+    return read_list<CollectSpec>(yaml, node, "collect", [&](const YAML::Node& entry) {
+        return read_collect_entry(yaml, entry, placeholders, per_shard);
+    });
 }
 
 } // namespace sshard::core

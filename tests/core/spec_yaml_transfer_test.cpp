@@ -128,5 +128,22 @@ TEST_F(SpecTransfer, RefusesTwoStageEntriesThatWriteToOnePlace) {
                        std::string(29, ' ') + "^\n");
 }
 
+// A `to` without a placeholder that differs between shards ({job}, {host}, {attempt} and {count} do not) names
+// one file that each shard's would replace. A job of one shard may have it; in an each_host job {host} differs.
+TEST_F(SpecTransfer, RefusesACollectDestinationThatEveryShardShares) {
+    std::string out = errors("    collect:\n      - {from: a, to: same}\n"
+                             "      - {from: a, to: \"{job}-{host}-{attempt}-{count}\"}\n"
+                             "      - {from: a, to: \"r/{index}\"}\n"
+                             "  - name: one\n    command: run\n    collect: [{from: a, to: fixed}]\n"
+                             "  - name: each\n    command: run\n    shards: each_host\n"
+                             "    collect: [{from: a, to: \"{host}\"}]\n");
+    const std::string rule = " is one file for every shard of the job, each replacing the last: put a placeholder "
+                             "such as {index} in it\n";
+    EXPECT_EQ(out, "jobs.yaml:7:23: error: 'to' 'same'" + rule + "          - {from: a, to: same}\n" +
+                       std::string(26, ' ') + "^\n" + "jobs.yaml:8:23: error: 'to' '{job}-{host}-{attempt}-{count}'" +
+                       rule + "          - {from: a, to: \"{job}-{host}-{attempt}-{count}\"}\n" + std::string(26, ' ') +
+                       "^\n");
+}
+
 } // namespace
 } // namespace sshard::core
