@@ -36,6 +36,16 @@ protected:
         return run_sshard(
             {"run", path, "--run-dir", m_dir + "/" + run_dir, "--joblog", m_dir + "/" + run_dir + ".log"});
     }
+    // Each attempt's reason ("" when none) by shard index, from the journal of run directory `run_dir`.
+    std::map<std::uint64_t, std::string> attempt_reasons(const std::string& run_dir) {
+        std::map<std::uint64_t, std::string> reasons;
+        for (const auto& e : journal_events(m_dir + "/" + run_dir)) {
+            if (e["event"] == "attempt_end") {
+                reasons[e["index"].get<std::uint64_t>()] = e.value("reason", "");
+            }
+        }
+        return reasons;
+    }
     // The bytes staged and collected over the run's attempts, from its journal.
     std::pair<std::uint64_t, std::uint64_t> moved(const std::string& run_dir) {
         std::uint64_t sent = 0;
@@ -126,12 +136,7 @@ TEST_F(Transfer, RefusesHostilePathsAndMissingFiles) {
                                                    "      - {from: \"{item}\", to: \"got/{index}\"}\n");
     Result r = run(path, "r");
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    std::map<std::uint64_t, std::string> reasons;
-    for (const auto& e : journal_events(m_dir + "/r")) {
-        if (e["event"] == "attempt_end") {
-            reasons[e["index"].get<std::uint64_t>()] = e.value("reason", "");
-        }
-    }
+    auto reasons = attempt_reasons("r");
     EXPECT_EQ(reasons[0], "collect refused: '../../x' to 'got/0' would leave its directory");
     EXPECT_EQ(reasons[1], "collect refused: 'link' is a symbolic link on the host");
     EXPECT_EQ(reasons[2], "collect: 'missing' is missing on the host");
@@ -157,14 +162,11 @@ TEST_F(Transfer, CollectsNamesOfAnyBytesAndQuotesThemSafely) {
     EXPECT_EQ(read_file(m_dir + "/r/got/0"), "0");
     EXPECT_EQ(read_file(m_dir + "/r/got/1"), "1");
     EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
-    std::size_t reasons = 0;
-    for (const auto& e : journal_events(m_dir + "/r")) {
-        if (e["event"] == "attempt_end") {
-            EXPECT_NE(e.value("reason", "").find(".none' is missing on the host"), std::string::npos) << e.dump();
-            ++reasons;
-        }
+    auto reasons = attempt_reasons("r");
+    ASSERT_EQ(reasons.size(), 2u);
+    for (const auto& [index, reason] : reasons) {
+        EXPECT_NE(reason.find(".none' is missing on the host"), std::string::npos) << index << ": " << reason;
     }
-    EXPECT_EQ(reasons, 2u);
 }
 
 // A collected file larger than the run directory's disk fails its attempt with the reason and leaves no part
@@ -182,12 +184,7 @@ TEST_F(Transfer, ACollectThatFillsTheDiskFailsItsAttemptAndKeepsTheRest) {
                                                    "    collect: [{from: \"out-{index}\", to: \"got/{index}\"}]\n");
     Result r = run(path, "small/run");
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    std::map<std::uint64_t, std::string> reasons;
-    for (const auto& e : journal_events(m_dir + "/small/run")) {
-        if (e["event"] == "attempt_end") {
-            reasons[e["index"].get<std::uint64_t>()] = e.value("reason", "");
-        }
-    }
+    auto reasons = attempt_reasons("small/run");
     EXPECT_EQ(reasons[0], "");
     EXPECT_EQ(reasons[1], "collect: cannot write '" + m_dir + "/small/run/got/1': No space left on device");
     EXPECT_EQ(fs::file_size(m_dir + "/small/run/got/0"), 1024u);

@@ -200,6 +200,24 @@ TEST_F(SshStage, CollectsAFilePerShardAndRefusesHostilePaths) {
     EXPECT_EQ(nlohmann::json::parse(report.out)["hosts"][0]["transfer"]["received_bytes"], on_disk);
 }
 
+// SftpFiles on a connection of its own to node1, its paths taken from `workdir`.
+struct Node1Sftp {
+    explicit Node1Sftp(const std::string& workdir)
+        : connection(host(), options()), files(connection.get(), "node1", workdir) {}
+    static core::HostSpec host() {
+        core::HostSpec node1;
+        node1.name = "node1";
+        return node1;
+    }
+    static transport::SshOptions options() {
+        transport::SshOptions cluster;
+        cluster.config_file = k_cluster + "/ssh_config";
+        return cluster;
+    }
+    transport::SshConnection connection;
+    transport::SftpFiles files;
+};
+
 // A file that grows while SFTP reads it is copied at the size it had when opened, as scp does. The copy's output
 // is the file itself, appended to (the cluster's hosts share this machine's disk): it grows as fast as it is read,
 // and read to its end would fill the small disk.
@@ -213,12 +231,8 @@ TEST_F(SshStage, SftpCopiesAFileThatGrowsWhileReadAtItsSizeWhenOpened) {
     const std::uint64_t size = 600 * 1024; // more than one SFTP read
     write_file("small/log", std::string(size, 'l'));
     fs::permissions(small + "/log", fs::perms::all);
-    core::HostSpec host;
-    host.name = "node1";
-    transport::SshOptions options;
-    options.config_file = k_cluster + "/ssh_config";
-    transport::SshConnection connection(host, options);
-    transport::SftpFiles files(connection.get(), host.name, small);
+    Node1Sftp sftp(small);
+    transport::SftpFiles& files = sftp.files;
     core::UniqueFd append(::open((small + "/log").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
     ASSERT_TRUE(append.is_open());
     EXPECT_EQ(files.copy_to("log", append.get(), "copy"), size);
@@ -234,12 +248,8 @@ TEST_F(SshStage, SftpNeverWritesThroughALinkAtAPartFilesName) {
     fs::create_symlink(m_dir + "/victim", m_dir + "/h1/one.part");
     fs::create_symlink(m_dir + "/victim", m_dir + "/h1/two.part");
     fs::create_symlink(m_dir + "/victim", m_dir + "/h1/three.part");
-    core::HostSpec host;
-    host.name = "node1";
-    transport::SshOptions options;
-    options.config_file = k_cluster + "/ssh_config";
-    transport::SshConnection connection(host, options);
-    transport::SftpFiles files(connection.get(), host.name, m_dir + "/h1");
+    Node1Sftp sftp(m_dir + "/h1");
+    transport::SftpFiles& files = sftp.files;
     EXPECT_THROW(files.write_file(m_dir + "/local", 8, "one.part", 0644), core::Error);
     EXPECT_THROW(files.write_text("two.part", "payload\n"), core::Error);
     EXPECT_THROW(files.put_files({{m_dir + "/local", 8, 0644, 0, "three.part", "three"}}, [](std::size_t) {}),
