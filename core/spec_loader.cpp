@@ -67,7 +67,8 @@ private:
     YamlReader m_yaml;
     // By job name, for the positions of later checks. Never assign to a YAML::Node: that writes through.
     std::map<std::string, YAML::Node> m_job_nodes;
-    std::vector<StagePlace> m_stage_places; // where the stage entries read so far write
+    std::vector<StagePlace> m_stage_places;                    // where the stage entries read so far write
+    std::map<std::string, std::string> m_collect_destinations; // CollectRules::taken
     std::map<std::string, YAML::Node> m_filter_nodes;
     const std::vector<HostSpec>* m_hosts = nullptr; // the spec's, once loaded: {host}'s values
     HostSpec m_host_defaults;                       // `defaults`' max_load and min_free_memory
@@ -183,14 +184,13 @@ void Loader::load_transfers(const YAML::Node& node, JobSpec& job, bool shards_ok
                                m_stage_places);
     }
     if (node["collect"] && shards_ok) {
-        auto placeholders = shard_placeholders(job.shards);
-        std::vector<std::string> per_shard;
+        CollectRules rules{job.name, shard_placeholders(job.shards), {}, &m_collect_destinations};
         if (shard_count(job.shards) > 1) {
-            std::copy_if(placeholders.begin(), placeholders.end(), std::back_inserter(per_shard),
+            std::copy_if(rules.placeholders.begin(), rules.placeholders.end(), std::back_inserter(rules.per_shard),
                          [](const std::string& name) { return name != "count"; });
         }
-        placeholders.insert(placeholders.end(), k_common_placeholders.begin(), k_common_placeholders.end());
-        job.collect = read_collect(m_yaml, node["collect"], placeholders, per_shard);
+        rules.placeholders.insert(rules.placeholders.end(), k_common_placeholders.begin(), k_common_placeholders.end());
+        job.collect = read_collect(m_yaml, node["collect"], rules);
     }
     if (node["collect_on_failure"]) {
         job.collect_on_failure = m_yaml.boolean(node["collect_on_failure"], "collect_on_failure").value_or(false);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -68,11 +69,19 @@ struct StagePlace {
 std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir,
                                   const JobSpec& job, std::vector<StagePlace>& places);
 
-// A job's `collect`: a list of {from, to, optional}, whose paths may hold the `placeholders` named. Unless
-// `per_shard` is empty (a job of one shard), each `to` must hold one of `per_shard`, the placeholders whose
-// value differs between shards: a `to` the same for every shard would have each shard's file replace the last.
-std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node,
-                                      const std::vector<std::string>& placeholders,
-                                      const std::vector<std::string>& per_shard);
+// What job `job`'s `collect` paths may be.
+struct CollectRules {
+    std::string job;
+    std::vector<std::string> placeholders; // the names its paths may hold
+    // The placeholders whose value differs between its shards; empty for a job of one shard.
+    std::vector<std::string> per_shard;
+    // Each `to` without {job} of the entries read so far, with its job's name.
+    std::map<std::string, std::string>* taken = nullptr;
+};
+
+// A job's `collect`: a list of {from, to, optional}, whose paths may hold `rules.placeholders`. Unless the job
+// has one shard, each `to` must hold one of `rules.per_shard`, and no two entries of the spec may have the same
+// `to` without {job}: either would have one shard's file replace another's. Adds to `rules.taken`.
+std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node, const CollectRules& rules);
 
 } // namespace sshard::core

@@ -92,10 +92,10 @@ std::optional<StageSpec> read_stage_entry(YamlReader& yaml, const YAML::Node& no
     return stage;
 }
 
-// Whether collect destination `to` is one the run may write: not one of the run's own files and, in a job of
-// several shards (`per_shard` not empty), one of its own for each shard. Reports it when not.
+// Whether collect destination `to` is one the run may write: not one of the run's own files, in a job of
+// several shards one of its own for each shard, and no other entry's. Reports it when not.
 bool collect_destination_ok(YamlReader& yaml, const YAML::Node& node, const std::string& to,
-                            const std::vector<std::string>& per_shard) {
+                            const CollectRules& rules) {
     if (!collect_destination(to)) {
         yaml.error(node, fmt::format("'to' must not replace the run's own files (spec.yaml, journal.jsonl, lock, "
                                      "out/, inputs/), not '{}'",
@@ -104,20 +104,27 @@ bool collect_destination_ok(YamlReader& yaml, const YAML::Node& node, const std:
     }
     auto names = path_placeholders(to);
     bool differs = std::any_of(names.begin(), names.end(), [&](const std::string& name) {
-        return std::find(per_shard.begin(), per_shard.end(), name) != per_shard.end();
+        return std::find(rules.per_shard.begin(), rules.per_shard.end(), name) != rules.per_shard.end();
     });
-    if (!per_shard.empty() && !differs) {
+    if (!rules.per_shard.empty() && !differs) {
         yaml.error(node, fmt::format("'to' '{}' is one file for every shard of the job, each replacing the last: "
                                      "put a placeholder such as {{index}} in it",
                                      to));
         return false;
     }
-    return true;
+    if (std::find(names.begin(), names.end(), "job") != names.end()) {
+        return true;
+    }
+    auto [taken, fresh] = rules.taken->emplace(to, rules.job);
+    if (!fresh) {
+        yaml.error(node, fmt::format("'to' '{}' is where another entry of job '{}' collects too, one file replacing "
+                                     "the other: put {{job}} or another name in it",
+                                     to, taken->second));
+    }
+    return fresh;
 }
 
-std::optional<CollectSpec> read_collect_entry(YamlReader& yaml, const YAML::Node& node,
-                                              const std::vector<std::string>& placeholders,
-                                              const std::vector<std::string>& per_shard) {
+std::optional<CollectSpec> read_collect_entry(YamlReader& yaml, const YAML::Node& node, const CollectRules& rules) {
     if (!yaml.check_map(node, "a 'collect' entry", {"from", "to", "optional"})) {
         return std::nullopt;
     }
@@ -131,12 +138,12 @@ std::optional<CollectSpec> read_collect_entry(YamlReader& yaml, const YAML::Node
         auto path = relative_path(yaml, node[key], key);
         ok = ok && path;
         for (const auto& name : path ? path_placeholders(*path) : std::vector<std::string>{}) {
-            if (std::find(placeholders.begin(), placeholders.end(), name) == placeholders.end()) {
+            if (std::find(rules.placeholders.begin(), rules.placeholders.end(), name) == rules.placeholders.end()) {
                 yaml.error(node[key], fmt::format("unknown placeholder '{{{}}}' in '{}'", name, key));
                 ok = false;
             }
         }
-        if (path && key[0] == 't' && !collect_destination_ok(yaml, node[key], *path, per_shard)) {
+        if (path && key[0] == 't' && !collect_destination_ok(yaml, node[key], *path, rules)) {
             ok = false;
         }
         (key[0] == 'f' ? collect.from : collect.to) = path.value_or("");
@@ -178,12 +185,9 @@ std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, cons
     });
 }
 
-std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node,
-                                      const std::vector<std::string>& placeholders,
-                                      const std::vector<std::string>& per_shard) {
-    return read_list<CollectSpec>(yaml, node, "collect", [&](const YAML::Node& entry) {
-        return read_collect_entry(yaml, entry, placeholders, per_shard);
-    });
+std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node, const CollectRules& rules) {
+    return read_list<CollectSpec>(yaml, node, "collect",
+                                  [&](const YAML::Node& entry) { return read_collect_entry(yaml, entry, rules); });
 }
 
 } // namespace sshard::core

@@ -145,5 +145,19 @@ TEST_F(SpecTransfer, RefusesACollectDestinationThatEveryShardShares) {
                        "^\n");
 }
 
+// Two entries with one `to` (in two jobs, or two in one) would have one's file replace the other's; {job} in it
+// keeps two jobs' apart.
+TEST_F(SpecTransfer, RefusesTwoCollectEntriesWithOneDestination) {
+    std::string out = errors("    collect:\n      - {from: a, to: \"r/{index}\"}\n"
+                             "      - {from: a, to: \"{job}/{index}\"}\n"
+                             "  - name: k\n    command: run {index}\n    shards: {count: 2}\n"
+                             "    collect:\n      - {from: b, to: \"{job}/{index}\"}\n"
+                             "      - {from: b, to: \"r/{index}\"}\n");
+    EXPECT_EQ(out, "jobs.yaml:14:23: error: 'to' 'r/{index}' is where another entry of job 'j' collects too, one "
+                   "file replacing the other: put {job} or another name in it\n"
+                   "          - {from: b, to: \"r/{index}\"}\n" +
+                       std::string(26, ' ') + "^\n");
+}
+
 } // namespace
 } // namespace sshard::core
