@@ -169,6 +169,24 @@ TEST_F(Transfer, CollectsNamesOfAnyBytesAndQuotesThemSafely) {
     }
 }
 
+// collect_on_failure: a failed shard's files are collected too, and the attempt stays failed; without it they
+// are not.
+TEST_F(Transfer, CollectsAfterAFailureOnlyWhenAsked) {
+    fs::create_directories(m_dir + "/work");
+    for (const char* on_failure : {"true", "false"}) {
+        std::string path = write_file("jobs.yaml", "version: 1\njobs:\n  - name: f\n    workdir: " + m_dir +
+                                                       "/work\n    command: echo log > log; exit 3\n"
+                                                       "    collect: [{from: log, to: got/log}]\n"
+                                                       "    collect_on_failure: " +
+                                                       on_failure + "\n");
+        std::string run_dir = std::string("r-") + on_failure;
+        Result r = run(path, run_dir);
+        EXPECT_EQ(r.exit_code, 1) << r.err;
+        EXPECT_EQ(fs::exists(m_dir + "/" + run_dir + "/got/log"), on_failure == std::string("true")) << on_failure;
+        EXPECT_EQ(moved(run_dir).second, on_failure == std::string("true") ? 4u : 0u);
+    }
+}
+
 // A collected file larger than the run directory's disk fails its attempt with the reason and leaves no part
 // file; what was collected before stays whole, and the journal still takes the attempt's end.
 TEST_F(Transfer, ACollectThatFillsTheDiskFailsItsAttemptAndKeepsTheRest) {

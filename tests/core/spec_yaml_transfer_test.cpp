@@ -84,16 +84,22 @@ TEST_F(SpecTransfer, RefusesALinkInsideAStagedTree) {
               std::string::npos);
 }
 
-// A link loop as `from` itself is refused as a link, not followed until the system gives up; staging into the
-// workdir itself (`.`) is refused like `/`.
-TEST_F(SpecTransfer, RefusesALinkLoopAsFromAndTheWorkdirItselfAsTo) {
+// A link loop as `from` itself is refused as a link, not followed until the system gives up, and a FIFO (reading
+// it would wait for a writer); staging into the workdir itself (`.`) is refused like `/`.
+TEST_F(SpecTransfer, RefusesALinkLoopAFifoAndTheWorkdirItself) {
     fs::create_symlink(m_dir / "loop", m_dir / "loop");
-    std::string out = errors("    stage:\n      - {from: loop, to: w}\n      - {from: model, to: ./}\n");
+    ASSERT_EQ(::mkfifo((m_dir / "fifo").c_str(), 0600), 0);
+    std::string out = errors("    stage:\n      - {from: loop, to: w}\n      - {from: model, to: ./}\n"
+                             "      - {from: fifo, to: f}\n");
     EXPECT_NE(out.find("jobs.yaml:7:16: error: cannot stage '" + (m_dir / "loop").string() +
                        "': it is a symbolic link (staging never follows links)"),
               std::string::npos)
         << out;
     EXPECT_NE(out.find("jobs.yaml:8:27: error: 'to' must be a relative path that stays inside its directory"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("jobs.yaml:9:16: error: cannot stage '" + (m_dir / "fifo").string() +
+                       "': it is neither a file nor a directory"),
               std::string::npos)
         << out;
 }
