@@ -23,8 +23,6 @@ double seconds_since(SteadyClock::time_point start) {
     return std::chrono::duration<double>(SteadyClock::now() - start).count();
 }
 
-// Copies one file into the run directory: to a temporary name beside it, then renamed, so that a file there is
-// always whole. Returns the bytes received, nullopt for an optional file that is missing.
 // What `path` is, where a link or a file in place of a directory on the way counts as it: a link could lead out
 // of the workdir.
 CollectSource::Kind walk(const std::string& path, CollectSource& source) {
@@ -37,6 +35,8 @@ CollectSource::Kind walk(const std::string& path, CollectSource& source) {
     return source.kind(path);
 }
 
+// Copies one file into the run directory: to a temporary name beside it, then renamed, so that a file there is
+// always whole. Returns the bytes received, nullopt for an optional file that is missing.
 std::optional<std::uint64_t> collect_one(const CollectFile& file, CollectSource& source) {
     switch (walk(file.from, source)) {
     case CollectSource::Kind::missing:
@@ -54,20 +54,22 @@ std::optional<std::uint64_t> collect_one(const CollectFile& file, CollectSource&
     }
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(file.to).parent_path(), ec);
-    std::string part = file.to + ".sshard-part";
+    // A name of this thread's own: two hosts' threads may collect to one name (shards whose `to` is the same).
+    std::string part = fmt::format("{}.{}-{}.sshard-part", file.to, ::getpid(), ::gettid());
     UniqueFd fd(::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.is_open()) {
-        throw Error(fmt::format("collect: cannot write '{}': {}", part, std::strerror(errno)));
+        throw Error(fmt::format("collect: cannot write '{}': {}", file.to, std::strerror(errno)));
     }
     try {
-        std::uint64_t bytes = source.copy_to(file.from, fd.get());
+        std::uint64_t bytes = source.copy_to(file.from, fd.get(), file.to);
         if (::fsync(fd.get()) != 0 || ::rename(part.c_str(), file.to.c_str()) != 0) {
             throw Error(fmt::format("collect: cannot write '{}': {}", file.to, std::strerror(errno)));
         }
         return bytes;
-    } catch (const Error&) {
+    } catch (const Error& e) {
         ::unlink(part.c_str());
-        throw;
+        std::string_view why = e.what();
+        throw Error(why.starts_with("collect") ? std::string(why) : fmt::format("collect: {}", why));
     }
 }
 

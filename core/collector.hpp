@@ -21,9 +21,10 @@ public:
     virtual ~CollectSource() = default;
     // What `path` is, without following a link at its end (collect_after looks at each directory on the way).
     virtual Kind kind(const std::string& path) = 0;
-    // Copies regular file `path` to the open local descriptor `fd` in bounded memory, refusing a link at its end;
-    // returns the bytes copied.
-    virtual std::uint64_t copy_to(const std::string& path, int fd) = 0;
+    // Copies regular file `path` to the open local descriptor `fd` (of file `to`, named in a write error) in
+    // bounded memory, at most the size the file has when opened, refusing a link at its end and anything but a
+    // regular file; returns the bytes copied.
+    virtual std::uint64_t copy_to(const std::string& path, int fd, const std::string& to) = 0;
 };
 
 // Stages `launch.stage`'s entries whose keys are not in `staged` (what this host staged in this run) through the

@@ -4,9 +4,11 @@
 // files know yaml-cpp.
 #include "core/spec_loader.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <yaml-cpp/depthguard.h>
@@ -65,6 +67,8 @@ private:
     YamlReader m_yaml;
     // By job name, for the positions of later checks. Never assign to a YAML::Node: that writes through.
     std::map<std::string, YAML::Node> m_job_nodes;
+    std::vector<StagePlace> m_stage_places;                    // where the stage entries read so far write
+    std::map<std::string, std::string> m_collect_destinations; // CollectRules::taken
     std::map<std::string, YAML::Node> m_filter_nodes;
     const std::vector<HostSpec>* m_hosts = nullptr; // the spec's, once loaded: {host}'s values
     HostSpec m_host_defaults;                       // `defaults`' max_load and min_free_memory
@@ -176,12 +180,17 @@ std::string Loader::lines_file(const std::string& job, const std::string& path) 
 
 void Loader::load_transfers(const YAML::Node& node, JobSpec& job, bool shards_ok) {
     if (node["stage"]) {
-        job.stage = read_stage(m_yaml, node["stage"], std::filesystem::path(m_path).parent_path().string());
+        job.stage = read_stage(m_yaml, node["stage"], std::filesystem::path(m_path).parent_path().string(), job,
+                               m_stage_places);
     }
     if (node["collect"] && shards_ok) {
-        auto placeholders = shard_placeholders(job.shards);
-        placeholders.insert(placeholders.end(), k_common_placeholders.begin(), k_common_placeholders.end());
-        job.collect = read_collect(m_yaml, node["collect"], placeholders);
+        CollectRules rules{job.name, shard_placeholders(job.shards), {}, &m_collect_destinations};
+        if (shard_count(job.shards) > 1) {
+            std::copy_if(rules.placeholders.begin(), rules.placeholders.end(), std::back_inserter(rules.per_shard),
+                         [](const std::string& name) { return name != "count"; });
+        }
+        rules.placeholders.insert(rules.placeholders.end(), k_common_placeholders.begin(), k_common_placeholders.end());
+        job.collect = read_collect(m_yaml, node["collect"], rules);
     }
     if (node["collect_on_failure"]) {
         job.collect_on_failure = m_yaml.boolean(node["collect_on_failure"], "collect_on_failure").value_or(false);

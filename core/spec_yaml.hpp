@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -54,12 +55,33 @@ std::optional<HostFilter> read_host_filter(YamlReader& yaml, const YAML::Node& n
 std::optional<ShardsSpec> read_shards(YamlReader& yaml, const YAML::Node& node,
                                       const std::function<std::string(const std::string&)>& lines_file);
 
-// A job's `stage`: a list of {from, to, mode}; `from` is taken from `spec_dir` when relative and must exist here
-// as a file or a tree without links.
-std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir);
+// Where a stage entry of the spec writes: its job's workdir and the entry.
+struct StagePlace {
+    std::string job;
+    std::string workdir;
+    StageSpec entry;
+};
 
-// A job's `collect`: a list of {from, to, optional}, whose paths may hold the `placeholders` named.
-std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node,
-                                      const std::vector<std::string>& placeholders);
+// Job `job`'s `stage`: a list of {from, to, mode}; `from` is taken from `spec_dir` when relative and must exist
+// here as a file or a tree without links. An entry that writes where another entry of `places` (the spec's
+// earlier ones, same workdir) writes something else, or inside it, is reported: the two would replace each
+// other's files on every host. Adds its entries to `places`.
+std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir,
+                                  const JobSpec& job, std::vector<StagePlace>& places);
+
+// What job `job`'s `collect` paths may be.
+struct CollectRules {
+    std::string job;
+    std::vector<std::string> placeholders; // the names its paths may hold
+    // The placeholders whose value differs between its shards; empty for a job of one shard.
+    std::vector<std::string> per_shard;
+    // Each `to` without {job} of the entries read so far, with its job's name.
+    std::map<std::string, std::string>* taken = nullptr;
+};
+
+// A job's `collect`: a list of {from, to, optional}, whose paths may hold `rules.placeholders`. Unless the job
+// has one shard, each `to` must hold one of `rules.per_shard`, and no two entries of the spec may have the same
+// `to` without {job}: either would have one shard's file replace another's. Adds to `rules.taken`.
+std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node, const CollectRules& rules);
 
 } // namespace sshard::core

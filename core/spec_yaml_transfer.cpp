@@ -40,6 +40,28 @@ std::optional<unsigned> file_mode(YamlReader& yaml, const YAML::Node& node) {
     return static_cast<unsigned>(std::stoul(*text, nullptr, 8) & 07777);
 }
 
+// Whether staging to `a` and to `b` (in one workdir) writes the same files: one is the other or inside it.
+bool stage_overlaps(const std::string& a, const std::string& b) {
+    return a == b || b.starts_with(a + "/") || a.starts_with(b + "/");
+}
+
+// Reports entry `stage` of `job` when an earlier entry of `places` writes to where it does, unless it is the
+// same entry (a job that stages the same content to the same place shares the stage).
+bool stage_place_free(YamlReader& yaml, const YAML::Node& node, const StageSpec& stage, const JobSpec& job,
+                      const std::vector<StagePlace>& places) {
+    for (const auto& place : places) {
+        const StageSpec& other = place.entry;
+        bool same = other.source == stage.source && other.to == stage.to && other.mode == stage.mode;
+        if (place.workdir == job.workdir && !same && stage_overlaps(other.to, stage.to)) {
+            yaml.error(node, fmt::format("'to' '{}' is where job '{}' stages '{}' to '{}' too: two stage entries "
+                                         "must not write to one place",
+                                         stage.to, place.job, other.from, other.to));
+            return false;
+        }
+    }
+    return true;
+}
+
 std::optional<StageSpec> read_stage_entry(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir) {
     if (!yaml.check_map(node, "a 'stage' entry", {"from", "to", "mode"})) {
         return std::nullopt;
@@ -70,8 +92,39 @@ std::optional<StageSpec> read_stage_entry(YamlReader& yaml, const YAML::Node& no
     return stage;
 }
 
-std::optional<CollectSpec> read_collect_entry(YamlReader& yaml, const YAML::Node& node,
-                                              const std::vector<std::string>& placeholders) {
+// Whether collect destination `to` is one the run may write: not one of the run's own files, in a job of
+// several shards one of its own for each shard, and no other entry's. Reports it when not.
+bool collect_destination_ok(YamlReader& yaml, const YAML::Node& node, const std::string& to,
+                            const CollectRules& rules) {
+    if (!collect_destination(to)) {
+        yaml.error(node, fmt::format("'to' must not replace the run's own files (spec.yaml, journal.jsonl, lock, "
+                                     "out/, inputs/), not '{}'",
+                                     to));
+        return false;
+    }
+    auto names = path_placeholders(to);
+    bool differs = std::any_of(names.begin(), names.end(), [&](const std::string& name) {
+        return std::find(rules.per_shard.begin(), rules.per_shard.end(), name) != rules.per_shard.end();
+    });
+    if (!rules.per_shard.empty() && !differs) {
+        yaml.error(node, fmt::format("'to' '{}' is one file for every shard of the job, each replacing the last: "
+                                     "put a placeholder such as {{index}} in it",
+                                     to));
+        return false;
+    }
+    if (std::find(names.begin(), names.end(), "job") != names.end()) {
+        return true;
+    }
+    auto [taken, fresh] = rules.taken->emplace(to, rules.job);
+    if (!fresh) {
+        yaml.error(node, fmt::format("'to' '{}' is where another entry of job '{}' collects too, one file replacing "
+                                     "the other: put {{job}} or another name in it",
+                                     to, taken->second));
+    }
+    return fresh;
+}
+
+std::optional<CollectSpec> read_collect_entry(YamlReader& yaml, const YAML::Node& node, const CollectRules& rules) {
     if (!yaml.check_map(node, "a 'collect' entry", {"from", "to", "optional"})) {
         return std::nullopt;
     }
@@ -85,15 +138,12 @@ std::optional<CollectSpec> read_collect_entry(YamlReader& yaml, const YAML::Node
         auto path = relative_path(yaml, node[key], key);
         ok = ok && path;
         for (const auto& name : path ? path_placeholders(*path) : std::vector<std::string>{}) {
-            if (std::find(placeholders.begin(), placeholders.end(), name) == placeholders.end()) {
+            if (std::find(rules.placeholders.begin(), rules.placeholders.end(), name) == rules.placeholders.end()) {
                 yaml.error(node[key], fmt::format("unknown placeholder '{{{}}}' in '{}'", name, key));
                 ok = false;
             }
         }
-        if (path && key[0] == 't' && !collect_destination(*path)) {
-            yaml.error(node[key], fmt::format("'to' must not replace the run's own files (spec.yaml, journal.jsonl, "
-                                              "lock, out/, inputs/), not '{}'",
-                                              *path));
+        if (path && key[0] == 't' && !collect_destination_ok(yaml, node[key], *path, rules)) {
             ok = false;
         }
         (key[0] == 'f' ? collect.from : collect.to) = path.value_or("");
@@ -123,15 +173,21 @@ std::vector<Entry> read_list(YamlReader& yaml, const YAML::Node& node, const cha
 
 } // namespace
 
-std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir) {
-    return read_list<StageSpec>(yaml, node, "stage",
-                                [&](const YAML::Node& entry) { return read_stage_entry(yaml, entry, spec_dir); });
+std::vector<StageSpec> read_stage(YamlReader& yaml, const YAML::Node& node, const std::string& spec_dir,
+                                  const JobSpec& job, std::vector<StagePlace>& places) {
+    return read_list<StageSpec>(yaml, node, "stage", [&](const YAML::Node& entry) -> std::optional<StageSpec> {
+        auto stage = read_stage_entry(yaml, entry, spec_dir);
+        if (!stage || !stage_place_free(yaml, entry["to"], *stage, job, places)) {
+            return std::nullopt;
+        }
+        places.push_back({job.name, job.workdir, *stage});
+        return stage;
+    });
 }
 
-std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node,
-                                      const std::vector<std::string>& placeholders) {
-    return read_list<CollectSpec>(
-        yaml, node, "collect", [&](const YAML::Node& entry) { return read_collect_entry(yaml, entry, placeholders); });
+std::vector<CollectSpec> read_collect(YamlReader& yaml, const YAML::Node& node, const CollectRules& rules) {
+    return read_list<CollectSpec>(yaml, node, "collect",
+                                  [&](const YAML::Node& entry) { return read_collect_entry(yaml, entry, rules); });
 }
 
 } // namespace sshard::core

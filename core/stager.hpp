@@ -40,9 +40,10 @@ public:
     // Creates directory `path`; one that exists already is fine, any other kind of file there is not.
     virtual void make_directory(const std::string& path) = 0;
     // Writes local file `local` (`size` bytes) to `path` with permission bits `mode`, in bounded memory; `path`
-    // is a fresh temporary name.
+    // is a fresh temporary name, made new: anything already there (a link planted there) is an error, never
+    // written through.
     virtual void write_file(const std::string& local, std::uint64_t size, const std::string& path, unsigned mode) = 0;
-    // Writes `text` to `path` (a fresh temporary name).
+    // Writes `text` to `path`, a fresh temporary name made new as for write_file.
     virtual void write_text(const std::string& path, const std::string& text) = 0;
     // Sets `path`'s modification time.
     virtual void set_mtime(const std::string& path, std::int64_t mtime_ns) = 0;

@@ -1,12 +1,15 @@
 #include "transport/local_files.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/unique_fd.hpp"
@@ -30,12 +33,14 @@ core::UniqueFd open_file(const std::string& path, int flags, mode_t mode = 0) {
     return fd;
 }
 
-// Copies everything from `in` to `out` through one bounded buffer; returns the bytes copied.
-std::uint64_t copy_fd(int in, int out, const std::string& from, const std::string& to) {
+// Copies from `in` to `out` through one bounded buffer, at most `limit` bytes; returns the bytes copied.
+std::uint64_t copy_fd(int in, int out, const std::string& from, const std::string& to,
+                      std::uint64_t limit = UINT64_MAX) {
     std::vector<char> buffer(k_copy_chunk);
     std::uint64_t total = 0;
-    for (;;) {
-        ssize_t got = ::read(in, buffer.data(), buffer.size());
+    while (total < limit) {
+        ssize_t got =
+            ::read(in, buffer.data(), static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), limit - total)));
         if (got < 0 && errno == EINTR) {
             continue;
         }
@@ -51,6 +56,7 @@ std::uint64_t copy_fd(int in, int out, const std::string& from, const std::strin
         }
         total += static_cast<std::uint64_t>(got);
     }
+    return total;
 }
 
 } // namespace
@@ -98,7 +104,7 @@ void LocalStageTarget::make_directory(const std::string& path) {
 void LocalStageTarget::write_file(const std::string& local, std::uint64_t /*size*/, const std::string& path,
                                   unsigned mode) {
     core::UniqueFd in = open_file(local, O_RDONLY);
-    core::UniqueFd out = open_file(full(path), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    core::UniqueFd out = open_file(full(path), O_WRONLY | O_CREAT | O_EXCL, 0600);
     copy_fd(in.get(), out.get(), local, full(path));
     if (::fchmod(out.get(), mode) != 0) {
         fail("cannot set the mode of", full(path));
@@ -106,7 +112,7 @@ void LocalStageTarget::write_file(const std::string& local, std::uint64_t /*size
 }
 
 void LocalStageTarget::write_text(const std::string& path, const std::string& text) {
-    core::UniqueFd out = open_file(full(path), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    core::UniqueFd out = open_file(full(path), O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (int error = core::write_all(out.get(), text)) {
         errno = error;
         fail("cannot write", full(path));
@@ -144,9 +150,20 @@ core::CollectSource::Kind LocalCollectSource::kind(const std::string& path) {
                                  : Kind::other;
 }
 
-std::uint64_t LocalCollectSource::copy_to(const std::string& path, int fd) {
-    core::UniqueFd in = open_file(in_workdir(m_workdir, path), O_RDONLY);
-    return copy_fd(in.get(), fd, in_workdir(m_workdir, path), "the run directory");
+std::uint64_t LocalCollectSource::copy_to(const std::string& path, int fd, const std::string& to) {
+    // O_NONBLOCK: a FIFO put in the file's place after kind() looked must not block the open.
+    std::string full = in_workdir(m_workdir, path);
+    core::UniqueFd in = open_file(full, O_RDONLY | O_NONBLOCK);
+    struct stat st {};
+    if (::fstat(in.get(), &st) != 0) {
+        fail("cannot collect", full);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        throw core::Error(fmt::format("collect refused: '{}' is not a regular file", full));
+    }
+    // The size it has now, as scp(1) sends: a file that grows while it is read (a log a process still writes)
+    // would otherwise be read for ever.
+    return copy_fd(in.get(), fd, full, to, static_cast<std::uint64_t>(st.st_size));
 }
 
 } // namespace sshard::transport

@@ -33,7 +33,7 @@ public:
     explicit LocalCollectSource(std::string workdir) : m_workdir(std::move(workdir)) {}
 
     Kind kind(const std::string& path) override;
-    std::uint64_t copy_to(const std::string& path, int fd) override;
+    std::uint64_t copy_to(const std::string& path, int fd, const std::string& to) override;
 
 private:
     std::string m_workdir;

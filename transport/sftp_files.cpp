@@ -1,5 +1,6 @@
 #include "transport/sftp_files.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -126,7 +127,7 @@ void SftpFiles::write_file(const std::string& local, std::uint64_t /*size*/, con
     if (!in.is_open()) {
         throw core::Error(fmt::format("cannot read '{}': {}", local, std::strerror(errno)));
     }
-    SftpFile file(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+    SftpFile file(open(path, O_WRONLY | O_CREAT | O_EXCL, 0600));
     std::vector<char> buffer(k_chunk);
     for (;;) {
         ssize_t got = ::read(in.get(), buffer.data(), buffer.size());
@@ -148,7 +149,7 @@ void SftpFiles::write_file(const std::string& local, std::uint64_t /*size*/, con
 }
 
 void SftpFiles::write_text(const std::string& path, const std::string& text) {
-    SftpFile file(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    SftpFile file(open(path, O_WRONLY | O_CREAT | O_EXCL, 0644));
     write_all(file.get(), text.data(), text.size(), path);
 }
 
@@ -200,14 +201,27 @@ core::CollectSource::Kind SftpFiles::kind(const std::string& path) {
     return kind;
 }
 
-std::uint64_t SftpFiles::copy_to(const std::string& path, int fd) {
+std::uint64_t SftpFiles::copy_to(const std::string& path, int fd, const std::string& to) {
     SftpFile file(open(path, O_RDONLY, 0));
+    // The size it has now, as scp(1) sends: a file that grows while it is read (a log a process still writes, or
+    // a hostile host) would otherwise be read for ever.
+    sftp_attributes attributes = sftp_fstat(file.get());
+    if (attributes == nullptr) {
+        fail("cannot collect", path);
+    }
+    bool regular = attributes->type == SSH_FILEXFER_TYPE_REGULAR;
+    std::uint64_t size = attributes->size;
+    sftp_attributes_free(attributes);
+    if (!regular) {
+        throw core::Error(fmt::format("collect refused: '{}' on {} is not a regular file", full(path), m_host));
+    }
     std::vector<char> buffer(k_chunk);
     std::uint64_t total = 0;
     ssize_t got = 0;
-    while ((got = sftp_read(file.get(), buffer.data(), buffer.size())) > 0) {
+    while (total < size &&
+           (got = sftp_read(file.get(), buffer.data(), std::min<std::uint64_t>(buffer.size(), size - total))) > 0) {
         if (int error = core::write_all(fd, std::string_view(buffer.data(), static_cast<std::size_t>(got)))) {
-            throw core::Error(fmt::format("collect: cannot write into the run directory: {}", std::strerror(error)));
+            throw core::Error(fmt::format("cannot write '{}': {}", to, std::strerror(error)));
         }
         total += static_cast<std::uint64_t>(got);
     }

@@ -33,7 +33,7 @@ public:
     void put_files(const std::vector<core::StageWrite>& files, const std::function<void(std::size_t)>& placed) override;
 
     Kind kind(const std::string& path) override;
-    std::uint64_t copy_to(const std::string& path, int fd) override;
+    std::uint64_t copy_to(const std::string& path, int fd, const std::string& to) override;
 
 private:
     static constexpr std::size_t k_chunk = 240 * 1024; // under OpenSSH's 256 KiB SFTP message limit

@@ -159,7 +159,8 @@ void SftpPipeline::start(const std::vector<core::StageWrite>& files) {
     }
     std::string body;
     put_string(body, m_full(file.part));
-    put_u32(body, SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_TRUNC);
+    // EXCL: a part file is new; a link planted at its name (a shared workdir) is refused, never written through.
+    put_u32(body, SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_EXCL);
     body += attributes(0600, -1);
     send(SSH_FXP_OPEN, body, slot.file);
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "tests/cli/binary.hpp"
+#include "tests/small_disk.hpp"
 
 namespace sshard::test {
 namespace {
@@ -34,6 +35,16 @@ protected:
     Result run(const std::string& path, const std::string& run_dir) {
         return run_sshard(
             {"run", path, "--run-dir", m_dir + "/" + run_dir, "--joblog", m_dir + "/" + run_dir + ".log"});
+    }
+    // Each attempt's reason ("" when none) by shard index, from the journal of run directory `run_dir`.
+    std::map<std::uint64_t, std::string> attempt_reasons(const std::string& run_dir) {
+        std::map<std::uint64_t, std::string> reasons;
+        for (const auto& e : journal_events(m_dir + "/" + run_dir)) {
+            if (e["event"] == "attempt_end") {
+                reasons[e["index"].get<std::uint64_t>()] = e.value("reason", "");
+            }
+        }
+        return reasons;
     }
     // The bytes staged and collected over the run's attempts, from its journal.
     std::pair<std::uint64_t, std::uint64_t> moved(const std::string& run_dir) {
@@ -116,24 +127,88 @@ TEST_F(Transfer, PlanJsonListsWhatEachJobStagesAndCollects) {
 TEST_F(Transfer, RefusesHostilePathsAndMissingFiles) {
     fs::create_directories(m_dir + "/work");
     fs::create_symlink("/etc/passwd", m_dir + "/work/link");
+    fs::create_symlink("/etc", m_dir + "/work/etc");
+    fs::create_directories(m_dir + "/work/dir");
     std::string path = write_file("jobs.yaml", "version: 1\njobs:\n  - name: bad\n    shards: {items: [\"../../x\", "
-                                               "link, missing]}\n    workdir: " +
+                                               "link, missing, etc/passwd, dir]}\n    workdir: " +
                                                    m_dir +
                                                    "/work\n    command: \"true\"\n    collect:\n"
                                                    "      - {from: \"{item}\", to: \"got/{index}\"}\n");
     Result r = run(path, "r");
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    std::map<std::uint64_t, std::string> reasons;
-    for (const auto& e : journal_events(m_dir + "/r")) {
-        if (e["event"] == "attempt_end") {
-            reasons[e["index"].get<std::uint64_t>()] = e.value("reason", "");
-        }
-    }
+    auto reasons = attempt_reasons("r");
     EXPECT_EQ(reasons[0], "collect refused: '../../x' to 'got/0' would leave its directory");
     EXPECT_EQ(reasons[1], "collect refused: 'link' is a symbolic link on the host");
     EXPECT_EQ(reasons[2], "collect: 'missing' is missing on the host");
+    EXPECT_EQ(reasons[3], "collect refused: 'etc/passwd' is a symbolic link on the host") << "a link on the way";
+    EXPECT_EQ(reasons[4], "collect refused: 'dir' is not a regular file on the host");
     EXPECT_FALSE(fs::exists(m_dir + "/r/got"));
     EXPECT_FALSE(fs::exists(m_dir + "/x"));
+}
+
+// Names from a lines file hold any bytes: Latin-1, a terminal escape. They are collected as named, and a reason
+// that quotes one reaches the journal as valid JSON and the terminal without the escape.
+TEST_F(Transfer, CollectsNamesOfAnyBytesAndQuotesThemSafely) {
+    fs::create_directories(m_dir + "/work");
+    write_file("names", "caf\xe9\nesc\x1b[2Jx\n");
+    std::string path = write_file("jobs.yaml", "version: 1\njobs:\n  - name: odd\n    shards: {lines: names}\n"
+                                               "    workdir: " +
+                                                   m_dir +
+                                                   "/work\n    command: printf {index} > {item}\n"
+                                                   "    collect:\n      - {from: \"{item}\", to: \"got/{index}\"}\n"
+                                                   "      - {from: \"{item}.none\", to: \"none/{index}\"}\n");
+    Result r = run(path, "r");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(read_file(m_dir + "/r/got/0"), "0");
+    EXPECT_EQ(read_file(m_dir + "/r/got/1"), "1");
+    EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+    auto reasons = attempt_reasons("r");
+    ASSERT_EQ(reasons.size(), 2u);
+    for (const auto& [index, reason] : reasons) {
+        EXPECT_NE(reason.find(".none' is missing on the host"), std::string::npos) << index << ": " << reason;
+    }
+}
+
+// collect_on_failure: a failed shard's files are collected too, and the attempt stays failed; without it they
+// are not.
+TEST_F(Transfer, CollectsAfterAFailureOnlyWhenAsked) {
+    fs::create_directories(m_dir + "/work");
+    for (const char* on_failure : {"true", "false"}) {
+        std::string path = write_file("jobs.yaml", "version: 1\njobs:\n  - name: f\n    workdir: " + m_dir +
+                                                       "/work\n    command: echo log > log; exit 3\n"
+                                                       "    collect: [{from: log, to: got/log}]\n"
+                                                       "    collect_on_failure: " +
+                                                       on_failure + "\n");
+        std::string run_dir = std::string("r-") + on_failure;
+        Result r = run(path, run_dir);
+        EXPECT_EQ(r.exit_code, 1) << r.err;
+        EXPECT_EQ(fs::exists(m_dir + "/" + run_dir + "/got/log"), on_failure == std::string("true")) << on_failure;
+        EXPECT_EQ(moved(run_dir).second, on_failure == std::string("true") ? 4u : 0u);
+    }
+}
+
+// A collected file larger than the run directory's disk fails its attempt with the reason and leaves no part
+// file; what was collected before stays whole, and the journal still takes the attempt's end.
+TEST_F(Transfer, ACollectThatFillsTheDiskFailsItsAttemptAndKeepsTheRest) {
+    SmallDisk disk(m_dir + "/small", 256 * 1024);
+    if (!disk.mounted()) {
+        GTEST_SKIP() << "mounting a tmpfs needs root";
+    }
+    fs::create_directories(m_dir + "/work");
+    std::string path = write_file("jobs.yaml", "version: 1\njobs:\n  - name: big\n    shards: {items: [1, 1024]}\n"
+                                               "    workdir: " +
+                                                   m_dir +
+                                                   "/work\n    command: head -c {item}K /dev/zero > out-{index}\n"
+                                                   "    collect: [{from: \"out-{index}\", to: \"got/{index}\"}]\n");
+    Result r = run(path, "small/run");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    auto reasons = attempt_reasons("small/run");
+    EXPECT_EQ(reasons[0], "");
+    EXPECT_EQ(reasons[1], "collect: cannot write '" + m_dir + "/small/run/got/1': No space left on device");
+    EXPECT_EQ(fs::file_size(m_dir + "/small/run/got/0"), 1024u);
+    for (const auto& entry : fs::directory_iterator(m_dir + "/small/run/got")) {
+        EXPECT_EQ(entry.path().filename(), "0") << "no part file left";
+    }
 }
 
 } // namespace

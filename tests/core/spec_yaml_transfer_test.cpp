@@ -84,6 +84,26 @@ TEST_F(SpecTransfer, RefusesALinkInsideAStagedTree) {
               std::string::npos);
 }
 
+// A link loop as `from` itself is refused as a link, not followed until the system gives up, and a FIFO (reading
+// it would wait for a writer); staging into the workdir itself (`.`) is refused like `/`.
+TEST_F(SpecTransfer, RefusesALinkLoopAFifoAndTheWorkdirItself) {
+    fs::create_symlink(m_dir / "loop", m_dir / "loop");
+    ASSERT_EQ(::mkfifo((m_dir / "fifo").c_str(), 0600), 0);
+    std::string out = errors("    stage:\n      - {from: loop, to: w}\n      - {from: model, to: ./}\n"
+                             "      - {from: fifo, to: f}\n");
+    EXPECT_NE(out.find("jobs.yaml:7:16: error: cannot stage '" + (m_dir / "loop").string() +
+                       "': it is a symbolic link (staging never follows links)"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("jobs.yaml:8:27: error: 'to' must be a relative path that stays inside its directory"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("jobs.yaml:9:16: error: cannot stage '" + (m_dir / "fifo").string() +
+                       "': it is neither a file nor a directory"),
+              std::string::npos)
+        << out;
+}
+
 TEST_F(SpecTransfer, RefusesCollectPathsThatLeaveAndUnknownPlaceholders) {
     std::string out =
         errors("    collect:\n      - {from: ../../x, to: a}\n      - {from: a, to: /etc/x}\n"
@@ -95,6 +115,54 @@ TEST_F(SpecTransfer, RefusesCollectPathsThatLeaveAndUnknownPlaceholders) {
               std::string::npos)
         << out;
     EXPECT_NE(out.find("jobs.yaml:11:23: error: 'to' must not replace the run's own files"), std::string::npos) << out;
+}
+
+// Two entries that write to one place on a host (the same `to`, or one inside the other, in one workdir) would
+// replace each other's files and manifest on every run, and one job's shards would find the other's files. The
+// same entry in two jobs is one stage, shared; another workdir is another place.
+TEST_F(SpecTransfer, RefusesTwoStageEntriesThatWriteToOnePlace) {
+    std::string out =
+        errors("    stage:\n      - {from: model, to: w/m}\n      - {from: tool, to: w/m/tool}\n"
+               "  - name: k\n    command: run\n    stage:\n      - {from: model, to: w/m}\n"
+               "      - {from: tool, to: w//m}\n"
+               "  - name: l\n    workdir: elsewhere\n    command: run\n    stage: [{from: tool, to: w/m}]\n");
+    EXPECT_EQ(out, "jobs.yaml:8:26: error: 'to' 'w/m/tool' is where job 'j' stages 'model' to 'w/m' too: two stage "
+                   "entries must not write to one place\n          - {from: tool, to: w/m/tool}\n" +
+                       std::string(29, ' ') + "^\n" +
+                       "jobs.yaml:13:26: error: 'to' 'w/m' is where job 'j' stages 'model' to 'w/m' too: two stage "
+                       "entries must not write to one place\n          - {from: tool, to: w//m}\n" +
+                       std::string(29, ' ') + "^\n");
+}
+
+// A `to` without a placeholder that differs between shards ({job}, {host}, {attempt} and {count} do not) names
+// one file that each shard's would replace. A job of one shard may have it; in an each_host job {host} differs.
+TEST_F(SpecTransfer, RefusesACollectDestinationThatEveryShardShares) {
+    std::string out = errors("    collect:\n      - {from: a, to: same}\n"
+                             "      - {from: a, to: \"{job}-{host}-{attempt}-{count}\"}\n"
+                             "      - {from: a, to: \"r/{index}\"}\n"
+                             "  - name: one\n    command: run\n    collect: [{from: a, to: fixed}]\n"
+                             "  - name: each\n    command: run\n    shards: each_host\n"
+                             "    collect: [{from: a, to: \"{host}\"}]\n");
+    const std::string rule = " is one file for every shard of the job, each replacing the last: put a placeholder "
+                             "such as {index} in it\n";
+    EXPECT_EQ(out, "jobs.yaml:7:23: error: 'to' 'same'" + rule + "          - {from: a, to: same}\n" +
+                       std::string(26, ' ') + "^\n" + "jobs.yaml:8:23: error: 'to' '{job}-{host}-{attempt}-{count}'" +
+                       rule + "          - {from: a, to: \"{job}-{host}-{attempt}-{count}\"}\n" + std::string(26, ' ') +
+                       "^\n");
+}
+
+// Two entries with one `to` (in two jobs, or two in one) would have one's file replace the other's; {job} in it
+// keeps two jobs' apart.
+TEST_F(SpecTransfer, RefusesTwoCollectEntriesWithOneDestination) {
+    std::string out = errors("    collect:\n      - {from: a, to: \"r/{index}\"}\n"
+                             "      - {from: a, to: \"{job}/{index}\"}\n"
+                             "  - name: k\n    command: run {index}\n    shards: {count: 2}\n"
+                             "    collect:\n      - {from: b, to: \"{job}/{index}\"}\n"
+                             "      - {from: b, to: \"r/{index}\"}\n");
+    EXPECT_EQ(out, "jobs.yaml:14:23: error: 'to' 'r/{index}' is where another entry of job 'j' collects too, one "
+                   "file replacing the other: put {job} or another name in it\n"
+                   "          - {from: b, to: \"r/{index}\"}\n" +
+                       std::string(26, ' ') + "^\n");
 }
 
 } // namespace

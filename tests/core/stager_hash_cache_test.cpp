@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <iterator>
 #include <unistd.h>
 
 #include "core/stager.hpp"
@@ -23,6 +24,11 @@ protected:
         std::ofstream(m_dir + "/tree/a") << "alpha";
     }
     void TearDown() override { fs::remove_all(m_dir); }
+
+    static std::string read_all(const std::string& path) {
+        std::ifstream in(path);
+        return {std::istreambuf_iterator<char>(in), {}};
+    }
 
     std::string m_dir;
 };
@@ -64,6 +70,29 @@ TEST_F(StageHashCacheTest, StagingTakesAHashFromTheCacheWhileTheFileIsUnchanged)
     changed.use_hash_cache(hashes);
     StageSet changed_plain({StageSpec{"tree", m_dir + "/tree", "t", std::nullopt}}, "");
     EXPECT_EQ(changed.key(0), changed_plain.key(0));
+}
+
+// A cache file cut short, overwritten with garbage or made a link by someone else: lines that do not parse
+// whole are ignored (each file is hashed again), and saving replaces the link instead of writing through it.
+TEST_F(StageHashCacheTest, ACorruptCacheIsIgnoredAndALinkIsReplacedNotFollowed) {
+    std::string file = m_dir + "/tree/a";
+    auto stamp = StageHashCache::stamp(file);
+    ASSERT_TRUE(stamp);
+    std::ofstream(m_dir + "/victim") << fmt::format("{} {} {} {} 99999999999999999999999 feedfacefeedface {}\n"
+                                                    "{} {} {} {} {}\n\x01\xff\xfe garbage\n{} {} {}",
+                                                    stamp->device, stamp->inode, stamp->size, stamp->mtime_ns, file,
+                                                    stamp->device, stamp->inode, stamp->size, stamp->mtime_ns,
+                                                    stamp->ctime_ns, stamp->device, stamp->inode, stamp->size);
+    std::string victim = read_all(m_dir + "/victim");
+    fs::create_symlink(m_dir + "/victim", m_dir + "/cache");
+    auto hashes = std::make_shared<StageHashCache>(m_dir + "/cache");
+    StageSet cached({StageSpec{"tree", m_dir + "/tree", "t", std::nullopt}}, "");
+    cached.use_hash_cache(hashes);
+    StageSet plain({StageSpec{"tree", m_dir + "/tree", "t", std::nullopt}}, "");
+    EXPECT_EQ(cached.key(0), plain.key(0)) << "no line of the corrupt cache was taken";
+    hashes->save();
+    EXPECT_FALSE(fs::is_symlink(m_dir + "/cache"));
+    EXPECT_EQ(read_all(m_dir + "/victim"), victim);
 }
 
 } // namespace

@@ -1,13 +1,18 @@
 // End-to-end over SSH: `stage` and `collect` through SFTP on the loopback cluster (tests/ssh/cluster.sh). The
 // cluster's hosts are one machine and one user, so each host gets a job and a workdir of its own: what a host
 // holds is then its own, as on real machines.
+#include <fcntl.h>
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/error.hpp"
+#include "core/unique_fd.hpp"
 #include "tests/small_disk.hpp"
 #include "tests/ssh/ssh_fixture.hpp"
+#include "transport/sftp_files.hpp"
+#include "transport/ssh_connection.hpp"
 
 namespace sshard::test {
 namespace {
@@ -193,6 +198,64 @@ TEST_F(SshStage, CollectsAFilePerShardAndRefusesHostilePaths) {
     Result report = run_sshard({"report", m_dir + "/run", "--format", "json"});
     ASSERT_EQ(report.exit_code, 0) << report.err;
     EXPECT_EQ(nlohmann::json::parse(report.out)["hosts"][0]["transfer"]["received_bytes"], on_disk);
+}
+
+// SftpFiles on a connection of its own to node1, its paths taken from `workdir`.
+struct Node1Sftp {
+    explicit Node1Sftp(const std::string& workdir)
+        : connection(host(), options()), files(connection.get(), "node1", workdir) {}
+    static core::HostSpec host() {
+        core::HostSpec node1;
+        node1.name = "node1";
+        return node1;
+    }
+    static transport::SshOptions options() {
+        transport::SshOptions cluster;
+        cluster.config_file = k_cluster + "/ssh_config";
+        return cluster;
+    }
+    transport::SshConnection connection;
+    transport::SftpFiles files;
+};
+
+// A file that grows while SFTP reads it is copied at the size it had when opened, as scp does. The copy's output
+// is the file itself, appended to (the cluster's hosts share this machine's disk): it grows as fast as it is read,
+// and read to its end would fill the small disk.
+TEST_F(SshStage, SftpCopiesAFileThatGrowsWhileReadAtItsSizeWhenOpened) {
+    std::string small = m_dir + "/small";
+    SmallDisk disk(small, 2 << 20);
+    if (!disk.mounted()) {
+        GTEST_SKIP() << "mounting a tmpfs needs root";
+    }
+    fs::permissions(small, fs::perms::all);
+    const std::uint64_t size = 600 * 1024; // more than one SFTP read
+    write_file("small/log", std::string(size, 'l'));
+    fs::permissions(small + "/log", fs::perms::all);
+    Node1Sftp sftp(small);
+    transport::SftpFiles& files = sftp.files;
+    core::UniqueFd append(::open((small + "/log").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+    ASSERT_TRUE(append.is_open());
+    EXPECT_EQ(files.copy_to("log", append.get(), "copy"), size);
+    EXPECT_EQ(fs::file_size(small + "/log"), 2 * size);
+}
+
+// A link planted where a part file is about to be written (another user of a shared workdir, a hostile host)
+// must not have the write go through it: part files are made new, never opened as they are.
+TEST_F(SshStage, SftpNeverWritesThroughALinkAtAPartFilesName) {
+    write_file("victim", "precious\n");
+    write_file("local", "payload\n");
+    fs::permissions(m_dir + "/victim", fs::perms::all);
+    fs::create_symlink(m_dir + "/victim", m_dir + "/h1/one.part");
+    fs::create_symlink(m_dir + "/victim", m_dir + "/h1/two.part");
+    fs::create_symlink(m_dir + "/victim", m_dir + "/h1/three.part");
+    Node1Sftp sftp(m_dir + "/h1");
+    transport::SftpFiles& files = sftp.files;
+    EXPECT_THROW(files.write_file(m_dir + "/local", 8, "one.part", 0644), core::Error);
+    EXPECT_THROW(files.write_text("two.part", "payload\n"), core::Error);
+    EXPECT_THROW(files.put_files({{m_dir + "/local", 8, 0644, 0, "three.part", "three"}}, [](std::size_t) {}),
+                 core::Error);
+    EXPECT_EQ(read_file(m_dir + "/victim"), "precious\n");
+    EXPECT_FALSE(fs::exists(m_dir + "/h1/three"));
 }
 
 } // namespace
