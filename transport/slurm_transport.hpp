@@ -31,8 +31,11 @@ public:
     static constexpr std::chrono::milliseconds k_poll_interval{500};
     // A start is held this long for more to join its array, unless the array is full.
     static constexpr std::chrono::milliseconds k_gather{100};
-    // Polls a task whose status has come waits for accounting to show its batch step ended, with its MaxRSS.
-    static constexpr int k_rss_polls = 4;
+    // Polls a task whose status has come waits for accounting to show its batch step ended, with its MaxRSS:
+    // rows come within tens of milliseconds on a quiet cluster, seconds behind on a busy slurmdbd.
+    static constexpr int k_rss_polls = 20;
+    // sacct failing this many times in a row is not asked again in the run.
+    static constexpr int k_sacct_failures = 4;
 
     // Starts the thread. `hosts` must outlive the transport; `dir` is where batches are written (made when a
     // host connects); `recorded` are the handles of the tasks earlier sessions of the run submitted and
@@ -134,7 +137,7 @@ private:
     bool m_swept = false;                                         // the run's unrecorded tasks were looked for
     bool m_seen_status = false; // some task of this session wrote its status: the run directory is shared
     std::string m_unshared;     // why the run directory is not shared, once the first task said so
-    bool m_accounting = true;   // false once sacct has said it has none, or failed k_rss_polls times in a row
+    bool m_accounting = true;   // false once sacct has said it has none, or failed k_sacct_failures times in a row
     int m_sacct_failures = 0;   // in a row
 
     bool m_stop_posted = false; // touched by the calling thread only

@@ -210,7 +210,7 @@ void SlurmTransport::collect_max_rss(bool last_chance) {
             {"sacct", "-n", "-P", "--noconvert", "-o", "JobID,State,MaxRSS", "-j", job_list(jobs)}, k_sacct_timeout);
         m_sacct_failures = sacct.ok() ? 0 : m_sacct_failures + 1;
         // Accounting that is off, missing, too slow or failing again and again is not asked again in this run.
-        m_accounting = !is_accounting_disabled(sacct.err) && sacct.ran && m_sacct_failures < k_rss_polls;
+        m_accounting = !is_accounting_disabled(sacct.err) && sacct.ran && m_sacct_failures < k_sacct_failures;
         for (const auto& step : parse_step_memory(sacct.out)) {
             steps[{step.job, step.task}] = step;
         }
