@@ -82,7 +82,7 @@ Table jobs_table(const std::vector<core::JobReport>& jobs) {
                  {"max", 7},
                  {"cpu", 6}},
                 {}};
-    // Peak memory only where some attempt measured it (local and Slurm shards, not SSH ones).
+    // Peak memory only where some attempt measured it (Slurm's accounting; SSH and local shards are not).
     const bool rss = std::any_of(jobs.begin(), jobs.end(), [](const auto& j) { return j.max_rss.has_value(); });
     if (rss) {
         table.columns.push_back({"max rss", 7});

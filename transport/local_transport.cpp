@@ -99,10 +99,6 @@ core::Outcome LocalTransport::Running::outcome() const {
     }
     outcome.cpu_user_s = seconds(usage.ru_utime);
     outcome.cpu_sys_s = seconds(usage.ru_stime);
-    // The shell's peak, or that of the largest of the children it waited for (Linux counts them in), in KiB.
-    if (usage.ru_maxrss > 0) {
-        outcome.max_rss = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
-    }
     return outcome;
 }
 
