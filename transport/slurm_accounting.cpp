@@ -10,11 +10,6 @@ namespace sshard::transport {
 
 namespace {
 
-bool parse_id(std::string_view text, std::uint64_t& value) {
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    return !text.empty() && ec == std::errc() && end == text.data() + text.size();
-}
-
 // "41_7.batch" as job 41, task 7; false for any other JobID ("41", "41.batch", "41_[8-99]", "41_7.0").
 bool parse_batch_step(std::string_view id, std::uint64_t& job, std::uint64_t& task) {
     constexpr std::string_view k_batch = ".batch";
@@ -23,8 +18,8 @@ bool parse_batch_step(std::string_view id, std::uint64_t& job, std::uint64_t& ta
     }
     id.remove_suffix(k_batch.size());
     std::size_t underscore = id.find('_');
-    return underscore != std::string_view::npos && parse_id(id.substr(0, underscore), job) &&
-           parse_id(id.substr(underscore + 1), task) && job != 0;
+    return underscore != std::string_view::npos && parse_number(id.substr(0, underscore), job) &&
+           parse_number(id.substr(underscore + 1), task) && job != 0;
 }
 
 // The line's fields, split by '|'.

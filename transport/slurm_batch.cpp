@@ -11,11 +11,6 @@ namespace sshard::transport {
 
 namespace {
 
-bool parse_number(std::string_view text, std::uint64_t& value) {
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    return !text.empty() && ec == std::errc() && end == text.data() + text.size();
-}
-
 std::vector<std::string_view> words(std::string_view line) {
     std::vector<std::string_view> result;
     std::size_t start = 0;
@@ -47,6 +42,11 @@ std::string array_script(const std::string& dir) {
 std::string slurm_minutes(std::chrono::milliseconds time) {
     auto minutes = (time.count() + 59'999) / 60'000;
     return std::to_string(std::max<long long>(1, minutes));
+}
+
+bool parse_number(std::string_view text, std::uint64_t& value) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return !text.empty() && ec == std::errc() && end == text.data() + text.size();
 }
 
 std::vector<QueueRow> parse_queue(std::string_view text) {

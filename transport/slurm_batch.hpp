@@ -37,6 +37,10 @@ struct QueueRow {
     std::string node;
 };
 
+// `text`, all of it, as a job or task id of Slurm's output: false for an empty text, a sign, any other byte or
+// a number past 64 bits.
+bool parse_number(std::string_view text, std::uint64_t& value);
+
 // The rows of squeue's output; lines that are not "<job> <task> <state> [node]" are skipped.
 std::vector<QueueRow> parse_queue(std::string_view text);
 
