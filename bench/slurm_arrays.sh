@@ -11,6 +11,8 @@
 #
 # usage: bench/slurm_arrays.sh [TASKS [ROUNDS [BIG [SLOTS [BUILD_DIR]]]]]   (default 1000 2 100000 2000 build)
 # Slurm's ports come from SSHARD_SLURM_PORT (default: as tests/slurm/cluster.sh derives them), as for the tests.
+# The node has SSHARD_SLURM_CPUS CPUs, 256 unless set: with the tests' 8, Slurm's second or so to start and end a
+# task caps the cluster near 8 tasks/s with the machine mostly idle; with 256 the machine's cores are the limit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tasks=${1:-1000}
@@ -18,6 +20,7 @@ rounds=${2:-2}
 big=${3:-100000}
 slots=${4:-2000}
 build=${5:-build}
+export SSHARD_SLURM_CPUS=${SSHARD_SLURM_CPUS:-256}
 work=$(mktemp -d)
 cluster=$work/cluster
 stop() {

@@ -20,9 +20,11 @@
 #   cluster.sh stop DIR      cancel every job, stop the daemons and every process of a job; never fails when
 #                            nothing runs
 #
-# The node is "node1" on 127.0.0.1 with 8 CPUs, whatever the machine has (SlurmdParameters=config_overrides),
-# in the partition "debug". slurmctld listens on $SSHARD_SLURM_PORT, slurmd on the port after it, MariaDB (TCP
-# on 127.0.0.1, user slurm with a password) on the next and slurmdbd on the one after; when unset,
+# The node is "node1" on 127.0.0.1 with SSHARD_SLURM_CPUS CPUs (default 8), whatever the machine has
+# (SlurmdParameters=config_overrides), in the partition "debug". A task's start and end take Slurm about a second
+# whatever it runs, so 8 CPUs cap the cluster near 8 tasks/s; the benches give it more. slurmctld listens on
+# $SSHARD_SLURM_PORT, slurmd on the port after it, MariaDB (TCP on 127.0.0.1, user slurm with a password) on the
+# next and slurmdbd on the one after; when unset,
 # 23000 + 4 x (SSHARD_CLUSTER_PORT mod 1000), SSHARD_CLUSTER_PORT 22022 when unset too: checkouts whose SSH
 # clusters differ by one port get Slurm ports that do not overlap. With --accounting, 4000 more, so that a
 # cluster with accounting runs beside one without (the tests run both).
@@ -40,7 +42,7 @@ set -euo pipefail
 readonly START_TIMEOUT_S=20
 readonly STOP_TIMEOUT_S=10
 readonly NODE=node1
-readonly CPUS=8
+readonly CPUS=${SSHARD_SLURM_CPUS:-8}
 readonly DB_PASSWORD=sshard-test-only
 
 prog=${0##*/}
@@ -207,6 +209,7 @@ node_idle() {
 
 start() {
   local port=${SSHARD_SLURM_PORT:-$((23000 + 4000 * accounting + 4 * (${SSHARD_CLUSTER_PORT:-22022} % 1000)))}
+  [[ $CPUS =~ ^[1-9][0-9]{0,4}$ ]] || die "SSHARD_SLURM_CPUS must be a number of CPUs from 1 to 99999, not '$CPUS'"
   stop
   mkdir -p "$cluster/ctld" "$cluster/spool"
   write_config "$port"
