@@ -161,13 +161,25 @@ jobs:
     command: 'sleep 30 >/dev/null 2>&1 & echo $! > )~" +
                                   m_dir + R"~(/detached; echo started'
     detach: true
+  - name: holding
+    command: 'sleep 60 & echo $! > )~" +
+                                  m_dir + R"~(/holding; echo started'
 )~");
     Result r = run({"run", spec});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(read_file(m_dir + "/run/out/attached/0.1.out"), "started\n");
+    EXPECT_EQ(read_file(m_dir + "/run/out/holding/0.1.out"), "started\n");
     int attached = std::stoi(read_file(m_dir + "/attached"));
     int detached = std::stoi(read_file(m_dir + "/detached"));
+    int holding = std::stoi(read_file(m_dir + "/holding"));
     EXPECT_TRUE(eventually([&] { return !process_alive(attached); }, 5s)) << "a background process ends with its shard";
+    EXPECT_TRUE(eventually([&] { return !process_alive(holding); }, 5s)) << "a background process ends with its shard";
+    // The shard's own command ends at once; a shard that waited for what keeps its output open would take 60 s.
+    for (const auto& a : attempts()) {
+        if (a["job"] == "holding") {
+            EXPECT_LT(a["end"].get<double>() - a["start"].get<double>(), 30.0) << "the shard waited for its leftover";
+        }
+    }
     EXPECT_TRUE(process_alive(detached)) << "detach: true leaves it running";
     kill(detached, SIGKILL);
 }
