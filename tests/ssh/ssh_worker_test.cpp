@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -69,7 +70,52 @@ std::vector<int> alive_in(const std::vector<int>& pids) {
     return alive;
 }
 
+// An ssh_config naming slow1: node1 reached from the address for which the cluster's hosts are slow to start
+// a shard (3 s in sshd before a slot worker's or a shard's own channel runs its command: tests/ssh/cluster.sh).
+std::string slow_start_config(const std::string& dir) {
+    std::string config = read_file(k_cluster + "/ssh_config");
+    auto begin = config.find("Host node1\n");
+    auto end = config.find("\n\n", begin);
+    std::string block = config.substr(begin, end - begin);
+    block.replace(0, std::string("Host node1").size(), "Host slow1\n  BindAddress 127.0.0.250");
+    std::string path = dir + "/slow_ssh_config";
+    std::ofstream(path) << block << "\n";
+    return path;
+}
+
 class SshWorker : public SshFixture {};
+
+// Issue 11: a timeout counts from when the command starts on its host, not from the set-up of its channel. On
+// slow1 each new slot worker (and, without workers, each shard's channel) takes 3 s to start its command,
+// three times the jobs' timeout: the quick shards still succeed, at least one of them on a worker opened for
+// it (three slots, one worker open at connect), and a command that itself runs past the timeout is killed.
+TEST_F(SshWorker, TimeoutCountsFromTheCommandsStartOnItsHostNotFromItsChannelsSetUp) {
+    std::string spec = write_spec(R"~(version: 1
+hosts: [3/slow1]
+jobs:
+  - name: quick
+    command: 'sleep 0.1; echo "slept $CLUSTER_SLOW_START"'
+    timeout: 1s
+    shards: {count: 2}
+  - name: long
+    command: sleep 5
+    timeout: 1s
+)~");
+    Result r = run_sshard({"run", spec, "--ssh-config", slow_start_config(m_dir), "--run-dir", m_dir + "/run"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    std::map<std::string, std::string> outcomes;
+    for (const auto& a : attempts()) {
+        outcomes[a["job"].get<std::string>() + "/" + std::to_string(a["index"].get<int>())] =
+            a["outcome"].get<std::string>() + " " + a["verdict"].get<std::string>();
+    }
+    std::map<std::string, std::string> expected = {
+        {"quick/0", "exited succeeded"}, {"quick/1", "exited succeeded"}, {"long/0", "timed_out failed"}};
+    EXPECT_EQ(outcomes, expected) << r.err;
+    for (const std::string index : {"0", "1"}) {
+        // The host's set-up did take its 3 s before this shard's command.
+        EXPECT_EQ(read_file(m_dir + "/run/out/quick/" + index + ".1.out"), "slept 3\n");
+    }
+}
 
 TEST_F(SshWorker, OutputOfConsecutiveShardsOnOneSlotNeverMixes) {
     std::string spec = write_spec(R"~(version: 1
