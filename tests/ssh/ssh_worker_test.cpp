@@ -83,7 +83,40 @@ std::string slow_start_config(const std::string& dir) {
     return path;
 }
 
-class SshWorker : public SshFixture {};
+// What runs on host I of the cluster: every process below its sshd listener, by pid, with its process group and
+// whether it is one of sshd's own (a connection's privileged monitor and unprivileged child).
+struct HostProcess {
+    long pgid = 0;
+    bool sshd = false;
+};
+std::map<int, HostProcess> host_processes(int host) {
+    int listener = std::stoi(read_file(k_cluster + "/host" + std::to_string(host) + "/sshd.pid"));
+    std::map<int, std::vector<int>> children;
+    std::map<int, HostProcess> all;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos || !process_alive(std::stoi(name))) {
+            continue;
+        }
+        std::string stat = read_file("/proc/" + name + "/stat");
+        children[static_cast<int>(stat_field(stat, 1))].push_back(std::stoi(name));
+        all[std::stoi(name)] = {stat_field(stat, 2), read_file("/proc/" + name + "/comm") == "sshd\n"};
+    }
+    std::map<int, HostProcess> below;
+    std::vector<int> queue = children[listener];
+    while (!queue.empty()) {
+        int pid = queue.back();
+        queue.pop_back();
+        below[pid] = all[pid];
+        queue.insert(queue.end(), children[pid].begin(), children[pid].end());
+    }
+    return below;
+}
+
+class SshWorker : public SshFixture {
+protected:
+    void expect_only_the_shards_and_a_fixed_cost_per_slot_or_host(int shards);
+};
 
 // Issue 11: a timeout counts from when the command starts on its host, not from the set-up of its channel. On
 // slow1 each new slot worker (and, without workers, each shard's channel) takes 3 s to start its command,
@@ -194,6 +227,53 @@ jobs:
     // The shards ignore TERM, so they end by the KILL after the grace (5 s): everything must be gone within
     // grace + 2 s.
     EXPECT_TRUE(eventually([&] { return alive_in(pids).empty(); }, 7s)) << alive_in(pids).size() << " processes left";
+}
+
+// Issue 11: killing a host's shards when sshard goes costs no extra process per shard. While `shards` shards
+// run at once on node2 (one slot each), the host holds each shard's own process group (the shell that runs
+// its command, and `sleep`), the connection's two sshd processes, and else: on slot workers, the slot's
+// worker (two shells, one per slot: sshard(1), SSH); on channels of their own, the host's one supervisor.
+// Polled until all shards run, as a sample's `cat` comes and goes.
+void SshWorker::expect_only_the_shards_and_a_fixed_cost_per_slot_or_host(int shards) {
+    std::string pids_file = m_dir + "/pids" + std::to_string(shards);
+    std::string spec = write_file("count" + std::to_string(shards) + ".yaml",
+                                  "version: 1\nhosts: [" + std::to_string(shards) + "/node2]\njobs:\n  - name: j\n" +
+                                      "    command: 'echo $$ >> " + pids_file + "; sleep 30'\n" +
+                                      "    shards: {count: " + std::to_string(shards) + "}\n");
+    bool workers = std::getenv("SSHARD_TEST_NO_WORKER") == nullptr;
+    int others_expected = workers ? 2 * shards : 1;
+    Spawned running = spawn_sshard(
+        {"run", spec, "--ssh-config", k_cluster + "/ssh_config", "--run-dir", m_dir + "/run" + std::to_string(shards)});
+    std::vector<int> shells = wait_for_pids(pids_file, static_cast<std::size_t>(shards));
+    std::string last;
+    bool as_designed = eventually(
+        [&] {
+            std::map<long, int> group_sizes;
+            int sshd = 0;
+            int others = 0;
+            for (const auto& [pid, process] : host_processes(2)) {
+                bool in_shard = std::find(shells.begin(), shells.end(), process.pgid) != shells.end();
+                (in_shard ? group_sizes[process.pgid] : process.sshd ? sshd : others) += 1;
+            }
+            last = "sshd " + std::to_string(sshd) + ", others " + std::to_string(others) + ", shard groups";
+            bool groups_ok = static_cast<int>(group_sizes.size()) == shards;
+            for (const auto& [pgid, size] : group_sizes) {
+                last += " " + std::to_string(size);
+                groups_ok = groups_ok && size == 2;
+            }
+            return groups_ok && sshd == 2 && others == others_expected;
+        },
+        5s);
+    EXPECT_TRUE(as_designed) << shards << " shards (" << (workers ? "slot workers" : "channels of their own")
+                             << "): expected sshd 2, others " << others_expected << ", shard groups of 2; last seen "
+                             << last;
+    kill(running.pid, SIGINT);
+    wait_sshard(running);
+}
+
+TEST_F(SshWorker, ShardsRunningAtOnceCostTheHostNoProcessBeyondTheirOwnButPerSlotOrHost) {
+    expect_only_the_shards_and_a_fixed_cost_per_slot_or_host(2);
+    expect_only_the_shards_and_a_fixed_cost_per_slot_or_host(8);
 }
 
 TEST_F(SshWorker, WhatAShardLeavesEndsWithItUnlessTheJobDetaches) {
