@@ -138,7 +138,9 @@ void Scheduler::Impl::launch(std::size_t job_index, Shard shard, std::size_t hos
     run.attempt.inputs = shards.inputs(shard.index);
     run.attempt.start = clock.wall();
     SteadyTime now = clock.now();
-    if (job.planned->job->timeout) {
+    // Where the transport reports the command's start, the timeout waits for that (handle_started): a set-up
+    // longer than the timeout must not cancel a shard that has not started yet.
+    if (job.planned->job->timeout && !transport->reports_starts(host)) {
         run.deadline = now + *job.planned->job->timeout;
     }
     run.shard = std::move(shard);
@@ -216,8 +218,11 @@ std::vector<CollectFile> Scheduler::Impl::collect_files(const JobRun& job, const
 // The timeout counts from when the command started on its host, not from the set-up before it.
 void Scheduler::Impl::handle_started(std::uint64_t id) {
     auto it = running.find(id);
-    if (it != running.end() && it->second.deadline && !it->second.timed_out) {
-        it->second.deadline = clock.now() + *jobs[it->second.job].planned->job->timeout;
+    if (it == running.end() || it->second.timed_out) {
+        return;
+    }
+    if (const auto& timeout = jobs[it->second.job].planned->job->timeout) {
+        it->second.deadline = clock.now() + *timeout;
     }
 }
 

@@ -116,8 +116,9 @@ public:
     virtual ~TransportEvents() = default;
     // Exactly once per started attempt, after its last output.
     virtual void on_finished(std::uint64_t attempt, Outcome outcome) = 0;
-    // When an attempt's command has started on its host, where the transport knows (SSH): its timeout counts
-    // from here, not from start(). Transports that start commands at once need not call it.
+    // When an attempt's command has started on its host, where the transport knows (SSH, Slurm): its timeout
+    // counts from here, not from start(). Transports that start commands at once need not call it; those that
+    // say so with reports_starts must.
     virtual void on_started(std::uint64_t /*attempt*/) {}
     // When an attempt has been handed to a system that runs it without the runner (a Slurm array task): `handle`
     // names it there, for a resumed run's Launch::resume should the runner die before the attempt ends.
@@ -153,6 +154,9 @@ public:
     // Lets host `host` go, which has nothing running (drained): its connection is closed, and whatever it
     // reports of that is of no matter. connect() brings it back.
     virtual void disconnect(std::size_t /*host*/) {}
+    // Whether attempts on host `host` report on_started when their command starts there (SSH): their timeout
+    // then counts from that report alone, however long the set-up before it takes. False: from start().
+    virtual bool reports_starts(std::size_t /*host*/) const { return false; }
 };
 
 } // namespace sshard::core

@@ -56,6 +56,9 @@ public:
     void add_host(std::size_t host) override;
     // Ends the host's thread, which closes its sessions; connect() starts a new one.
     void disconnect(std::size_t host) override;
+    // True: every shard's host says when its command starts (the slot worker's start record, or the wrapper's
+    // first line on a channel of its own).
+    bool reports_starts(std::size_t) const override { return true; }
 
 private:
     class Reports; // what the hosts report, on its way to the scheduler

@@ -29,7 +29,7 @@ TransportSet::TransportSet(core::TransportEvents& events, const std::vector<core
     }
 }
 
-core::Transport& TransportSet::for_host(std::size_t host) {
+core::Transport& TransportSet::for_host(std::size_t host) const {
     switch (m_hosts.at(host).transport) {
     case core::TransportKind::local:
         return *m_local;
@@ -48,6 +48,10 @@ void TransportSet::connect(std::size_t host) {
         m_sampler->add(host);
     }
     for_host(host).connect(host);
+}
+
+bool TransportSet::reports_starts(std::size_t host) const {
+    return for_host(host).reports_starts(host);
 }
 
 void TransportSet::start(core::Launch launch) {

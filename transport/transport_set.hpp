@@ -31,9 +31,10 @@ public:
     // Hosts added during the run go over SSH (a host file's hosts always do).
     void add_host(std::size_t host) override;
     void disconnect(std::size_t host) override;
+    bool reports_starts(std::size_t host) const override;
 
 private:
-    core::Transport& for_host(std::size_t host);
+    core::Transport& for_host(std::size_t host) const;
 
     core::TransportEvents& m_events;
     const std::vector<core::HostSpec>& m_hosts;

@@ -119,6 +119,23 @@ TEST_F(ResumeCommand, ShardsThatShareOneCommandResumeByIndex) {
     EXPECT_EQ(last_session_ran(run_dir()), (std::set<std::string>{"work[2]", "work[3]", "work[4]", "work[5]"}));
 }
 
+TEST_F(ResumeCommand, RepeatedItemsAndMatrixValuesResumeByIndex) {
+    // Items and matrix values that repeat give shards of one command text: each is still a shard of its own.
+    std::string until_go = "; [ $SSHARD_INDEX -lt 1 ] || [ -e " + m_dir + "/go ] || sleep 30'";
+    std::string spec =
+        write_spec("  - {name: items, command: 'echo {item}" + until_go + ", shards: {items: [a, a, a]}}\n" +
+                   "  - {name: grid, command: 'echo {x}" + until_go + ", shards: {matrix: {x: [b, b, b]}}}\n");
+    Spawned first = spawn_sshard({"run", spec, "--run-dir", run_dir()});
+    ASSERT_TRUE(eventually([&] { return count_events(journal_events(run_dir()), "attempt_end", "succeeded") == 2; }));
+    ::kill(first.pid, SIGINT);
+    EXPECT_EQ(wait_sshard(first).exit_code, 130);
+    std::ofstream(m_dir + "/go") << "";
+    Result r = run_sshard({"run", "--resume", run_dir()});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("  shards 6: 6 succeeded, 0 failed, 0 skipped, 0 not run\n"), std::string::npos) << r.out;
+    EXPECT_EQ(last_session_ran(run_dir()), (std::set<std::string>{"items[1]", "items[2]", "grid[1]", "grid[2]"}));
+}
+
 TEST_F(ResumeCommand, LinesFilesAreKeptWithTheRun) {
     std::ofstream(m_dir + "/inputs.txt") << "x\ny\n";
     std::string spec = write_spec("  - {name: j, command: 'echo {item}', shards: {lines: inputs.txt}}\n");

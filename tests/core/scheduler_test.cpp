@@ -27,6 +27,7 @@ public:
     std::vector<std::uint64_t> cancels;
     std::vector<std::size_t> added;
     std::vector<std::size_t> disconnects;
+    bool reports = false; // reports_starts
 
     void connect(std::size_t host) override {
         connects.push_back(host);
@@ -43,6 +44,7 @@ public:
     void shutdown() override {}
     void add_host(std::size_t host) override { added.push_back(host); }
     void disconnect(std::size_t host) override { disconnects.push_back(host); }
+    bool reports_starts(std::size_t) const override { return reports; }
 };
 
 class Recorder final : public RunListener {
@@ -363,6 +365,26 @@ TEST(Scheduler, TimeoutCancelsAndFails) {
 TEST(Scheduler, TimeoutCountsFromWhenTheCommandStartedOnItsHost) {
     Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x, timeout: 30s}]\n");
     h.advance(20s); // the transport's set-up before the command starts
+    h.scheduler->on_started(h.transport.launches[0].attempt);
+    h.scheduler->step();
+    h.advance(29s);
+    EXPECT_TRUE(h.transport.cancels.empty());
+    h.advance(1s);
+    EXPECT_EQ(h.transport.cancels, std::vector<std::uint64_t>{h.transport.launches[0].attempt});
+}
+
+// Where the transport reports starts (SSH), a set-up longer than the timeout cancels nothing: the timeout
+// waits for the start.
+TEST(Scheduler, ASetUpLongerThanTheTimeoutCountsNothingWhereTheTransportReportsStarts) {
+    Harness h("version: 1\nhosts: [a]\njobs: [{name: j, command: x, timeout: 30s}]\n", {}, false);
+    h.transport.reports = true;
+    HostState up;
+    up.up = true;
+    h.scheduler->on_host_state(0, up);
+    h.scheduler->step();
+    ASSERT_EQ(h.transport.launches.size(), 1U);
+    h.advance(60s); // the set-up, twice the timeout
+    EXPECT_TRUE(h.transport.cancels.empty());
     h.scheduler->on_started(h.transport.launches[0].attempt);
     h.scheduler->step();
     h.advance(29s);

@@ -12,6 +12,13 @@
 #   DIR/hosts                  node1..nodeN, one per line
 #   DIR/env                    SSHARD_CLUSTER=DIR and friends, for scripts to source
 #
+# A client that connects from SLOW_CLIENT_ADDR (127.0.0.250, e.g. with BindAddress in its ssh_config) finds
+# every host slow to start a shard: a session whose command is a slot worker (it names "sshard-worker") or a
+# shard's own wrapper (it names an "SSHARD-" marker) sleeps SLOW_START_S (3) seconds in sshd's forced command
+# before that command runs, with CLUSTER_SLOW_START=3 in its environment to show it did. Other commands run
+# at once, and clients from any other address are not affected. For the tests of timeouts counting from a
+# shard's start on its host, not from its channel's set-up.
+#
 # Usage:
 #   cluster.sh start DIR N         start N hosts (1..64); stops a cluster already running in DIR first
 #   cluster.sh stop DIR            stop every host and its sessions; never fails when nothing runs
@@ -35,6 +42,8 @@ readonly START_TIMEOUT_S=10 # for all hosts of one start together
 readonly STOP_GRACE_S=2     # between SIGTERM and SIGKILL
 # Matches the command line of a cluster's sshd (" -f DIR/hostI/sshd_config ").
 readonly LISTENER_RE=' -f ([^ ]*)/host([0-9]+)/sshd_config '
+readonly SLOW_CLIENT_ADDR=127.0.0.250
+readonly SLOW_START_S=3
 
 prog=${0##*/}
 
@@ -372,6 +381,10 @@ AuthorizedKeysFile .ssh/$(authorized_keys_name)
 StrictModes yes
 LogLevel VERBOSE
 Subsystem sftp internal-sftp
+# Slow shard starts for clients from $SLOW_CLIENT_ADDR (see the top of $prog); last, as a Match block ends
+# only with the file.
+Match Address $SLOW_CLIENT_ADDR
+  ForceCommand case \$SSH_ORIGINAL_COMMAND in *sshard-worker*|*SSHARD-*) sleep $SLOW_START_S; export CLUSTER_SLOW_START=$SLOW_START_S;; esac; eval "\$SSH_ORIGINAL_COMMAND"
 EOF
 }
 

@@ -155,6 +155,11 @@ jobs: [{name: j, command: 'sleep 1; echo done', shards: {count: 8}}]
         if (event["event"] == "host_down") {
             EXPECT_GT(event["time"].get<double>() - paused, 8.0) << "lost before it was silent for long";
             EXPECT_LT(event["time"].get<double>() - paused, 13.0) << "found later than sshard(1) says";
+            // By sshard's own clock, from the last thing the host sent: 10 to 11 s, as sshard(1) says.
+            std::string reason = event["reason"];
+            EXPECT_TRUE(reason.find("no answer for 10 s") != std::string::npos ||
+                        reason.find("no answer for 11 s") != std::string::npos)
+                << reason;
             break;
         }
     }
