@@ -17,6 +17,10 @@ std::string make_marker() {
 }
 
 std::string wrap_command(const core::Launch& launch, const std::string& marker) {
+    return "exec /bin/sh -c " + shell_quote(wrapper_script(launch, marker));
+}
+
+std::string wrapper_script(const core::Launch& launch, const std::string& marker) {
     // The env comes on stdin (env_line), so that its values are on no process list.
     std::string inner = fmt::format("printf '%s %s\\n' {} \"$$\" >&2; sshard_nl='\n'; "
                                     "IFS= read -r sshard_e && eval \"$sshard_e\"; unset sshard_nl sshard_e; ",
@@ -39,7 +43,7 @@ std::string wrap_command(const core::Launch& launch, const std::string& marker) 
                              ">&2; exit 127; }}; {0} -c {2} </dev/null",
                              shell, shell_quote("'" + launch.shell + "'"), shell_quote(launch.command));
     }
-    return "exec /bin/sh -c " + shell_quote(inner);
+    return inner;
 }
 
 // No `--` before the group: dash's kill takes "-<pid>" after the signal but rejects "--".

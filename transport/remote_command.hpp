@@ -22,6 +22,9 @@ std::string make_marker();
 // command's status. A command that replaces the shell (exec) or its EXIT trap leaves no times.
 std::string wrap_command(const core::Launch& launch, const std::string& marker);
 
+// What wrap_command has /bin/sh run, as a script for a file of its own (`/bin/sh FILE`, one exec less).
+std::string wrapper_script(const core::Launch& launch, const std::string& marker);
+
 // The command that signals a shard's process group on its host: `kill -<signal> -<pgid>`.
 std::string kill_command(long pgid, const char* signal);
 

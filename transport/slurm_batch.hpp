@@ -4,8 +4,8 @@
 // A batch of shards is one job array. Its directory, on a filesystem the compute nodes share, holds the array's
 // script and, for task I, I.sh (the shard's command in the wrapper of a channel of its own, remote_command.hpp),
 // I.env (its env line, read by the wrapper on stdin, so that no value is on a command line), I.out and I.err
-// (sbatch's --output and --error) and, once the wrapper has ended, I.rc (TaskStatus), written whole by a
-// rename. The wrapper's report on stderr gives the CPU times; a wrapper killed by a signal leaves none.
+// (sbatch's --output and --error), I.st, made empty as the wrapper starts, and, once it has ended, I.rc
+// (TaskStatus). The wrapper's report on stderr gives the CPU times; a wrapper killed by a signal leaves none.
 #pragma once
 
 #include <chrono>
@@ -23,7 +23,7 @@ namespace sshard::transport {
 // Array indices of one batch run from 0 to this minus 1: under Slurm's default MaxArraySize (1001).
 constexpr std::size_t k_max_array_tasks = 1000;
 
-// The array's script: runs task $SLURM_ARRAY_TASK_ID's I.sh from `dir` and writes its I.rc.
+// The array's script: makes task $SLURM_ARRAY_TASK_ID's I.st, runs its I.sh from `dir` and writes its I.rc.
 std::string array_script(const std::string& dir);
 
 // A time limit for sbatch's --time: whole minutes, rounded up (Slurm counts in minutes), at least 1.
@@ -69,14 +69,12 @@ bool is_machine_failure(std::string_view state);
 // busy): a reason to submit again later, not a failure.
 bool is_temporary_refusal(std::string_view sbatch_error);
 
-// What a task's I.rc says: the wrapper's exit status, the node it ran on, and when the wrapper started and
-// ended there ("<status> <node> <start> <end>", times in seconds since the epoch; left at the epoch when
-// unreadable).
+// What a task's I.rc says: the wrapper's exit status and the node it ran on ("<status> <node>\n"). The array
+// script writes it with one write(2), so a text without its newline is not whole yet: nullopt, as for garbage.
+// When the wrapper started and ended are the times I.st and I.rc were written.
 struct TaskStatus {
     int status = 0;
     std::string node;
-    core::WallTime start{};
-    core::WallTime end{};
 };
 std::optional<TaskStatus> parse_task_status(std::string_view text);
 

@@ -162,7 +162,7 @@ bool SlurmTransport::adopt(std::uint64_t attempt, Task& task) {
     task.dir = handle->dir;
     task.adopted = true;
     m_events.on_submitted(attempt, task.launch.resume);
-    finish_from_files(attempt, task);
+    finish_from_files(attempt, task, false);
     return true;
 }
 
@@ -314,7 +314,7 @@ bool SlurmTransport::write_batch(const std::string& dir, const std::vector<std::
         task.index = i;
         task.marker = make_marker();
         std::string base = fmt::format("{}/{}", dir, i);
-        int error = write_file(base + ".sh", wrap_command(task.launch, task.marker) + "\n", 0600);
+        int error = write_file(base + ".sh", wrapper_script(task.launch, task.marker) + "\n", 0600);
         error = error != 0 ? error : write_file(base + ".env", env_line(task.launch), 0600);
         if (error != 0) {
             errno = error;

@@ -110,7 +110,9 @@ private:
     void collect_max_rss(bool last_chance);
     void end_accounting();
     void follow(std::uint64_t attempt, Task& task, const QueueRow* row);
-    bool finish_from_files(std::uint64_t attempt, Task& task);
+    // Ends the task from its files when its I.rc is there. A wrapper killed by a signal only once Slurm
+    // `slurm_has_spoken`: its state is final and no machine failed under it, or squeue no longer shows it.
+    bool finish_from_files(std::uint64_t attempt, Task& task, bool slurm_has_spoken);
     void finish(std::uint64_t attempt, core::Outcome outcome);
     std::optional<int> node_cpus(const std::string& node);
     void stop_all();

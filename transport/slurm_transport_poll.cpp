@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <set>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/unique_fd.hpp"
@@ -50,6 +51,16 @@ std::optional<std::string> read_file(const std::string& path) {
     return got < 0 ? std::nullopt : std::optional(std::move(text));
 }
 
+// When the file was last written, by the clock of whoever wrote it (the node, or its file server), or nullopt.
+std::optional<core::WallTime> modified(const std::string& path) {
+    struct stat info {};
+    if (::lstat(path.c_str(), &info) != 0) {
+        return std::nullopt;
+    }
+    auto since_epoch = std::chrono::seconds(info.st_mtim.tv_sec) + std::chrono::nanoseconds(info.st_mtim.tv_nsec);
+    return core::WallTime(std::chrono::duration_cast<core::WallTime::duration>(since_epoch));
+}
+
 core::Outcome killed(int signal) {
     core::Outcome outcome;
     outcome.kind = core::Outcome::Kind::signaled;
@@ -83,7 +94,7 @@ void SlurmTransport::poll_queue() {
         for (auto it = m_tasks.begin(); it != m_tasks.end();) {
             auto& [attempt, task] = *it++;
             if (task.job != 0 && !task.ended) {
-                finish_from_files(attempt, task);
+                finish_from_files(attempt, task, false);
             }
         }
         return;
@@ -112,7 +123,8 @@ void SlurmTransport::follow(std::uint64_t attempt, Task& task, const QueueRow* r
         task.start = std::chrono::system_clock::now();
         m_events.on_started(attempt);
     }
-    if (finish_from_files(attempt, task) || (row && !is_final_state(row->state))) {
+    bool spoken = !row || (is_final_state(row->state) && !is_machine_failure(row->state));
+    if (finish_from_files(attempt, task, spoken) || (row && !is_final_state(row->state))) {
         return;
     }
     std::string state = row ? row->state : "gone from squeue";
@@ -154,7 +166,7 @@ void SlurmTransport::follow(std::uint64_t attempt, Task& task, const QueueRow* r
     finish(attempt, core::Outcome::transport_failure(why, task.start, std::chrono::system_clock::now()));
 }
 
-bool SlurmTransport::finish_from_files(std::uint64_t attempt, Task& task) {
+bool SlurmTransport::finish_from_files(std::uint64_t attempt, Task& task, bool slurm_has_spoken) {
     std::string base = fmt::format("{}/{}", task.dir, task.index);
     auto rc = read_file(base + ".rc");
     auto status = rc ? parse_task_status(*rc) : std::nullopt;
@@ -165,6 +177,10 @@ bool SlurmTransport::finish_from_files(std::uint64_t attempt, Task& task) {
     auto err = read_file(base + ".err").value_or("");
     std::string user_err = filter.feed(err);
     user_err += filter.finish();
+    core::Outcome outcome = task_outcome(status->status, filter.cpu_user_s(), filter.cpu_sys_s());
+    if (outcome.kind == core::Outcome::Kind::signaled && !slurm_has_spoken) {
+        return false; // Slurm may have killed it for a failed node (NODE_FAIL): its final state tells
+    }
     if (task.launch.output) {
         if (auto out = read_file(base + ".out"); out && !out->empty()) {
             task.launch.output->write(core::Stream::out, *out);
@@ -173,13 +189,14 @@ bool SlurmTransport::finish_from_files(std::uint64_t attempt, Task& task) {
             task.launch.output->write(core::Stream::err, user_err);
         }
     }
-    core::Outcome outcome = task_outcome(status->status, filter.cpu_user_s(), filter.cpu_sys_s());
-    bool timed = status->start != core::WallTime{} && status->end != core::WallTime{};
-    outcome.start = timed ? status->start : task.start;
-    outcome.end = timed ? status->end : std::chrono::system_clock::now();
+    auto started = modified(base + ".st");
+    auto ended = modified(base + ".rc");
+    bool timed = started && ended && *started <= *ended;
+    outcome.start = timed ? *started : task.start;
+    outcome.end = timed ? *ended : std::chrono::system_clock::now();
     outcome.node = status->node;
     m_seen_status = true;
-    for (const char* suffix : {".sh", ".env", ".out", ".err", ".rc"}) {
+    for (const char* suffix : {".sh", ".env", ".out", ".err", ".st", ".rc"}) {
         ::unlink((base + suffix).c_str());
     }
     auto deadline = task.launch.timeout ? std::optional(task.start + *task.launch.timeout) : std::nullopt;

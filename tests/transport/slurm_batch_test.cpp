@@ -8,6 +8,9 @@
 #include <map>
 #include <sstream>
 
+#include "transport/remote_command.hpp"
+#include "transport/slot_worker.hpp"
+
 namespace sshard::transport {
 namespace {
 
@@ -77,16 +80,16 @@ TEST(SlurmBatch, TimeIsWholeMinutesRoundedUp) {
 }
 
 TEST(SlurmBatch, TaskStatusAndOutcome) {
-    auto status = parse_task_status("143 node7 1700000000.250 1700000002.5\n");
+    auto status = parse_task_status("143 node7\n");
     ASSERT_TRUE(status);
     EXPECT_EQ(status->status, 143);
     EXPECT_EQ(status->node, "node7");
-    EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(status->end - status->start),
-              std::chrono::milliseconds(2250));
     EXPECT_FALSE(parse_task_status(""));
-    EXPECT_FALSE(parse_task_status("256 n 1 2\n"));
-    EXPECT_FALSE(parse_task_status("x n 1 2\n"));
-    EXPECT_FALSE(parse_task_status("0 n 1\n"));
+    EXPECT_FALSE(parse_task_status("143 node7")); // no newline: not whole yet
+    EXPECT_FALSE(parse_task_status("256 n\n"));
+    EXPECT_FALSE(parse_task_status("x n\n"));
+    EXPECT_FALSE(parse_task_status("0\n"));
+    EXPECT_FALSE(parse_task_status("0 n 1 2\n"));
     // With the wrapper's times, the command itself exited 143; without them, the wrapper died of TERM.
     EXPECT_EQ(task_outcome(143, 0.5, 0.1).kind, core::Outcome::Kind::exited);
     EXPECT_EQ(task_outcome(143, 0.5, 0.1).exit_code, 143);
@@ -96,25 +99,40 @@ TEST(SlurmBatch, TaskStatusAndOutcome) {
     EXPECT_EQ(task_outcome(200, std::nullopt, std::nullopt).exit_code, 200);
 }
 
-// The array script, run by /bin/sh as Slurm would, in a directory whose name needs quoting.
+std::string read_all(const std::filesystem::path& path) {
+    std::ifstream file(path);
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+// The array script, run by /bin/sh as Slurm would, in a directory whose name needs quoting, runs the shard's
+// wrapper as the transport writes it: env from I.env, the command's stderr and the wrapper's times on stderr.
 TEST(SlurmBatch, ArrayScriptRunsTheTaskAndWritesItsStatus) {
     auto dir = std::filesystem::temp_directory_path() / "sshard slurm $batch";
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
-    std::ofstream(dir / "3.sh") << "echo \"$X\"; exit 7\n";
-    std::ofstream(dir / "3.env") << "";
+    core::Launch launch;
+    launch.command = "echo \"$X\" >&2; exit 7";
+    launch.env = {{"X", "it's $(hi)"}};
+    std::string marker = make_marker();
+    std::ofstream(dir / "3.sh") << wrapper_script(launch, marker) << "\n";
+    std::ofstream(dir / "3.env") << env_line(launch);
     std::ofstream(dir / "array.sh") << array_script(dir.string());
-    std::string command = "cd / && X=hi SLURM_ARRAY_TASK_ID=3 SLURMD_NODENAME=n5 /bin/sh '" +
-                          (dir / "array.sh").string() + "' >/dev/null";
+    std::string command = "cd / && SLURM_ARRAY_TASK_ID=3 SLURMD_NODENAME=n5 /bin/sh '" + (dir / "array.sh").string() +
+                          "' >/dev/null 2>'" + (dir / "3.err").string() + "'";
     ASSERT_EQ(std::system(command.c_str()), 0);
-    std::ifstream rc(dir / "3.rc");
-    std::stringstream text;
-    text << rc.rdbuf();
-    auto written = parse_task_status(text.str());
-    ASSERT_TRUE(written) << text.str();
+    auto written = parse_task_status(read_all(dir / "3.rc"));
+    ASSERT_TRUE(written) << read_all(dir / "3.rc");
     EXPECT_EQ(written->status, 7);
     EXPECT_EQ(written->node, "n5");
-    EXPECT_LE(written->start, written->end);
+    StderrFilter filter(marker);
+    std::string err = filter.feed(read_all(dir / "3.err"));
+    err += filter.finish();
+    EXPECT_EQ(err, "it's $(hi)\n");
+    EXPECT_TRUE(filter.cpu_user_s());
+    EXPECT_TRUE(std::filesystem::is_regular_file(dir / "3.st"));
+    EXPECT_LE(std::filesystem::last_write_time(dir / "3.st"), std::filesystem::last_write_time(dir / "3.rc"));
     std::filesystem::remove_all(dir);
 }
 
