@@ -154,7 +154,7 @@ public:
     // Lets host `host` go, which has nothing running (drained): its connection is closed, and whatever it
     // reports of that is of no matter. connect() brings it back.
     virtual void disconnect(std::size_t /*host*/) {}
-    // Whether attempts on host `host` report on_started when their command starts there (SSH): their timeout
+    // Whether attempts on host `host` report on_started when their command starts there (SSH, Slurm): their timeout
     // then counts from that report alone, however long the set-up before it takes. False: from start().
     virtual bool reports_starts(std::size_t /*host*/) const { return false; }
 };

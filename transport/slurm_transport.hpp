@@ -62,6 +62,9 @@ public:
     // Cancels every task still queued or running and returns once Slurm shows them ended (at most
     // k_shutdown_wait) and every outcome is delivered.
     void shutdown() override;
+    // True: a task reports its start at the poll that shows it no longer pending, so that time in the queue
+    // counts against no timeout (sbatch's --time, also from the job's timeout, counts from the start too).
+    bool reports_starts(std::size_t /*host*/) const override { return true; }
 
 private:
     static constexpr std::chrono::seconds k_shutdown_wait{30};

@@ -157,6 +157,20 @@ TEST_F(SlurmRun, TimeoutAndInterruptLeaveNothingInTheQueue) {
     EXPECT_EQ(ends()["slow/0"]["outcome"], "timed_out") << ends()["slow/0"].dump();
 }
 
+// A shard's timeout counts from when its task leaves Slurm's queue: a task pending behind another job (all
+// eight CPUs held for 6 s) for longer than its 2 s timeout still runs, and succeeds.
+TEST_F(SlurmRun, TimeInTheQueueCountsAgainstNoTimeout) {
+    std::string held = m_dir + "/held";
+    ASSERT_EQ(shell("sbatch -Q -n 8 -o /dev/null --wrap 'sleep 6; touch " + held + "'"), 0);
+    ASSERT_TRUE(eventually([] { return queue().find("RUNNING") != std::string::npos; }, 30s)) << queue();
+    spec("  - name: quick\n    command: '[ -e " + held + " ] && echo after the holder'\n    timeout: 2s\n");
+    Result r = run({"run", m_dir + "/jobs.yaml"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(ends()["quick/0"]["outcome"], "exited") << ends()["quick/0"].dump();
+    EXPECT_EQ(read_file(m_dir + "/run/out/quick/0.1.out"), "after the holder\n");
+    EXPECT_TRUE(eventually([] { return queue().empty(); }, 10s)) << queue();
+}
+
 // The runner killed with SIGKILL while its tasks run, then --resume: the resumed run follows the tasks still
 // running and takes the status of those that ended meanwhile from their files; no shard runs twice, and the
 // report counts every shard once.
