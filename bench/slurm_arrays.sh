@@ -69,14 +69,22 @@ for ((round = 1; round <= rounds; round++)); do
 done
 
 spec "$big" "$slots" "$work/big.yaml"
-# Each second: how many tasks squeue shows, and the highest array index among them.
+# Each second: how many tasks squeue shows pending or running (a task whose status sshard has taken may still
+# show COMPLETING: its slot is free), the most it shows at all, the highest array index among them, and the
+# runner's own peak RSS (VmHWM; bench/measure's figure also covers the squeue, sbatch and scancel it ran).
 (
-  peak=0 index=0
+  peak=0 listed=0 index=0 hwm=0
   while sleep 1; do
-    read -r n i < <(squeue -h -r -o %K | awk '{ n++; if ($1 > m) m = $1 } END { print n + 0, m + 0 }')
+    read -r n l i < <(squeue -h -r -o '%K %T' | awk '{ l++; if ($2 == "PENDING" || $2 == "RUNNING") n++;
+                                                       if ($1 > m) m = $1 } END { print n + 0, l + 0, m + 0 }')
     ((n > peak)) && peak=$n
+    ((l > listed)) && listed=$l
     ((i > index)) && index=$i
-    echo "$peak $index" >"$work/peak"
+    if [[ -s $work/big/lock ]] && read -r pid <"$work/big/lock"; then
+      kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+      ((${kib:-0} > hwm)) && hwm=$kib
+    fi
+    echo "$peak $listed $index $hwm" >"$work/peak"
   done
 ) &
 sampler=$!
@@ -84,7 +92,9 @@ start=$(now)
 bench/measure "$build/sshard" run "$work/big.yaml" --run-dir "$work/big" --progress never
 end=$(now)
 kill "$sampler"
-read -r peak index <"$work/peak"
+read -r peak listed index hwm <"$work/peak"
 python3 -c "print(f'{$big} shards, slots {$slots}: {$big / ($end - $start):.1f} shards/s')"
-echo "most tasks in squeue at once: $peak (slots $slots); highest array index: $index (arrays of at most 1000)"
+python3 -c "print(f'runner alone: peak RSS {$hwm / 1024:.1f} MiB (VmHWM)')"
+echo "most tasks pending or running at once: $peak (slots $slots); listed at all, COMPLETING included: $listed"
+echo "highest array index: $index (arrays of at most 1000)"
 echo "arrays submitted: $(find "$work/big/slurm" -mindepth 1 -maxdepth 1 -type d | wc -l)"
