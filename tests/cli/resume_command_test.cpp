@@ -53,6 +53,19 @@ protected:
         return write_file("jobs.yaml", "version: 1\nhosts: [{name: here, transport: local, slots: 4}]\njobs:\n" + jobs);
     }
     std::string run_dir() const { return m_dir + "/run"; }
+    // Runs `spec`, whose six shards wait for m_dir/go but the first ones, Ctrl-C once two have succeeded, then
+    // makes go and resumes: the resume must end with all six succeeded.
+    void interrupt_after_two_then_resume(const std::string& spec) {
+        Spawned first = spawn_sshard({"run", spec, "--run-dir", run_dir()});
+        ASSERT_TRUE(
+            eventually([&] { return count_events(journal_events(run_dir()), "attempt_end", "succeeded") == 2; }));
+        ::kill(first.pid, SIGINT);
+        EXPECT_EQ(wait_sshard(first).exit_code, 130);
+        std::ofstream(m_dir + "/go") << "";
+        Result r = run_sshard({"run", "--resume", run_dir()});
+        EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+        EXPECT_NE(r.out.find("  shards 6: 6 succeeded, 0 failed, 0 skipped, 0 not run\n"), std::string::npos) << r.out;
+    }
 };
 
 TEST_F(ResumeCommand, EachEditRunsExactlyTheShardsThatAreNewOrChanged) {
@@ -108,14 +121,7 @@ TEST_F(ResumeCommand, ShardsThatShareOneCommandResumeByIndex) {
     // two shards finished and four did not, its resume must run those four.
     std::string quick = write_spec("  - name: work\n    command: '[ $SSHARD_INDEX -lt 2 ] || [ -e " + m_dir +
                                    "/go ] || sleep 30'\n    shards: {count: 6}\n");
-    Spawned first = spawn_sshard({"run", quick, "--run-dir", run_dir()});
-    ASSERT_TRUE(eventually([&] { return count_events(journal_events(run_dir()), "attempt_end", "succeeded") == 2; }));
-    ::kill(first.pid, SIGINT);
-    EXPECT_EQ(wait_sshard(first).exit_code, 130);
-    std::ofstream(m_dir + "/go") << "";
-    Result r = run_sshard({"run", "--resume", run_dir()});
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    EXPECT_NE(r.out.find("  shards 6: 6 succeeded, 0 failed, 0 skipped, 0 not run\n"), std::string::npos) << r.out;
+    interrupt_after_two_then_resume(quick);
     EXPECT_EQ(last_session_ran(run_dir()), (std::set<std::string>{"work[2]", "work[3]", "work[4]", "work[5]"}));
 }
 
@@ -125,14 +131,7 @@ TEST_F(ResumeCommand, RepeatedItemsAndMatrixValuesResumeByIndex) {
     std::string spec =
         write_spec("  - {name: items, command: 'echo {item}" + until_go + ", shards: {items: [a, a, a]}}\n" +
                    "  - {name: grid, command: 'echo {x}" + until_go + ", shards: {matrix: {x: [b, b, b]}}}\n");
-    Spawned first = spawn_sshard({"run", spec, "--run-dir", run_dir()});
-    ASSERT_TRUE(eventually([&] { return count_events(journal_events(run_dir()), "attempt_end", "succeeded") == 2; }));
-    ::kill(first.pid, SIGINT);
-    EXPECT_EQ(wait_sshard(first).exit_code, 130);
-    std::ofstream(m_dir + "/go") << "";
-    Result r = run_sshard({"run", "--resume", run_dir()});
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    EXPECT_NE(r.out.find("  shards 6: 6 succeeded, 0 failed, 0 skipped, 0 not run\n"), std::string::npos) << r.out;
+    interrupt_after_two_then_resume(spec);
     EXPECT_EQ(last_session_ran(run_dir()), (std::set<std::string>{"items[1]", "items[2]", "grid[1]", "grid[2]"}));
 }
 
